@@ -1,0 +1,2 @@
+//! reingest binary.
+fn main() {}

@@ -1,0 +1,248 @@
+//! Persistence of settlement data: the only crate that knows SQL.
+//!
+//! CONTRACT STUB: the types and the [`SettlementStore`] trait below are the interface the
+//! pipeline (`reingest-cli`) codes against. The implementation fills them in; changing a
+//! signature needs a word with the pipeline's owner.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use settlement_model::{
+    BitcoinRow, BitcoinSummary, BmUnit, CurtailmentRecord, DailySummary, MonthlySummary,
+    PeriodRange, SettlementDate, Side, YearlySummary,
+};
+
+/// One row of the per-period fetch log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FetchLogEntry {
+    /// The settlement date.
+    pub settlement_date: SettlementDate,
+    /// The period.
+    pub settlement_period: u8,
+    /// The stack side.
+    pub side: Side,
+    /// `fetched` or `missing` (a 404 allowed by `--allow-missing-periods`).
+    pub status: FetchStatus,
+    /// Items the API returned.
+    pub items_received: u64,
+    /// Curtailment records kept from them.
+    pub records_kept: u64,
+    /// When the response arrived.
+    pub fetched_at: DateTime<Utc>,
+    /// SHA-256 (hex) of the raw response body, when archived.
+    pub source_hash: Option<String>,
+}
+
+/// Whether a period/side was fetched or is missing at the source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FetchStatus {
+    /// Fetched and processed.
+    Fetched,
+    /// The API answered 404 and the operator allowed it.
+    Missing,
+}
+
+/// Who runs a swap and why; written to the audit log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditInfo {
+    /// The run's id (a UUID, text).
+    pub run_id: String,
+    /// `run`, `restore`, `range`, `reconcile`, …
+    pub kind: String,
+    /// The operator's reason (`--reason`).
+    pub reason: Option<String>,
+    /// The OS user.
+    pub user: String,
+    /// The host name.
+    pub host: String,
+    /// This tool's version.
+    pub tool_version: String,
+    /// When the run started (before fetching).
+    pub started_at: DateTime<Utc>,
+}
+
+/// Everything a swap replaces the date's (or period range's) rows with.
+#[derive(Debug, Clone)]
+pub struct SwapPlan {
+    /// The date.
+    pub date: SettlementDate,
+    /// The periods whose records are replaced (the full day for a normal run).
+    pub periods: PeriodRange,
+    /// The new records for those periods.
+    pub records: Vec<CurtailmentRecord>,
+    /// The fetch log of those periods.
+    pub fetch_log: Vec<FetchLogEntry>,
+    /// Audit data.
+    pub audit: AuditInfo,
+    /// Commit even when verification fails (`--force`).
+    pub force: bool,
+}
+
+/// What the store hands the caller, inside the swap's transaction, to derive summaries.
+#[derive(Debug, Clone, Default)]
+pub struct DeriveContext {
+    /// Every record of the date after the new ones were inserted (all periods).
+    pub day_records: Vec<CurtailmentRecord>,
+    /// The daily summaries of the month's *other* days.
+    pub month_other_dailies: Vec<DailySummary>,
+    /// The monthly summaries of the year's *other* months.
+    pub year_other_monthlies: Vec<MonthlySummary>,
+    /// Bitcoin daily summaries of the month's other days (all miner models).
+    pub month_other_bitcoin_dailies: Vec<BitcoinSummary>,
+    /// Bitcoin monthly summaries of the year's other months (all miner models).
+    pub year_other_bitcoin_monthlies: Vec<BitcoinSummary>,
+}
+
+/// What the caller derived; the store writes it in the same transaction.
+#[derive(Debug, Clone)]
+pub struct DerivedRows {
+    /// The date's daily summary.
+    pub daily: DailySummary,
+    /// The month's summary.
+    pub monthly: MonthlySummary,
+    /// The year's summary.
+    pub yearly: YearlySummary,
+    /// Bitcoin rows for every record of the date (all periods, all models): the store
+    /// replaces all of the date's bitcoin rows with these.
+    pub bitcoin_rows: Vec<BitcoinRow>,
+    /// Bitcoin daily, monthly and yearly summaries for the date, its month and its year,
+    /// one per miner model.
+    pub bitcoin_summaries: Vec<BitcoinSummary>,
+}
+
+/// The stored state of one date, as read back (also used outside swaps, by verify).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct DayState {
+    /// The date's records (all periods), ordered by period, side, sequence, farm.
+    pub records: Vec<CurtailmentRecord>,
+    /// The date's daily summary, if any.
+    pub daily: Option<DailySummary>,
+    /// The month's summary, if any.
+    pub monthly: Option<MonthlySummary>,
+    /// The year's summary, if any.
+    pub yearly: Option<YearlySummary>,
+    /// Every daily summary of the date's month (including the date).
+    pub month_dailies: Vec<DailySummary>,
+    /// Every monthly summary of the date's year.
+    pub year_monthlies: Vec<MonthlySummary>,
+    /// The date's bitcoin rows.
+    pub bitcoin_rows: Vec<BitcoinRow>,
+    /// Bitcoin summaries of the day, its month and its year (every model). Where legacy
+    /// duplicates exist, every row is returned.
+    pub bitcoin_summaries: Vec<BitcoinSummary>,
+    /// Bitcoin daily summaries of the month's days (every model).
+    pub month_bitcoin_dailies: Vec<BitcoinSummary>,
+    /// Bitcoin monthly summaries of the year's months (every model).
+    pub year_bitcoin_monthlies: Vec<BitcoinSummary>,
+    /// The fetch log of the date (latest entry per period and side).
+    pub fetch_log: Vec<FetchLogEntry>,
+}
+
+/// The caller's verdict on the state read back inside the transaction.
+pub trait SwapHooks {
+    /// Derives summaries and bitcoin rows from the context.
+    fn derive(&mut self, ctx: &DeriveContext) -> Result<DerivedRows, String>;
+    /// Checks the state read back; `true` commits, `false` rolls back (unless forced).
+    fn verify(&mut self, state: &DayState) -> bool;
+}
+
+/// The result of a committed or rolled-back swap.
+#[derive(Debug, Clone, Serialize)]
+pub struct SwapOutcome {
+    /// The run id.
+    pub run_id: String,
+    /// Whether the transaction committed.
+    pub committed: bool,
+    /// Totals of the replaced periods before the swap.
+    pub before: settlement_model::DayTotals,
+    /// Totals of the replaced periods after the swap.
+    pub after: settlement_model::DayTotals,
+}
+
+/// One run of the audit log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditRow {
+    /// Run id.
+    pub run_id: String,
+    /// Kind: `run`, `restore`, …
+    pub kind: String,
+    /// The date.
+    pub settlement_date: SettlementDate,
+    /// The periods, `A-B`.
+    pub periods: String,
+    /// The reason.
+    pub reason: Option<String>,
+    /// The user.
+    pub user: String,
+    /// The host.
+    pub host: String,
+    /// `committed`, `rolled_back`, `failed`, `forced`.
+    pub status: String,
+    /// Records before.
+    pub records_before: i64,
+    /// Records after.
+    pub records_after: i64,
+    /// Energy before, MWh.
+    pub energy_before: Decimal,
+    /// Energy after, MWh.
+    pub energy_after: Decimal,
+    /// Payment before, £.
+    pub payment_before: Decimal,
+    /// Payment after, £.
+    pub payment_after: Decimal,
+    /// Per-period record counts after, JSON object `{"1": 3, …}`.
+    pub per_period_counts: String,
+    /// When it started.
+    pub started_at: DateTime<Utc>,
+    /// How long it took, ms.
+    pub duration_ms: i64,
+    /// Tool version.
+    pub tool_version: String,
+    /// The error or verification failure, if any.
+    pub detail: Option<String>,
+}
+
+/// Errors of the store. Credentials never appear in their text.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// Placeholder until the implementation lands.
+    #[error("{0}")]
+    Other(String),
+}
+
+/// The persistence stage, narrow enough for another service to swap in its own.
+pub trait SettlementStore: Send + Sync {
+    /// Applies pending migrations (idempotent).
+    fn migrate(&self) -> Result<(), StoreError>;
+    /// The BM unit registry.
+    fn bm_units(&self) -> Result<Vec<BmUnit>, StoreError>;
+    /// Replaces the registry with `units`; returns how many were written.
+    fn replace_bm_units(&self, units: &[BmUnit]) -> Result<usize, StoreError>;
+    /// The latest difficulty entry on or before `date`.
+    fn difficulty_on(&self, date: NaiveDate) -> Result<Option<(NaiveDate, Decimal)>, StoreError>;
+    /// Inserts or replaces difficulty entries; returns how many were written.
+    fn upsert_difficulties(&self, rows: &[(NaiveDate, Decimal)]) -> Result<usize, StoreError>;
+    /// Reads the stored state of `date`.
+    fn day_state(&self, date: SettlementDate) -> Result<DayState, StoreError>;
+    /// The day swap, in one transaction (see the crate docs).
+    fn swap(&self, plan: SwapPlan, hooks: &mut dyn SwapHooks) -> Result<SwapOutcome, StoreError>;
+    /// Puts back the rows a run replaced, itself as an audited run with `audit`.
+    fn restore(
+        &self,
+        run_id: &str,
+        audit: AuditInfo,
+        hooks: &mut dyn SwapHooks,
+    ) -> Result<SwapOutcome, StoreError>;
+    /// The audit log, newest first, optionally for one date.
+    fn runs(&self, date: Option<SettlementDate>) -> Result<Vec<AuditRow>, StoreError>;
+    /// Writes an audit row for a run that failed before its swap (e.g. a fetch error).
+    fn record_failed_run(
+        &self,
+        audit: &AuditInfo,
+        date: SettlementDate,
+        periods: PeriodRange,
+        detail: &str,
+    ) -> Result<(), StoreError>;
+}
