@@ -1,8 +1,87 @@
-//! Persistence of settlement data: the only crate that knows SQL.
+//! Persistence of settlement data: the only crate of `reingest` that knows SQL.
 //!
-//! CONTRACT STUB: the types and the [`SettlementStore`] trait below are the interface the
-//! pipeline (`reingest-cli`) codes against. The implementation fills them in; changing a
-//! signature needs a word with the pipeline's owner.
+//! The pipeline hands the store a [`SwapPlan`] (a date's new curtailment records, its fetch
+//! log and audit data) and a [`SwapHooks`] implementation; [`DieselStore::swap`] replaces
+//! the date's rows in **one transaction**:
+//!
+//! 1. take the per-date lock (see *Locking*), and mark older `running` audit rows of the
+//!    date whose process died as `interrupted`;
+//! 2. back up, under the run id, the records of the swapped periods, every bitcoin row of
+//!    the date, the owned columns of the day's, month's and year's summary rows (with an
+//!    `existed` flag) and every bitcoin summary row of the day, month and year;
+//! 3. delete the records of those periods and every bitcoin row of the date;
+//! 4. insert the new records with multi-row inserts;
+//! 5. read, inside the transaction, a [`DeriveContext`] and call [`SwapHooks::derive`];
+//!    write what it returns: summary rows are **updated in place** (inserted only when
+//!    absent), and only the columns this tool owns (`total_curtailed_energy`,
+//!    `total_payment`, `last_updated`/`updated_at`, `bitcoin_mined`) are written, so
+//!    `total_wind_generation`, `wind_onshore_generation` and `wind_offshore_generation` keep
+//!    whatever other processes put there. Bitcoin summary tables have no unique key and
+//!    legacy data holds duplicates: every row of a (key, model) gets the new value, none is
+//!    deleted;
+//! 6. write the fetch log, read back the [`DayState`] and ask [`SwapHooks::verify`]: commit
+//!    (audit status `committed`, or `forced` with [`SwapPlan::force`]) or roll back (status
+//!    `rolled_back`, written afterwards in its own small transaction). Any error rolls back
+//!    and is recorded as `failed`. Before the transaction a `running` row is committed, so a
+//!    run waiting for the lock can name the one holding it.
+//!
+//! [`SettlementStore::restore`] puts a run's backup back the same way, as an audited run of
+//! kind `restore`.
+//!
+//! # Architecture invariant
+//!
+//! This crate knows SQL and nothing of HTTP, XML or the Elexon API. It does not know how
+//! summaries or bitcoin figures are computed either: the caller's [`SwapHooks`] derive them
+//! from the rows the store reads inside the transaction. The rest of the workspace sees
+//! only the [`SettlementStore`] trait and plain model types, so another service can put its
+//! own store behind the pipeline.
+//!
+//! # Backends and exact decimals
+//!
+//! - **PostgreSQL** (`postgres://…`): migration 1 is exactly the platform's
+//!   `platform-schema.sql` (`CREATE TABLE IF NOT EXISTS`, so a no-op on the platform's
+//!   database); later migrations only add nullable columns, indexes and tables of our own.
+//!   Decimal columns are `numeric`.
+//! - **SQLite** (`sqlite://PATH`, the embedded default; `sqlite::memory:` for tests): the
+//!   same shape, with every decimal column `TEXT` holding the exact decimal text (a
+//!   `NUMERIC` column would silently turn it into a float) and dates as `YYYY-MM-DD` text.
+//!
+//! All decimals cross the boundary as text (`CAST($n AS numeric)` in and `col::text` out on
+//! PostgreSQL) and are parsed with [`rust_decimal::Decimal`]; SQL never sums them. The SQL
+//! is written once for both backends; the handful of differences (casts, `now()`,
+//! placeholders, the lock) live in one small internal module.
+//!
+//! # Locking
+//!
+//! Two swaps of one date never interleave. On PostgreSQL the transaction takes
+//! `pg_advisory_xact_lock` on a key derived from the date, with `SET LOCAL lock_timeout`
+//! from [`StoreConfig::lock_timeout`], so different dates run concurrently. On SQLite every
+//! write transaction is `BEGIN IMMEDIATE` and waits at most [`StoreConfig::busy_timeout`]
+//! for the database's single write lock (WAL journal, so readers are never blocked). A
+//! timeout is [`StoreError::LockTimeout`], naming the date and, when known, the other run.
+//!
+//! On PostgreSQL a second advisory lock, on the date's *year*, is taken (always after the
+//! date's lock, so they cannot deadlock) just before the month and year rollups are read and
+//! written: swaps of different dates in one year overlap in their backups, deletes and
+//! inserts but derive and write their rollups one after another, so no monthly or yearly
+//! summary is computed from another swap's uncommitted day (a lost update).
+//!
+//! # Dependencies
+//!
+//! - `diesel` (with `r2d2`): one mature library for both backends, typed results and
+//!   connection pools, with the bundled `libsqlite3-sys` so SQLite needs no system library;
+//! - `diesel_migrations`: migrations embedded in the binary, one folder per backend;
+//! - `rust_decimal` for exact numbers, `chrono` for dates, `thiserror` for [`StoreError`],
+//!   `tracing` for the few warnings, `serde` so audit and state rows serialise.
+
+mod db;
+mod diesel_store;
+mod error;
+mod read;
+mod write;
+
+pub use diesel_store::{Backend, DieselStore, StoreConfig, POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS};
+pub use error::{redact_url, StoreError};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
@@ -201,15 +280,6 @@ pub struct AuditRow {
     pub tool_version: String,
     /// The error or verification failure, if any.
     pub detail: Option<String>,
-}
-
-/// Errors of the store. Credentials never appear in their text.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum StoreError {
-    /// Placeholder until the implementation lands.
-    #[error("{0}")]
-    Other(String),
 }
 
 /// The persistence stage, narrow enough for another service to swap in its own.

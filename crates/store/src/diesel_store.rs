@@ -1,0 +1,832 @@
+//! [`DieselStore`]: the [`SettlementStore`] on PostgreSQL or SQLite, with connection pools,
+//! embedded migrations and the transactional swap and restore.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::{NaiveDate, Utc};
+use diesel::connection::SimpleConnection;
+use diesel::migration::MigrationSource;
+use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
+use diesel::{Connection, PgConnection, SqliteConnection};
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+use rust_decimal::Decimal;
+use settlement_model::{BmUnit, DayTotals, PeriodRange, SettlementDate};
+
+use crate::db::{parse_dec, Db, Kind, Val};
+use crate::error::{classify, connection_error, redact_text, redact_url};
+use crate::read::{read_day_state, read_derive_context, read_records, read_runs};
+use crate::write::{
+    backup, check_derived, delete_day_rows, insert_fetch_log, insert_records, insert_running,
+    lock_date, lock_rollups, mark_interrupted, per_period_counts, restore_from_backup,
+    running_holder, totals_in, upsert_audit, write_derived, DerivedScope,
+};
+use crate::{
+    AuditInfo, AuditRow, DayState, SettlementStore, StoreError, SwapHooks, SwapOutcome, SwapPlan,
+};
+
+/// The PostgreSQL migrations: 1 is exactly the platform's schema, later ones only add.
+pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+/// The SQLite migrations: the same shape with TEXT decimals and dates.
+pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+
+/// Advisory-lock key serialising migrations on PostgreSQL ("REINMIGR").
+const MIGRATION_LOCK_KEY: i64 = 0x5245_494E_4D49_4752;
+
+/// Tuning of a [`DieselStore`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreConfig {
+    /// How long a swap waits for another run of the same date (PostgreSQL advisory lock).
+    pub lock_timeout: Duration,
+    /// How long SQLite waits for the database's write lock (`PRAGMA busy_timeout`); on
+    /// SQLite this is the per-date lock wait, since one writer locks the whole file.
+    pub busy_timeout: Duration,
+    /// Connections in the pool (shared by every thread using the store).
+    pub pool_size: u32,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        Self {
+            lock_timeout: Duration::from_secs(60),
+            busy_timeout: Duration::from_secs(60),
+            pool_size: 10,
+        }
+    }
+}
+
+/// The [`SettlementStore`] on PostgreSQL (`postgres://…`) or SQLite (`sqlite://PATH`,
+/// `sqlite::memory:`). Cheap to clone; every clone shares one connection pool, so one store
+/// serves many threads.
+#[derive(Clone)]
+pub struct DieselStore {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    pools: Pools,
+    config: StoreConfig,
+    url: String,
+}
+
+enum Pools {
+    Pg(Pool<ConnectionManager<PgConnection>>),
+    Lite(Pool<ConnectionManager<SqliteConnection>>),
+}
+
+impl std::fmt::Debug for DieselStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DieselStore")
+            .field("url", &self.inner.url)
+            .field("config", &self.inner.config)
+            .finish()
+    }
+}
+
+/// Which backend a store talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// PostgreSQL.
+    Postgres,
+    /// SQLite (bundled).
+    Sqlite,
+}
+
+#[derive(Debug)]
+struct SqlitePragmas {
+    busy_ms: u128,
+}
+
+impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for SqlitePragmas {
+    fn on_acquire(&self, conn: &mut SqliteConnection) -> Result<(), diesel::r2d2::Error> {
+        apply_pragmas(conn, self.busy_ms).map_err(diesel::r2d2::Error::QueryError)
+    }
+}
+
+fn apply_pragmas(conn: &mut SqliteConnection, busy_ms: u128) -> diesel::QueryResult<()> {
+    conn.batch_execute(&format!(
+        "PRAGMA busy_timeout = {busy_ms}; PRAGMA foreign_keys = ON; \
+         PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
+    ))
+}
+
+/// One pooled connection of either backend.
+pub(crate) enum Conn {
+    Pg(PooledConnection<ConnectionManager<PgConnection>>),
+    Lite(PooledConnection<ConnectionManager<SqliteConnection>>),
+}
+
+impl Conn {
+    /// A write transaction: PostgreSQL `BEGIN`, SQLite `BEGIN IMMEDIATE` (takes the write
+    /// lock up front, waiting at most the busy timeout).
+    pub(crate) fn write_tx<T, E, F>(&mut self, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut Db<'_>) -> Result<T, E>,
+        E: From<diesel::result::Error>,
+    {
+        match self {
+            Conn::Pg(c) => c.transaction(|c| f(&mut Db::Pg(c))),
+            Conn::Lite(c) => c.immediate_transaction(|c| f(&mut Db::Lite(c))),
+        }
+    }
+
+    /// A consistent read: PostgreSQL repeatable-read read-only, SQLite a deferred
+    /// transaction (a WAL snapshot).
+    pub(crate) fn read_tx<T, E, F>(&mut self, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut Db<'_>) -> Result<T, E>,
+        E: From<diesel::result::Error>,
+    {
+        match self {
+            Conn::Pg(c) => c
+                .build_transaction()
+                .read_only()
+                .repeatable_read()
+                .run(|c| f(&mut Db::Pg(c))),
+            Conn::Lite(c) => c.transaction(|c| f(&mut Db::Lite(c))),
+        }
+    }
+}
+
+/// Why a swap's transaction ended without committing.
+enum TxFail {
+    Store(StoreError),
+    Rejected {
+        before: DayTotals,
+        after: DayTotals,
+        counts: String,
+    },
+}
+
+impl From<diesel::result::Error> for TxFail {
+    fn from(e: diesel::result::Error) -> Self {
+        TxFail::Store(classify(&e))
+    }
+}
+
+impl From<StoreError> for TxFail {
+    fn from(e: StoreError) -> Self {
+        TxFail::Store(e)
+    }
+}
+
+enum MigErr {
+    Db(diesel::result::Error),
+    Run(String),
+}
+
+impl From<diesel::result::Error> for MigErr {
+    fn from(e: diesel::result::Error) -> Self {
+        MigErr::Db(e)
+    }
+}
+
+fn migration_error(e: MigErr) -> StoreError {
+    let detail = match e {
+        MigErr::Db(e) => match classify(&e) {
+            StoreError::Database { detail } => detail,
+            other => return other,
+        },
+        MigErr::Run(s) => redact_text(&s),
+    };
+    let lower = detail.to_ascii_lowercase();
+    let conflict = [
+        "already exists",
+        "does not exist",
+        "duplicate column",
+        "is of type",
+        "cannot be cast",
+        "newer version",
+    ];
+    if conflict.iter().any(|c| lower.contains(c)) {
+        StoreError::MigrationConflict { detail }
+    } else {
+        StoreError::MigrationFailed { detail }
+    }
+}
+
+fn run_migrations<C>(c: &mut C, source: EmbeddedMigrations) -> Result<(), MigErr>
+where
+    C: MigrationHarness<C::Backend> + Connection,
+    EmbeddedMigrations: MigrationSource<C::Backend>,
+{
+    let known: Vec<String> = source
+        .migrations()
+        .map_err(|e| MigErr::Run(e.to_string()))?
+        .iter()
+        .map(|m| m.name().version().to_string())
+        .collect();
+    let applied = c
+        .applied_migrations()
+        .map_err(|e| MigErr::Run(e.to_string()))?;
+    if let Some(unknown) = applied.iter().find(|v| !known.contains(&v.to_string())) {
+        return Err(MigErr::Run(format!(
+            "the database has migration {unknown} applied, which this version does not know: \
+             it was migrated by a newer version of reingest"
+        )));
+    }
+    c.run_pending_migrations(source)
+        .map_err(|e| MigErr::Run(e.to_string()))?;
+    Ok(())
+}
+
+impl DieselStore {
+    /// Connects to `url`: `sqlite://PATH` (the file is created if missing),
+    /// `sqlite::memory:`, or `postgres://` / `postgresql://`. Does not migrate.
+    pub fn connect(url: &str, config: StoreConfig) -> Result<Self, StoreError> {
+        let redacted = redact_url(url);
+        let wait = config.lock_timeout.max(config.busy_timeout) + Duration::from_secs(30);
+        let pools = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            // One direct connection first, for a precise error (the pool would only say
+            // "timed out").
+            PgConnection::establish(url)
+                .map_err(|e| connection_error(&redacted, &e.to_string()))?;
+            let pool = Pool::builder()
+                .max_size(config.pool_size.max(1))
+                .min_idle(Some(0))
+                .connection_timeout(wait)
+                .build(ConnectionManager::<PgConnection>::new(url))
+                .map_err(|e| connection_error(&redacted, &e.to_string()))?;
+            Pools::Pg(pool)
+        } else if let Some(rest) = url.strip_prefix("sqlite:") {
+            let path = rest.strip_prefix("//").unwrap_or(rest);
+            if path.is_empty() {
+                return Err(StoreError::InvalidUrl {
+                    url: redacted,
+                    reason: "no file path after sqlite://".into(),
+                });
+            }
+            let memory = path == ":memory:";
+            let busy_ms = config.busy_timeout.as_millis();
+            let mut probe = SqliteConnection::establish(path)
+                .map_err(|e| connection_error(&redacted, &e.to_string()))?;
+            apply_pragmas(&mut probe, busy_ms).map_err(|e| match classify(&e) {
+                StoreError::Database { detail } => StoreError::ConnectionFailed {
+                    url: redacted.clone(),
+                    detail,
+                },
+                other => other,
+            })?;
+            drop(probe);
+            let mut builder = Pool::builder()
+                .connection_customizer(Box::new(SqlitePragmas { busy_ms }))
+                .connection_timeout(wait);
+            builder = if memory {
+                // One connection holds the whole in-memory database: keep it forever.
+                builder
+                    .max_size(1)
+                    .min_idle(Some(1))
+                    .idle_timeout(None)
+                    .max_lifetime(None)
+            } else {
+                builder.max_size(config.pool_size.max(1)).min_idle(Some(0))
+            };
+            let pool = builder
+                .build(ConnectionManager::<SqliteConnection>::new(path))
+                .map_err(|e| connection_error(&redacted, &e.to_string()))?;
+            Pools::Lite(pool)
+        } else {
+            return Err(StoreError::InvalidUrl {
+                url: redacted,
+                reason: "unknown scheme".into(),
+            });
+        };
+        Ok(Self {
+            inner: Arc::new(Inner {
+                pools,
+                config,
+                url: redacted,
+            }),
+        })
+    }
+
+    /// Connects with [`StoreConfig::default`] and applies pending migrations.
+    pub fn open(url: &str) -> Result<Self, StoreError> {
+        let store = Self::connect(url, StoreConfig::default())?;
+        store.migrate()?;
+        Ok(store)
+    }
+
+    /// The backend this store talks to.
+    pub fn backend(&self) -> Backend {
+        match self.inner.pools {
+            Pools::Pg(_) => Backend::Postgres,
+            Pools::Lite(_) => Backend::Sqlite,
+        }
+    }
+
+    /// The database URL with its password redacted.
+    pub fn redacted_url(&self) -> &str {
+        &self.inner.url
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> &StoreConfig {
+        &self.inner.config
+    }
+
+    pub(crate) fn conn(&self) -> Result<Conn, StoreError> {
+        let pool_err = |e: diesel::r2d2::PoolError| StoreError::Pool {
+            detail: redact_text(&e.to_string()),
+        };
+        Ok(match &self.inner.pools {
+            Pools::Pg(p) => Conn::Pg(p.get().map_err(pool_err)?),
+            Pools::Lite(p) => Conn::Lite(p.get().map_err(pool_err)?),
+        })
+    }
+
+    /// The shared machinery of swap and restore: running row, one transaction (lock,
+    /// backup, `body`, read back, verify, audit), and the audit of a rollback or failure.
+    #[allow(clippy::too_many_arguments)]
+    fn replace_day(
+        &self,
+        audit: &AuditInfo,
+        date: SettlementDate,
+        periods: PeriodRange,
+        force: bool,
+        hooks: &mut dyn SwapHooks,
+        body: impl FnOnce(&mut Db<'_>, &mut dyn SwapHooks, &StoreConfig) -> Result<(), StoreError>,
+    ) -> Result<SwapOutcome, StoreError> {
+        let clock = Instant::now();
+        let mut row = AuditRow {
+            run_id: audit.run_id.clone(),
+            kind: audit.kind.clone(),
+            settlement_date: date,
+            periods: periods.to_string(),
+            reason: audit.reason.clone(),
+            user: audit.user.clone(),
+            host: audit.host.clone(),
+            status: "running".into(),
+            records_before: 0,
+            records_after: 0,
+            energy_before: Decimal::ZERO,
+            energy_after: Decimal::ZERO,
+            payment_before: Decimal::ZERO,
+            payment_after: Decimal::ZERO,
+            per_period_counts: "{}".into(),
+            started_at: audit.started_at,
+            duration_ms: 0,
+            tool_version: audit.tool_version.clone(),
+            detail: None,
+        };
+        let mut conn = self.conn()?;
+        if let Err(e) = conn.write_tx(|db| insert_running(db, &row)) {
+            // On SQLite the database's write lock may be what we waited for.
+            let holder = match &e {
+                StoreError::LockTimeout { .. } => conn
+                    .read_tx(|db| running_holder(db, date, &audit.run_id))
+                    .ok()
+                    .flatten(),
+                _ => None,
+            };
+            return Err(self.with_lock_context(e, date, holder));
+        }
+
+        let config = &self.inner.config;
+        let result = conn.write_tx(|db| -> Result<(DayTotals, DayTotals), TxFail> {
+            lock_date(db, date, config)?;
+            mark_interrupted(db, date, &audit.run_id)?;
+            let before = totals_in(periods, &read_records(db, date, Some(periods))?);
+            backup(db, &audit.run_id, date, periods)?;
+            body(db, hooks, config)?;
+            let state = read_day_state(db, date)?;
+            let verified = hooks.verify(&state);
+            let after = totals_in(periods, &state.records);
+            let counts = per_period_counts(periods, &state.records);
+            if !verified && !force {
+                return Err(TxFail::Rejected {
+                    before,
+                    after,
+                    counts,
+                });
+            }
+            let mut done = row.clone();
+            fill_totals(&mut done, before, after, counts, clock);
+            if verified {
+                done.status = "committed".into();
+            } else {
+                done.status = "forced".into();
+                done.detail = Some("verification failed; committed with --force".into());
+            }
+            upsert_audit(db, &done)?;
+            Ok((before, after))
+        });
+        match result {
+            Ok((before, after)) => Ok(SwapOutcome {
+                run_id: audit.run_id.clone(),
+                committed: true,
+                before,
+                after,
+            }),
+            Err(TxFail::Rejected {
+                before,
+                after,
+                counts,
+            }) => {
+                fill_totals(&mut row, before, after, counts, clock);
+                row.status = "rolled_back".into();
+                row.detail = Some("verification failed: every change was rolled back".into());
+                conn.write_tx(|db| upsert_audit(db, &row))?;
+                Ok(SwapOutcome {
+                    run_id: audit.run_id.clone(),
+                    committed: false,
+                    before,
+                    after,
+                })
+            }
+            Err(TxFail::Store(e)) => {
+                let holder = conn
+                    .read_tx(|db| running_holder(db, date, &audit.run_id))
+                    .ok()
+                    .flatten();
+                let e = self.with_lock_context(e, date, holder);
+                row.status = "failed".into();
+                row.duration_ms = elapsed_ms(clock);
+                row.detail = Some(e.to_string());
+                if let Err(audit_error) = conn.write_tx(|db| upsert_audit(db, &row)) {
+                    tracing::warn!(
+                        message = "could not record the failed run",
+                        run_id = %audit.run_id,
+                        error = %audit_error
+                    );
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// Adds the date, the wait and the probable holder to a lock timeout.
+    fn with_lock_context(
+        &self,
+        e: StoreError,
+        date: SettlementDate,
+        holder: Option<String>,
+    ) -> StoreError {
+        match e {
+            StoreError::LockTimeout {
+                other_run,
+                detail,
+                waited,
+                ..
+            } => StoreError::LockTimeout {
+                date: Some(date),
+                other_run: other_run.or(holder),
+                waited: if waited.is_zero() {
+                    match self.backend() {
+                        Backend::Postgres => self.inner.config.lock_timeout,
+                        Backend::Sqlite => self.inner.config.busy_timeout,
+                    }
+                } else {
+                    waited
+                },
+                detail,
+            },
+            other => other,
+        }
+    }
+}
+
+fn elapsed_ms(clock: Instant) -> i64 {
+    i64::try_from(clock.elapsed().as_millis()).unwrap_or(i64::MAX)
+}
+
+fn fill_totals(
+    row: &mut AuditRow,
+    before: DayTotals,
+    after: DayTotals,
+    counts: String,
+    clock: Instant,
+) {
+    row.records_before = i64::try_from(before.records).unwrap_or(i64::MAX);
+    row.records_after = i64::try_from(after.records).unwrap_or(i64::MAX);
+    row.energy_before = before.energy_mwh;
+    row.energy_after = after.energy_mwh;
+    row.payment_before = before.payment_gbp;
+    row.payment_after = after.payment_gbp;
+    row.per_period_counts = counts;
+    row.duration_ms = elapsed_ms(clock);
+}
+
+/// Rejects text PostgreSQL cannot store (a NUL byte), on both backends alike.
+fn check_text(what: &str, value: &str) -> Result<(), StoreError> {
+    if value.contains('\0') {
+        return Err(StoreError::InvalidInput {
+            reason: format!("{what} {value:?} contains a NUL byte"),
+        });
+    }
+    Ok(())
+}
+
+fn check_plan(plan: &SwapPlan) -> Result<(), StoreError> {
+    let invalid = |reason: String| Err(StoreError::InvalidInput { reason });
+    if plan.periods.last() > plan.date.periods() {
+        return invalid(format!(
+            "periods {} do not exist on {} (it has {})",
+            plan.periods,
+            plan.date,
+            plan.date.periods()
+        ));
+    }
+    for r in &plan.records {
+        if r.settlement_date != plan.date || !plan.periods.contains(r.settlement_period) {
+            return invalid(format!(
+                "a record of {} period {} is outside the swap of {} periods {}",
+                r.settlement_date, r.settlement_period, plan.date, plan.periods
+            ));
+        }
+        check_text("farm id", &r.farm_id)?;
+        if let Some(name) = &r.lead_party_name {
+            check_text("lead party name", name)?;
+        }
+    }
+    for e in &plan.fetch_log {
+        if e.settlement_date != plan.date {
+            return invalid(format!(
+                "a fetch log entry of {} in the swap of {}",
+                e.settlement_date, plan.date
+            ));
+        }
+    }
+    check_text("run id", &plan.audit.run_id)?;
+    Ok(())
+}
+
+impl SettlementStore for DieselStore {
+    fn migrate(&self) -> Result<(), StoreError> {
+        let mut conn = self.conn()?;
+        match &mut conn {
+            Conn::Pg(c) => {
+                let c: &mut PgConnection = c;
+                c.transaction(|c| {
+                    c.batch_execute(&format!(
+                        "SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})"
+                    ))?;
+                    run_migrations(c, POSTGRES_MIGRATIONS)
+                })
+            }
+            Conn::Lite(c) => {
+                let c: &mut SqliteConnection = c;
+                c.immediate_transaction(|c| run_migrations(c, SQLITE_MIGRATIONS))
+            }
+        }
+        .map_err(migration_error)
+    }
+
+    fn bm_units(&self) -> Result<Vec<BmUnit>, StoreError> {
+        #[derive(diesel::QueryableByName)]
+        struct Row {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            elexon_bm_unit: String,
+            #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+            national_grid_bm_unit: Option<String>,
+            #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+            bm_unit_name: Option<String>,
+            #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+            lead_party_name: Option<String>,
+            #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+            fuel_type: Option<String>,
+            #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+            generation_capacity: Option<String>,
+        }
+        let mut conn = self.conn()?;
+        conn.read_tx(|db| {
+            let sql = format!(
+                "SELECT elexon_bm_unit, national_grid_bm_unit, bm_unit_name, lead_party_name, \
+                 fuel_type, {} AS generation_capacity FROM bm_units ORDER BY elexon_bm_unit",
+                db.num_out("generation_capacity")
+            );
+            let rows: Vec<Row> = db.load(&sql, &[])?;
+            rows.into_iter()
+                .map(|r| {
+                    Ok(BmUnit {
+                        generation_capacity: r
+                            .generation_capacity
+                            .map(|g| parse_dec("bm_units", "generation_capacity", &g))
+                            .transpose()?,
+                        elexon_bm_unit: r.elexon_bm_unit,
+                        national_grid_bm_unit: r.national_grid_bm_unit,
+                        bm_unit_name: r.bm_unit_name,
+                        lead_party_name: r.lead_party_name,
+                        fuel_type: r.fuel_type,
+                    })
+                })
+                .collect()
+        })
+    }
+
+    fn replace_bm_units(&self, units: &[BmUnit]) -> Result<usize, StoreError> {
+        let mut rows = Vec::with_capacity(units.len());
+        for u in units {
+            let texts = [
+                Some(u.elexon_bm_unit.as_str()),
+                u.national_grid_bm_unit.as_deref(),
+                u.bm_unit_name.as_deref(),
+                u.lead_party_name.as_deref(),
+                u.fuel_type.as_deref(),
+            ];
+            for t in texts.into_iter().flatten() {
+                check_text("BM unit field", t)?;
+            }
+            rows.push(vec![
+                Val::text(&u.elexon_bm_unit),
+                Val::opt_text(u.national_grid_bm_unit.as_deref()),
+                Val::opt_text(u.bm_unit_name.as_deref()),
+                Val::opt_text(u.lead_party_name.as_deref()),
+                Val::opt_text(u.fuel_type.as_deref()),
+                Val::opt_dec(u.generation_capacity),
+            ]);
+        }
+        let columns = [
+            ("elexon_bm_unit", Kind::Plain),
+            ("national_grid_bm_unit", Kind::Plain),
+            ("bm_unit_name", Kind::Plain),
+            ("lead_party_name", Kind::Plain),
+            ("fuel_type", Kind::Plain),
+            ("generation_capacity", Kind::Num),
+        ];
+        let mut conn = self.conn()?;
+        conn.write_tx(|db| {
+            db.exec("DELETE FROM bm_units", &[])?;
+            db.insert_rows("bm_units", &columns, &rows)
+        })
+    }
+
+    fn difficulty_on(&self, date: NaiveDate) -> Result<Option<(NaiveDate, Decimal)>, StoreError> {
+        #[derive(diesel::QueryableByName)]
+        struct Row {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            d: String,
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            v: String,
+        }
+        let mut conn = self.conn()?;
+        conn.read_tx(|db| {
+            let sql = format!(
+                "SELECT {} AS d, {} AS v FROM difficulty WHERE difficulty_date <= {} \
+                 ORDER BY difficulty_date DESC LIMIT 1",
+                db.date_out("difficulty_date"),
+                db.num_out("difficulty"),
+                db.param(1, Kind::Date)
+            );
+            let rows: Vec<Row> =
+                db.load(&sql, &[Val::text(date.format("%Y-%m-%d").to_string())])?;
+            rows.into_iter()
+                .next()
+                .map(|r| {
+                    let d = NaiveDate::parse_from_str(&r.d, "%Y-%m-%d").map_err(|e| {
+                        StoreError::CorruptValue {
+                            table: "difficulty",
+                            column: "difficulty_date",
+                            value: r.d.clone(),
+                            reason: e.to_string(),
+                        }
+                    })?;
+                    Ok((d, parse_dec("difficulty", "difficulty", &r.v)?))
+                })
+                .transpose()
+        })
+    }
+
+    fn upsert_difficulties(&self, rows: &[(NaiveDate, Decimal)]) -> Result<usize, StoreError> {
+        let mut conn = self.conn()?;
+        conn.write_tx(|db| {
+            let sql = format!(
+                "INSERT INTO difficulty (difficulty_date, difficulty) VALUES ({}, {}) \
+                 ON CONFLICT (difficulty_date) DO UPDATE SET difficulty = excluded.difficulty",
+                db.param(1, Kind::Date),
+                db.param(2, Kind::Num)
+            );
+            let mut n = 0;
+            for (d, v) in rows {
+                n += db.exec(
+                    &sql,
+                    &[Val::text(d.format("%Y-%m-%d").to_string()), Val::dec(*v)],
+                )?;
+            }
+            Ok::<_, StoreError>(n)
+        })
+    }
+
+    fn day_state(&self, date: SettlementDate) -> Result<DayState, StoreError> {
+        let mut conn = self.conn()?;
+        conn.read_tx(|db| read_day_state(db, date))
+    }
+
+    fn swap(&self, plan: SwapPlan, hooks: &mut dyn SwapHooks) -> Result<SwapOutcome, StoreError> {
+        check_plan(&plan)?;
+        let SwapPlan {
+            date,
+            periods,
+            records,
+            fetch_log,
+            audit,
+            force,
+        } = plan;
+        let run_id = audit.run_id.clone();
+        self.replace_day(&audit, date, periods, force, hooks, |db, hooks, config| {
+            delete_day_rows(db, date, periods)?;
+            insert_records(db, &records)?;
+            lock_rollups(db, date, config)?;
+            let ctx = read_derive_context(db, date)?;
+            let derived = hooks
+                .derive(&ctx)
+                .map_err(|detail| StoreError::Hook { detail })?;
+            check_derived(date, &derived)?;
+            write_derived(db, &derived, DerivedScope::Everything)?;
+            insert_fetch_log(db, &run_id, &fetch_log)?;
+            Ok(())
+        })
+    }
+
+    fn restore(
+        &self,
+        run_id: &str,
+        audit: AuditInfo,
+        hooks: &mut dyn SwapHooks,
+    ) -> Result<SwapOutcome, StoreError> {
+        let old = {
+            let mut conn = self.conn()?;
+            conn.read_tx(|db| read_runs(db, None, Some(run_id)))?
+        };
+        let Some(old) = old.into_iter().next() else {
+            return Err(StoreError::RunNotFound {
+                run_id: run_id.to_owned(),
+            });
+        };
+        if old.status != "committed" && old.status != "forced" {
+            return Err(StoreError::RunNotRestorable {
+                run_id: old.run_id,
+                status: old.status,
+            });
+        }
+        if old.run_id == audit.run_id {
+            return Err(StoreError::InvalidInput {
+                reason: "a restore needs a run id of its own".into(),
+            });
+        }
+        let date = old.settlement_date;
+        let periods =
+            PeriodRange::parse(&old.periods, date).map_err(|e| StoreError::CorruptValue {
+                table: "reingest_runs",
+                column: "periods",
+                value: old.periods.clone(),
+                reason: e.to_string(),
+            })?;
+        let audit = AuditInfo {
+            kind: "restore".into(),
+            reason: Some(match &audit.reason {
+                Some(r) => format!("restore of run {}: {r}", old.run_id),
+                None => format!("restore of run {}", old.run_id),
+            }),
+            ..audit
+        };
+        self.replace_day(&audit, date, periods, false, hooks, |db, hooks, config| {
+            restore_from_backup(db, &old.run_id, date, periods)?;
+            lock_rollups(db, date, config)?;
+            let ctx = read_derive_context(db, date)?;
+            let derived = hooks
+                .derive(&ctx)
+                .map_err(|detail| StoreError::Hook { detail })?;
+            check_derived(date, &derived)?;
+            write_derived(db, &derived, DerivedScope::Rollups)?;
+            Ok(())
+        })
+    }
+
+    fn runs(&self, date: Option<SettlementDate>) -> Result<Vec<AuditRow>, StoreError> {
+        let mut conn = self.conn()?;
+        conn.read_tx(|db| read_runs(db, date, None))
+    }
+
+    fn record_failed_run(
+        &self,
+        audit: &AuditInfo,
+        date: SettlementDate,
+        periods: PeriodRange,
+        detail: &str,
+    ) -> Result<(), StoreError> {
+        let row = AuditRow {
+            run_id: audit.run_id.clone(),
+            kind: audit.kind.clone(),
+            settlement_date: date,
+            periods: periods.to_string(),
+            reason: audit.reason.clone(),
+            user: audit.user.clone(),
+            host: audit.host.clone(),
+            status: "failed".into(),
+            records_before: 0,
+            records_after: 0,
+            energy_before: Decimal::ZERO,
+            energy_after: Decimal::ZERO,
+            payment_before: Decimal::ZERO,
+            payment_after: Decimal::ZERO,
+            per_period_counts: "{}".into(),
+            started_at: audit.started_at,
+            duration_ms: (Utc::now() - audit.started_at).num_milliseconds().max(0),
+            tool_version: audit.tool_version.clone(),
+            detail: Some(redact_text(detail).replace('\0', "\u{FFFD}")),
+        };
+        let mut conn = self.conn()?;
+        conn.write_tx(|db| upsert_audit(db, &row))
+    }
+}

@@ -1,0 +1,778 @@
+//! One suite, run on SQLite always and on PostgreSQL when REINGEST_TEST_DATABASE_URL is set.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::sync::mpsc;
+use std::sync::{Arc, Barrier};
+use std::time::{Duration, Instant};
+
+use common::*;
+use rust_decimal::Decimal;
+use rust_decimal_macros::dec;
+use settlement_model::{BmUnit, PeriodRange, SettlementDate, SummaryPeriod};
+use store::{DieselStore, SettlementStore, StoreConfig, StoreError};
+
+fn full(d: SettlementDate) -> PeriodRange {
+    PeriodRange::full(d)
+}
+
+#[test]
+fn swap_reads_back_and_is_idempotent() {
+    fn check(db: &TestDb) {
+        let s = &db.store;
+        let d = date("2024-03-21");
+        let records = gen_records(d, full(d), 3, "A", 1);
+        let out = swap(s, d, full(d), records.clone());
+        assert_eq!(out.before.records, 0);
+        assert_eq!(out.after.records, 144);
+
+        let state = s.day_state(d).unwrap();
+        assert_eq!(state.records, records, "{}", db.label);
+        let (e, p) = sum_records(&records);
+        let daily = state.daily.clone().unwrap();
+        assert_eq!((daily.total_curtailed_energy, daily.total_payment), (e, p));
+        assert_eq!(state.monthly.as_ref().unwrap().total_curtailed_energy, e);
+        assert_eq!(state.yearly.as_ref().unwrap().total_payment, p);
+        assert_eq!(state.bitcoin_rows.len(), 288);
+        assert_eq!(state.bitcoin_summaries.len(), 6);
+        assert_eq!(state.fetch_log.len(), 96);
+        assert_eq!(
+            state.fetch_log[0].fetched_at.to_rfc3339(),
+            "2024-03-22T10:00:00.123456+00:00"
+        );
+
+        // Twice: the same rows, no duplicate summaries.
+        swap(s, d, full(d), records.clone());
+        let again = s.day_state(d).unwrap();
+        assert_eq!(
+            serde_json::to_value(&again).unwrap(),
+            serde_json::to_value(&state).unwrap(),
+            "{}",
+            db.label
+        );
+        let runs = s.runs(Some(d)).unwrap();
+        assert_eq!(runs.len(), 2);
+        assert!(runs.iter().all(|r| r.status == "committed"));
+        assert_eq!(runs[0].records_before, 144);
+        assert_eq!(runs[0].energy_before, e);
+        assert_eq!(runs[0].energy_after, e);
+        assert!(runs[0].per_period_counts.starts_with(r#"{"1": 3, "2": 3"#));
+    }
+    for db in backends() {
+        check(&db);
+    }
+}
+
+#[test]
+fn a_period_range_swap_leaves_other_periods_and_dates() {
+    fn check(db: &TestDb) {
+        let s = &db.store;
+        let d = date("2024-03-21");
+        let other = date("2024-03-22");
+        let day = gen_records(d, full(d), 2, "A", 2);
+        let other_records = gen_records(other, full(other), 1, "O", 3);
+        swap(s, d, full(d), day.clone());
+        swap(s, other, full(other), other_records.clone());
+        let other_before = s.day_state(other).unwrap();
+
+        let range = PeriodRange::parse("5-8", d).unwrap();
+        let replacement = gen_records(d, range, 4, "B", 4);
+        let out = swap(s, d, range, replacement.clone());
+        assert_eq!(out.before.records, 8);
+        assert_eq!(out.after.records, 16);
+
+        let state = s.day_state(d).unwrap();
+        let mut expected: Vec<_> = day
+            .iter()
+            .filter(|r| !range.contains(r.settlement_period))
+            .cloned()
+            .collect();
+        expected.extend(replacement);
+        expected.sort_by(|a, b| {
+            (a.settlement_period, a.sequence_number, &a.farm_id).cmp(&(
+                b.settlement_period,
+                b.sequence_number,
+                &b.farm_id,
+            ))
+        });
+        assert_eq!(state.records, expected, "{}", db.label);
+        let (e, p) = sum_records(&expected);
+        let daily = state.daily.clone().unwrap();
+        assert_eq!((daily.total_curtailed_energy, daily.total_payment), (e, p));
+
+        // The other date is untouched, and the month adds up both days.
+        let other_after = s.day_state(other).unwrap();
+        assert_eq!(other_after.records, other_records);
+        assert_eq!(other_after.daily, other_before.daily);
+        assert_eq!(other_after.bitcoin_rows, other_before.bitcoin_rows);
+        let (oe, _) = sum_records(&other_records);
+        assert_eq!(state.monthly.unwrap().total_curtailed_energy, e + oe);
+        assert_eq!(s.runs(Some(d)).unwrap()[0].periods, "5-8");
+    }
+    for db in backends() {
+        check(&db);
+    }
+}
+
+#[test]
+fn a_failed_verification_leaves_every_row_and_force_commits() {
+    fn check(db: &TestDb) {
+        let s = &db.store;
+        let d = date("2024-03-21");
+        swap(s, d, full(d), gen_records(d, full(d), 2, "A", 5));
+        let before = dump(&db.url);
+
+        let mut hooks = SumHooks::new(d);
+        hooks.verify = false;
+        let p = plan(d, full(d), gen_records(d, full(d), 3, "B", 6));
+        let run_id = p.audit.run_id.clone();
+        let out = s.swap(p.clone(), &mut hooks).unwrap();
+        assert!(!out.committed);
+        assert_eq!(out.after.records, 144, "the verifier saw the new rows");
+        assert_eq!(dump(&db.url), before, "{}", db.label);
+        let run = s
+            .runs(Some(d))
+            .unwrap()
+            .into_iter()
+            .find(|r| r.run_id == run_id)
+            .unwrap();
+        assert_eq!(run.status, "rolled_back");
+
+        let mut p2 = plan(d, full(d), p.records);
+        p2.force = true;
+        let out = s.swap(p2, &mut hooks).unwrap();
+        assert!(out.committed);
+        assert_eq!(s.runs(Some(d)).unwrap()[0].status, "forced");
+        assert_eq!(s.day_state(d).unwrap().records.len(), 144);
+    }
+    for db in backends() {
+        check(&db);
+    }
+}
+
+#[test]
+fn a_failing_hook_rolls_back_and_is_audited() {
+    struct Failing;
+    impl store::SwapHooks for Failing {
+        fn derive(&mut self, _: &store::DeriveContext) -> Result<store::DerivedRows, String> {
+            Err("no difficulty for 2024-03-21".into())
+        }
+        fn verify(&mut self, _: &store::DayState) -> bool {
+            true
+        }
+    }
+    fn check(db: &TestDb) {
+        let d = date("2024-03-21");
+        swap(&db.store, d, full(d), gen_records(d, full(d), 1, "A", 7));
+        let before = dump(&db.url);
+        let err = db
+            .store
+            .swap(plan(d, full(d), vec![]), &mut Failing)
+            .unwrap_err();
+        assert!(matches!(err, StoreError::Hook { .. }), "{err}");
+        assert_eq!(dump(&db.url), before);
+        let run = &db.store.runs(Some(d)).unwrap()[0];
+        assert_eq!(run.status, "failed");
+        assert!(run.detail.as_deref().unwrap().contains("no difficulty"));
+    }
+    for db in backends() {
+        check(&db);
+    }
+}
+
+#[test]
+fn bad_plans_are_rejected_before_any_write() {
+    fn check(db: &TestDb) {
+        let d = date("2024-03-21");
+        let range = PeriodRange::parse("1-2", d).unwrap();
+        let mut records = gen_records(d, PeriodRange::parse("3", d).unwrap(), 1, "A", 8);
+        let err = db
+            .store
+            .swap(plan(d, range, records.clone()), &mut SumHooks::new(d))
+            .unwrap_err();
+        assert!(matches!(err, StoreError::InvalidInput { .. }), "{err}");
+        records[0].settlement_period = 1;
+        records[0].farm_id = "NUL\0BYTE".into();
+        let err = db
+            .store
+            .swap(plan(d, range, records), &mut SumHooks::new(d))
+            .unwrap_err();
+        assert!(err.to_string().contains("NUL"), "{err}");
+        assert!(db.store.runs(None).unwrap().is_empty());
+    }
+    for db in backends() {
+        check(&db);
+    }
+}
+
+#[test]
+fn restore_brings_back_exactly_the_replaced_rows() {
+    fn check(db: &TestDb) {
+        let s = &db.store;
+        let d = date("2024-03-21");
+        let other = date("2024-03-05");
+        swap(
+            s,
+            other,
+            full(other),
+            gen_records(other, full(other), 1, "O", 9),
+        );
+        let first = swap(s, d, full(d), gen_records(d, full(d), 2, "A", 10));
+        let state_a = s.day_state(d).unwrap();
+        let second = swap(s, d, full(d), gen_records(d, full(d), 3, "B", 11));
+
+        let out = s
+            .restore(&second.run_id, audit("restore"), &mut SumHooks::new(d))
+            .unwrap();
+        assert!(out.committed);
+        assert_eq!(out.before.records, 144);
+        assert_eq!(out.after.records, 96);
+        let restored = s.day_state(d).unwrap();
+        assert_eq!(restored.records, state_a.records, "{}", db.label);
+        assert_eq!(restored.daily, state_a.daily);
+        assert_eq!(restored.monthly, state_a.monthly);
+        assert_eq!(restored.yearly, state_a.yearly);
+        assert_eq!(restored.bitcoin_rows, state_a.bitcoin_rows);
+        assert_eq!(restored.bitcoin_summaries, state_a.bitcoin_summaries);
+        let runs = s.runs(Some(d)).unwrap();
+        assert_eq!(runs[0].kind, "restore");
+        assert_eq!(runs[0].status, "committed");
+
+        // Restoring the first run goes back to an empty day, its summary owned columns empty.
+        s.restore(
+            &first.run_id,
+            audit("restore"),
+            &mut EmptyOk(SumHooks::new(d)),
+        )
+        .unwrap();
+        let empty = s.day_state(d).unwrap();
+        assert!(empty.records.is_empty() && empty.bitcoin_rows.is_empty());
+        assert!(empty.daily.is_none());
+        let other_daily = s.day_state(other).unwrap().daily.unwrap();
+        assert_eq!(
+            empty.monthly.unwrap().total_curtailed_energy,
+            other_daily.total_curtailed_energy
+        );
+
+        let err = s
+            .restore("no-such-run", audit("restore"), &mut SumHooks::new(d))
+            .unwrap_err();
+        assert!(matches!(err, StoreError::RunNotFound { .. }), "{err}");
+    }
+    /// Accepts a day without a daily summary.
+    struct EmptyOk(SumHooks);
+    impl store::SwapHooks for EmptyOk {
+        fn derive(&mut self, ctx: &store::DeriveContext) -> Result<store::DerivedRows, String> {
+            self.0.derive(ctx)
+        }
+        fn verify(&mut self, state: &store::DayState) -> bool {
+            state.records.is_empty() && state.daily.is_none()
+        }
+    }
+    for db in backends() {
+        check(&db);
+    }
+}
+
+#[test]
+fn twenty_thousand_16_digit_records_sum_exactly() {
+    fn check(db: &TestDb) {
+        let d = date("2024-06-12");
+        let records = gen_records(d, full(d), 417, "X", 12);
+        assert!(records.len() >= 20_000);
+        assert!(records
+            .iter()
+            .all(|r| r.volume.mantissa().abs().to_string().len() == 16));
+        let (e, p) = sum_records(&records);
+        swap(&db.store, d, full(d), records.clone());
+        let state = db.store.day_state(d).unwrap();
+        let daily = state.daily.unwrap();
+        assert_eq!(daily.total_curtailed_energy, e, "{}", db.label);
+        assert_eq!(daily.total_payment, p, "{}", db.label);
+        assert_eq!(state.records, records);
+        // The stored text is the exact decimal text, on both backends.
+        let mut raw = Raw::open(&db.url);
+        let v = raw.one(&format!(
+            "SELECT CAST(volume AS text) AS v FROM curtailment_records WHERE farm_id = 'X-00000' \
+             AND settlement_period = 1 AND settlement_date = '{d}'"
+        ));
+        assert_eq!(v.unwrap(), records[0].volume.to_string());
+    }
+    for db in backends() {
+        check(&db);
+    }
+}
+
+#[test]
+fn weird_strings_round_trip() {
+    fn check(db: &TestDb) {
+        let weird = [
+            "O'Brien; DROP TABLE bm_units; --",
+            "\"quoted\" \\ back\\slash",
+            "tab\tnewline\ncr\r bell\u{7} del\u{7f} esc\u{1b}",
+            "Ørsted – 風力 🌬",
+            "$1 ?1 :name @x",
+        ];
+        let units: Vec<BmUnit> = weird
+            .iter()
+            .enumerate()
+            .map(|(i, w)| BmUnit {
+                elexon_bm_unit: format!("T_{i}{w}"),
+                national_grid_bm_unit: Some((*w).to_owned()),
+                bm_unit_name: Some(format!("name {w}")),
+                lead_party_name: Some((*w).to_owned()),
+                fuel_type: Some("WIND".into()),
+                generation_capacity: Some(dec!(123.456000)),
+            })
+            .collect();
+        assert_eq!(db.store.replace_bm_units(&units).unwrap(), units.len());
+        let mut back = db.store.bm_units().unwrap();
+        back.sort_by(|a, b| a.elexon_bm_unit.cmp(&b.elexon_bm_unit));
+        let mut expected = units.clone();
+        expected.sort_by(|a, b| a.elexon_bm_unit.cmp(&b.elexon_bm_unit));
+        assert_eq!(back, expected, "{}", db.label);
+        assert_eq!(
+            back[0].generation_capacity.unwrap().to_string(),
+            "123.456000"
+        );
+        // Replacing really replaces.
+        assert_eq!(db.store.replace_bm_units(&units[..2]).unwrap(), 2);
+        assert_eq!(db.store.bm_units().unwrap().len(), 2);
+
+        let d = date("2024-03-21");
+        let mut records = gen_records(d, PeriodRange::parse("1", d).unwrap(), 5, "W", 13);
+        for (r, w) in records.iter_mut().zip(weird) {
+            r.lead_party_name = Some(w.to_owned());
+        }
+        swap(&db.store, d, full(d), records.clone());
+        assert_eq!(db.store.day_state(d).unwrap().records, records);
+    }
+    for db in backends() {
+        check(&db);
+    }
+}
+
+#[test]
+fn difficulty_is_the_latest_on_or_before_a_date() {
+    fn check(db: &TestDb) {
+        let nd = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        let rows = [
+            (nd("2024-01-10"), dec!(72006146478567.1)),
+            (nd("2024-01-24"), dec!(73197634206448.35)),
+        ];
+        assert_eq!(db.store.upsert_difficulties(&rows).unwrap(), 2);
+        assert_eq!(db.store.difficulty_on(nd("2024-01-09")).unwrap(), None);
+        assert_eq!(
+            db.store.difficulty_on(nd("2024-01-10")).unwrap(),
+            Some(rows[0])
+        );
+        assert_eq!(
+            db.store.difficulty_on(nd("2024-02-01")).unwrap(),
+            Some(rows[1])
+        );
+        db.store
+            .upsert_difficulties(&[(nd("2024-01-24"), dec!(1.5))])
+            .unwrap();
+        assert_eq!(
+            db.store.difficulty_on(nd("2024-01-30")).unwrap().unwrap().1,
+            dec!(1.5)
+        );
+    }
+    for db in backends() {
+        check(&db);
+    }
+}
+
+#[test]
+fn corrupt_stored_decimals_are_typed_errors() {
+    fn check(db: &TestDb) {
+        let d = date("2024-03-21");
+        swap(
+            &db.store,
+            d,
+            full(d),
+            gen_records(d, PeriodRange::parse("1", d).unwrap(), 1, "A", 14),
+        );
+        // PostgreSQL numeric can hold NaN; SQLite TEXT can hold anything.
+        let bad = if db.label == "postgres" {
+            "'NaN'"
+        } else {
+            "'12.3.4'"
+        };
+        Raw::open(&db.url).exec(&format!("UPDATE curtailment_records SET volume = {bad}"));
+        let err = db.store.day_state(d).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                StoreError::CorruptValue {
+                    column: "volume",
+                    ..
+                }
+            ),
+            "{err}"
+        );
+    }
+    for db in backends() {
+        check(&db);
+    }
+}
+
+#[test]
+fn two_swaps_of_one_date_at_once_leave_one_complete_day() {
+    fn check(db: &TestDb) {
+        let d = date("2024-03-21");
+        let barrier = Arc::new(Barrier::new(2));
+        let handles: Vec<_> = ["A", "B"]
+            .into_iter()
+            .enumerate()
+            .map(|(i, prefix)| {
+                let store = db.store.clone();
+                let barrier = barrier.clone();
+                std::thread::spawn(move || {
+                    let records = gen_records(d, full(d), 20, prefix, 100 + i as u64);
+                    barrier.wait();
+                    swap(&store, d, full(d), records.clone());
+                    records
+                })
+            })
+            .collect();
+        let sets: Vec<_> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+        let state = db.store.day_state(d).unwrap();
+        assert!(
+            state.records == sets[0] || state.records == sets[1],
+            "{}: a mixture",
+            db.label
+        );
+        let prefix = &state.records[0].farm_id[..2];
+        assert!(state
+            .bitcoin_rows
+            .iter()
+            .all(|r| r.farm_id.starts_with(prefix)));
+        let (e, p) = sum_records(&state.records);
+        let daily = state.daily.unwrap();
+        assert_eq!((daily.total_curtailed_energy, daily.total_payment), (e, p));
+        assert_eq!(
+            state.bitcoin_summaries.len(),
+            6,
+            "no duplicate summary rows"
+        );
+        assert_eq!(
+            db.store
+                .runs(Some(d))
+                .unwrap()
+                .iter()
+                .filter(|r| r.status == "committed")
+                .count(),
+            2
+        );
+    }
+    for db in backends() {
+        check(&db);
+    }
+}
+
+#[test]
+fn a_second_run_of_a_locked_date_times_out_naming_the_holder() {
+    fn check(db: &TestDb) {
+        let d = date("2024-03-21");
+        let (entered_tx, entered_rx) = mpsc::channel::<()>();
+        let (release_tx, release_rx) = mpsc::channel::<()>();
+        let release_rx = std::sync::Mutex::new(release_rx);
+        let store = db.store.clone();
+        let first = plan(d, full(d), gen_records(d, full(d), 1, "A", 15));
+        let first_id = first.audit.run_id.clone();
+        let holder = std::thread::spawn(move || {
+            let mut hooks = SumHooks::new(d);
+            hooks.on_derive = Some(Box::new(move || {
+                entered_tx.send(()).unwrap();
+                let _ = release_rx
+                    .lock()
+                    .unwrap()
+                    .recv_timeout(Duration::from_secs(60));
+            }));
+            store.swap(first, &mut hooks).unwrap()
+        });
+        entered_rx.recv_timeout(Duration::from_secs(60)).unwrap();
+        let err = db
+            .store
+            .swap(
+                plan(d, full(d), gen_records(d, full(d), 1, "B", 16)),
+                &mut SumHooks::new(d),
+            )
+            .unwrap_err();
+        release_tx.send(()).unwrap();
+        assert!(holder.join().unwrap().committed);
+        match &err {
+            StoreError::LockTimeout {
+                date: Some(got),
+                other_run,
+                ..
+            } => {
+                assert_eq!(*got, d);
+                assert_eq!(other_run.as_deref(), Some(first_id.as_str()), "{err}");
+            }
+            other => panic!("{}: expected a lock timeout, got {other}", db.label),
+        }
+        assert!(err.to_string().contains("2024-03-21"));
+    }
+    let config = StoreConfig {
+        lock_timeout: Duration::from_millis(500),
+        busy_timeout: Duration::from_millis(500),
+        ..StoreConfig::default()
+    };
+    for db in backends_with(config) {
+        check(&db);
+    }
+}
+
+#[test]
+fn different_dates_swap_concurrently_on_postgres() {
+    let Some(base) = pg_base_url() else { return };
+    let (url, _guard) = fresh_pg(&base);
+    let store = DieselStore::connect(&url, StoreConfig::default()).unwrap();
+    store.migrate().unwrap();
+    // A swap of 2024-03-21 stops inside its transaction (holding its date's lock and its
+    // year's rollup lock); a swap of a date in another year completes meanwhile.
+    let d1 = date("2024-03-21");
+    let (entered_tx, entered_rx) = mpsc::channel::<()>();
+    let (release_tx, release_rx) = mpsc::channel::<()>();
+    let release_rx = std::sync::Mutex::new(release_rx);
+    let blocked_store = store.clone();
+    let blocked = std::thread::spawn(move || {
+        let mut hooks = SumHooks::new(d1);
+        hooks.on_derive = Some(Box::new(move || {
+            entered_tx.send(()).unwrap();
+            let _ = release_rx
+                .lock()
+                .unwrap()
+                .recv_timeout(Duration::from_secs(60));
+        }));
+        blocked_store
+            .swap(
+                plan(d1, full(d1), gen_records(d1, full(d1), 2, "C", 17)),
+                &mut hooks,
+            )
+            .unwrap()
+    });
+    entered_rx.recv_timeout(Duration::from_secs(60)).unwrap();
+    let d2 = date("2023-03-21");
+    let out = swap(&store, d2, full(d2), gen_records(d2, full(d2), 2, "D", 18));
+    assert!(
+        out.committed,
+        "another date committed while 2024-03-21 was locked"
+    );
+    release_tx.send(()).unwrap();
+    assert!(blocked.join().unwrap().committed);
+    assert_eq!(store.day_state(d1).unwrap().records.len(), 96);
+}
+
+#[test]
+fn concurrent_swaps_of_one_month_keep_rollups_consistent() {
+    fn check(db: &TestDb) {
+        let days = [
+            "2024-03-01",
+            "2024-03-02",
+            "2024-03-03",
+            "2024-03-04",
+            "2024-04-01",
+            "2024-04-02",
+        ];
+        let barrier = Arc::new(Barrier::new(days.len()));
+        let handles: Vec<_> = days
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let d = date(s);
+                let store = db.store.clone();
+                let barrier = barrier.clone();
+                std::thread::spawn(move || {
+                    let records = gen_records(d, full(d), 3, "M", 40 + i as u64);
+                    barrier.wait();
+                    swap(&store, d, full(d), records);
+                })
+            })
+            .collect();
+        for h in handles {
+            h.join().unwrap();
+        }
+        let state = db.store.day_state(date("2024-03-02")).unwrap();
+        let month_sum: Decimal = state.month_dailies.iter().map(|d| d.total_payment).sum();
+        assert_eq!(state.month_dailies.len(), 4);
+        assert_eq!(
+            state.monthly.clone().unwrap().total_payment,
+            month_sum,
+            "{}",
+            db.label
+        );
+        let year_sum: Decimal = state.year_monthlies.iter().map(|m| m.total_payment).sum();
+        assert_eq!(state.year_monthlies.len(), 2);
+        assert_eq!(
+            state.yearly.clone().unwrap().total_payment,
+            year_sum,
+            "{}",
+            db.label
+        );
+        let btc_month: Decimal = state
+            .month_bitcoin_dailies
+            .iter()
+            .filter(|s| s.miner_model == "S9")
+            .map(|s| s.bitcoin_mined)
+            .sum();
+        let stored = state
+            .bitcoin_summaries
+            .iter()
+            .find(|s| s.miner_model == "S9" && matches!(s.period, SummaryPeriod::Month(_)))
+            .unwrap();
+        assert_eq!(stored.bitcoin_mined, btc_month, "{}", db.label);
+        assert_eq!(
+            state.bitcoin_summaries.len(),
+            6,
+            "one row per key and model"
+        );
+    }
+    for db in backends() {
+        check(&db);
+    }
+}
+
+#[test]
+fn credentials_never_appear_in_errors() {
+    let err = DieselStore::connect("postgres://u:secret@127.0.0.1:1/x", StoreConfig::default())
+        .unwrap_err();
+    let text = err.to_string();
+    assert!(!text.contains("secret"), "{text}");
+    assert!(text.contains("u:***@127.0.0.1"), "{text}");
+    assert!(
+        matches!(err, StoreError::ConnectionRefused { .. }),
+        "{err:?}"
+    );
+    assert!(!format!("{err:?}").contains("secret"));
+    let err = DieselStore::connect("mysql://u:pw@h/db", StoreConfig::default()).unwrap_err();
+    assert!(matches!(err, StoreError::InvalidUrl { .. }));
+    assert!(!err.to_string().contains("pw@"), "{err}");
+}
+
+#[test]
+fn migrations_are_idempotent_and_in_memory_sqlite_works() {
+    for db in backends() {
+        db.store.migrate().unwrap();
+        let again = DieselStore::connect(&db.url, StoreConfig::default()).unwrap();
+        again.migrate().unwrap();
+        assert!(again.runs(None).unwrap().is_empty());
+    }
+    let mem = DieselStore::open("sqlite::memory:").unwrap();
+    let d = date("2024-10-27");
+    swap(&mem, d, full(d), gen_records(d, full(d), 1, "M", 18));
+    assert_eq!(mem.day_state(d).unwrap().records.len(), 50);
+}
+
+#[test]
+fn postgres_migration_one_is_exactly_the_platform_schema() {
+    let shared = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/platform-schema.sql"
+    );
+    let Ok(platform) = std::fs::read_to_string(shared) else {
+        eprintln!("skipped: ../shared not found");
+        return;
+    };
+    let ours = include_str!("../migrations/postgres/2024-01-01-000001_platform_schema/up.sql");
+    assert_eq!(ours, platform);
+}
+
+/// The crash test's child: starts a swap whose derive writes a marker and blocks forever.
+fn crash_child(url: &str, marker: &str) {
+    let store = DieselStore::connect(url, StoreConfig::default()).unwrap();
+    let d = date("2024-03-21");
+    let marker = marker.to_owned();
+    let mut hooks = SumHooks::new(d);
+    hooks.on_derive = Some(Box::new(move || {
+        std::fs::write(&marker, b"in the transaction").unwrap();
+        loop {
+            std::thread::park();
+        }
+    }));
+    let _ = store.swap(
+        plan(d, full(d), gen_records(d, full(d), 5, "KILLED", 19)),
+        &mut hooks,
+    );
+    unreachable!("the swap never returns: the parent kills this process");
+}
+
+#[test]
+fn a_process_killed_mid_swap_leaves_every_row() {
+    if let (Ok(url), Ok(marker)) = (
+        std::env::var("REINGEST_CRASH_CHILD_URL"),
+        std::env::var("REINGEST_CRASH_MARKER"),
+    ) {
+        crash_child(&url, &marker);
+        return;
+    }
+    for db in backends() {
+        let d = date("2024-03-21");
+        let original = gen_records(d, full(d), 2, "A", 20);
+        swap(&db.store, d, full(d), original.clone());
+        let before = dump(&db.url);
+        let dir = tempfile::tempdir().unwrap();
+        let marker = dir.path().join("marker");
+        let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                "a_process_killed_mid_swap_leaves_every_row",
+                "--exact",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env("REINGEST_CRASH_CHILD_URL", &db.url)
+            .env("REINGEST_CRASH_MARKER", &marker)
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(120);
+        while !marker.exists() {
+            if let Some(status) = child.try_wait().unwrap() {
+                panic!("{}: the child exited early: {status}", db.label);
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{}: the child never reached derive",
+                db.label
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        child.kill().unwrap(); // SIGKILL
+        child.wait().unwrap();
+
+        assert_eq!(dump(&db.url), before, "{}", db.label);
+        let store = DieselStore::connect(&db.url, StoreConfig::default()).unwrap();
+        assert_eq!(store.day_state(d).unwrap().records, original);
+        // The killed run's row says `running` until the next run of the date takes the lock.
+        let killed = store.runs(Some(d)).unwrap()[0].clone();
+        assert_eq!(killed.status, "running");
+        swap(&store, d, full(d), original.clone());
+        let runs = store.runs(Some(d)).unwrap();
+        let killed = runs.iter().find(|r| r.run_id == killed.run_id).unwrap();
+        assert_eq!(killed.status, "interrupted", "{}", db.label);
+    }
+}
+
+#[test]
+fn summary_periods_cover_day_month_and_year() {
+    for db in backends() {
+        let d = date("2024-12-31");
+        swap(&db.store, d, full(d), gen_records(d, full(d), 1, "Y", 21));
+        let state = db.store.day_state(d).unwrap();
+        let kinds: Vec<_> = state.bitcoin_summaries.iter().map(|s| s.period).collect();
+        assert!(kinds.contains(&SummaryPeriod::Day(d)));
+        assert!(kinds.contains(&SummaryPeriod::Month(d.year_month())));
+        assert!(kinds.contains(&SummaryPeriod::Year(2024)));
+        assert_eq!(state.year_monthlies.len(), 1);
+        assert_eq!(
+            state.year_monthlies[0].total_payment,
+            state.daily.unwrap().total_payment
+        );
+        assert!(
+            state.records.iter().map(|r| r.payment).sum::<Decimal>()
+                == state.yearly.unwrap().total_payment
+        );
+    }
+}
