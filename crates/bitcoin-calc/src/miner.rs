@@ -153,7 +153,9 @@ pub enum MinerModelError {
         message: String,
     },
     /// The same name is defined twice with different numbers.
-    #[error("miner model {name} is defined twice: {first} and {second}; give each model one definition")]
+    #[error(
+        "miner model {name} is defined twice: {first} and {second}; give each model one definition"
+    )]
     Duplicate {
         /// The name.
         name: String,
@@ -484,7 +486,10 @@ mod tests {
             r#"[{"name":"BIG","hashrate_ths":123456789012345678.123456789,"power_w":"1e3"}]"#,
         )
         .unwrap();
-        assert_eq!(got[0].hashrate_ths.to_string(), "123456789012345678.123456789");
+        assert_eq!(
+            got[0].hashrate_ths.to_string(),
+            "123456789012345678.123456789"
+        );
         assert_eq!(got[0].power_w, dec!(1000));
         let err = parse_models(r#"[{"name":"S21","hashrate":200,"power_w":3500}]"#)
             .unwrap_err()
@@ -515,7 +520,10 @@ mod tests {
 
         let names = |v: Vec<MinerModel>| v.into_iter().map(|m| m.name).collect::<Vec<_>>();
         assert_eq!(
-            names(c.select(&["S21".into(), "S9".into(), "S21".into()]).unwrap()),
+            names(
+                c.select(&["S21".into(), "S9".into(), "S21".into()])
+                    .unwrap()
+            ),
             vec!["S21", "S9"]
         );
         assert_eq!(names(c.select(&[]).unwrap()).len(), 4);
