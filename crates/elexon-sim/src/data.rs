@@ -90,7 +90,10 @@ pub fn bm_units(seed: u64) -> Vec<BmUnit> {
             let c = code(&mut rng);
             let n = rng.random_range(1..=4u32).to_string();
             let id = shape.replace("{}", &c).replace("{n}", &n);
-            let ng = id.get(2..).map(str::to_owned).filter(|_| id.starts_with("T_"));
+            let ng = id
+                .get(2..)
+                .map(str::to_owned)
+                .filter(|_| id.starts_with("T_"));
             units.push(BmUnit {
                 national_grid_bm_unit: ng,
                 bm_unit_name: chance(&mut rng, 800).then(|| format!("{} {}", title(&c), n)),
@@ -179,7 +182,11 @@ pub fn created_date_time(
         + Duration::seconds(i64::from(period) * 37 + rng.random_range(0..30i64))
         + Duration::milliseconds(rng.random_range(0..1000i64))
         + Duration::days(28 * i64::from(revision))
-        + Duration::hours(if revision > 0 { rng.random_range(0..6i64) } else { 0 })
+        + Duration::hours(if revision > 0 {
+            rng.random_range(0..6i64)
+        } else {
+            0
+        })
 }
 
 /// The simulated bitcoin difficulty history for `seed`: one row per adjustment (every 2,016
@@ -306,7 +313,10 @@ fn title(code: &str) -> String {
 
 fn capacity(rng: &mut ChaCha8Rng, min_mw: i64, max_mw: i64) -> Decimal {
     // Three decimals kept (e.g. "24.700"), as the API prints them.
-    Decimal::new(rng.random_range(min_mw * 1000..=max_mw * 1000) / 100 * 100, 3)
+    Decimal::new(
+        rng.random_range(min_mw * 1000..=max_mw * 1000) / 100 * 100,
+        3,
+    )
 }
 
 fn lead_party(rng: &mut ChaCha8Rng, index: u32) -> Option<String> {
@@ -440,7 +450,10 @@ impl<'a> Generator<'a> {
         match self.side {
             Side::Bid => {
                 let extra = u32::from(chance(&mut rng, 300)) + rng.random_range(0..=base / 5);
-                roles.extend(std::iter::repeat_n(Role::WindConstraint, (base + extra) as usize));
+                roles.extend(std::iter::repeat_n(
+                    Role::WindConstraint,
+                    (base + extra) as usize,
+                ));
                 let energy = rng.random_range(0..=base / 3 + 1);
                 roles.extend(std::iter::repeat_n(Role::WindEnergy, energy as usize));
                 if chance(&mut rng, 250) {
@@ -527,7 +540,11 @@ impl<'a> Generator<'a> {
                     .unwrap_or_default();
                 it.id = Some(id);
                 it.so_flag = Some(chance(rng, 400));
-                it.cadl_flag = if chance(rng, 100) { None } else { Some(chance(rng, 80)) };
+                it.cadl_flag = if chance(rng, 100) {
+                    None
+                } else {
+                    Some(chance(rng, 80))
+                };
                 it.stor_provider_flag = match rng.random_range(0..20u32) {
                     0 => Some(true),
                     1..=5 => Some(false),
@@ -587,7 +604,11 @@ impl<'a> Generator<'a> {
                 .iter()
                 .enumerate()
                 .filter(|(_, it)| it.so_flag == Some(true) && it.volume < Decimal::ZERO)
-                .filter(|(_, it)| it.id.as_ref().is_some_and(|id| self.pools.wind.contains(id)))
+                .filter(|(_, it)| {
+                    it.id
+                        .as_ref()
+                        .is_some_and(|id| self.pools.wind.contains(id))
+                })
                 .map(|(i, _)| i)
                 .collect();
             if wind.is_empty() {
@@ -697,13 +718,24 @@ mod tests {
         assert_eq!(units.iter().filter(|u| u.is_wind()).count(), 40);
         let ids: HashSet<_> = units.iter().map(|u| &u.elexon_bm_unit).collect();
         assert_eq!(ids.len(), units.len(), "ids are unique");
-        for fuel in ["CCGT", "PS", "NPSHYD", "BIOMASS", "NUCLEAR", "OCGT", "OTHER"] {
-            assert!(units.iter().any(|u| u.fuel_type.as_deref() == Some(fuel)), "{fuel}");
+        for fuel in [
+            "CCGT", "PS", "NPSHYD", "BIOMASS", "NUCLEAR", "OCGT", "OTHER",
+        ] {
+            assert!(
+                units.iter().any(|u| u.fuel_type.as_deref() == Some(fuel)),
+                "{fuel}"
+            );
         }
         assert!(units.iter().any(|u| u.fuel_type.is_none()));
-        assert!(units.iter().any(|u| u.elexon_bm_unit.starts_with("T_") && u.is_wind()));
-        assert!(units.iter().any(|u| u.elexon_bm_unit.starts_with("E_") && u.is_wind()));
-        assert!(units.iter().any(|u| u.elexon_bm_unit.starts_with("2__P") && u.is_wind()));
+        assert!(units
+            .iter()
+            .any(|u| u.elexon_bm_unit.starts_with("T_") && u.is_wind()));
+        assert!(units
+            .iter()
+            .any(|u| u.elexon_bm_unit.starts_with("E_") && u.is_wind()));
+        assert!(units
+            .iter()
+            .any(|u| u.elexon_bm_unit.starts_with("2__P") && u.is_wind()));
         assert_eq!(bm_units(42), units);
         assert_ne!(bm_units(43), units);
     }
@@ -757,7 +789,8 @@ mod tests {
                 for side in Side::BOTH {
                     for it in stack_items(42, d, p, side, 0) {
                         let is_wind = it.id.as_ref().is_some_and(|id| wind.contains(id));
-                        let curt = is_wind && it.so_flag == Some(true) && it.volume.is_sign_negative();
+                        let curt =
+                            is_wind && it.so_flag == Some(true) && it.volume.is_sign_negative();
                         curtailed += usize::from(curt);
                         seen[0] |= curt && it.cadl_flag == Some(true);
                         seen[1] |= curt && it.original_price.unwrap() > Decimal::ZERO;
@@ -765,7 +798,8 @@ mod tests {
                         seen[3] |= it.id.is_none();
                         seen[4] |= it.volume.to_string().len() > 18;
                         seen[5] |= it.transmission_loss_multiplier.is_none();
-                        seen[6] |= is_wind && it.cadl_flag == Some(true) && it.so_flag == Some(false);
+                        seen[6] |=
+                            is_wind && it.cadl_flag == Some(true) && it.so_flag == Some(false);
                         seen[7] |= !is_wind && it.id.is_some();
                         if curt {
                             assert!(it.original_price.is_some() && it.final_price.is_some());
@@ -808,7 +842,9 @@ mod tests {
     fn difficulty_history_is_realistic() {
         let rows = difficulty_adjustments(42);
         assert_eq!(rows[0].1, 0);
-        assert!(rows.windows(2).all(|w| w[1].0 > w[0].0 && w[1].1 == w[0].1 + 2016));
+        assert!(rows
+            .windows(2)
+            .all(|w| w[1].0 > w[0].0 && w[1].1 == w[0].1 + 2016));
         let last = rows.last().unwrap();
         assert!(last.0 >= 1_924_992_000);
         // Mid-2024: between 5e13 and 1e14.

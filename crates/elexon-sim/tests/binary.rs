@@ -1,0 +1,44 @@
+//! The `elexon-sim` binary prints its address and serves on it.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use settlement_model::{SettlementDate, Side, StackItem};
+use tokio::io::{AsyncBufReadExt, BufReader};
+
+#[tokio::test]
+async fn binary_prints_its_address_and_serves() {
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_elexon-sim"))
+        .args(["--port", "0", "--seed", "3", "--latency-ms", "1"])
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = BufReader::new(stdout).lines();
+    let line = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
+        .await
+        .expect("the simulator printed nothing in 30 s")
+        .unwrap()
+        .unwrap();
+    let base = line.strip_prefix("listening on ").unwrap();
+    assert!(base.starts_with("http://127.0.0.1:"), "{line}");
+    assert!(base.ends_with("/bmrs/api/v1"), "{line}");
+    let body = reqwest::get(format!(
+        "{base}/balancing/settlement/stack/all/offer/2024-10-27/49?format=json"
+    ))
+    .await
+    .unwrap()
+    .text()
+    .await
+    .unwrap();
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let items: Vec<StackItem> = serde_json::from_value(v["data"].clone()).unwrap();
+    let d: SettlementDate = "2024-10-27".parse().unwrap();
+    assert_eq!(
+        items,
+        elexon_sim::data::stack_items(3, d, 49, Side::Offer, 0)
+    );
+    child.kill().await.unwrap();
+}
