@@ -219,7 +219,9 @@ pub enum ParseError {
         message: String,
     },
     /// An item lacks a required field, or has it null.
-    #[error("{date} period {period} {side}: item {index}: required field {field} is missing or null")]
+    #[error(
+        "{date} period {period} {side}: item {index}: required field {field} is missing or null"
+    )]
     MissingField {
         /// Date asked for.
         date: SettlementDate,

@@ -1,0 +1,543 @@
+//! [`HttpSource`]: the [`SettlementSource`] over HTTP, with a shared rate limit, bounded
+//! concurrency, timeouts, retries and a body-size limit.
+
+use std::fmt;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use backon::{ExponentialBuilder, Retryable};
+use bytes::{Bytes, BytesMut};
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use reqwest::header::RETRY_AFTER;
+use settlement_model::{BmUnit, SettlementDate, Side};
+use tokio::sync::Semaphore;
+use tracing::{debug, warn};
+use url::{Host, Url};
+
+use crate::fields::shorten;
+use crate::{
+    parse_bm_units_json, ClientConfig, FetchError, Format, SettlementSource, StackResponse, Target,
+};
+
+/// Redirects followed per request.
+const MAX_REDIRECTS: usize = 5;
+/// Bytes of an error response kept for the error message.
+const ERROR_DETAIL_BYTES: usize = 300;
+
+/// The Elexon API over HTTP (reqwest with rustls).
+///
+/// Cheap to clone: clones share one rate limiter, one concurrency semaphore and one
+/// connection pool, so the configured requests-per-minute holds across every clone and every
+/// concurrent caller. Each attempt waits for a concurrency permit, then for the rate limiter,
+/// then runs under the per-request timeout (connect, send and the whole body). Retryable
+/// failures (see [`FetchError::is_retryable`]) are retried up to `max_attempts` in all with
+/// exponential backoff and jitter, stretched to the server's `Retry-After` (capped at six
+/// times `max_backoff`); each retry is logged with `tracing::warn!`.
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), elexon_client::FetchError> {
+/// use elexon_client::{ClientConfig, HttpSource, SettlementSource};
+/// use settlement_model::Side;
+/// let source = HttpSource::new(ClientConfig::default())?;
+/// let stack = source.stack("2024-03-21".parse().unwrap(), 35, Side::Bid).await?;
+/// println!("{} items", stack.items.len());
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct HttpSource {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    config: ClientConfig,
+    /// The base URL without a trailing slash.
+    base: String,
+    client: reqwest::Client,
+    limiter: DefaultDirectRateLimiter,
+    permits: Semaphore,
+}
+
+impl fmt::Debug for HttpSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HttpSource")
+            .field("config", &self.inner.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl HttpSource {
+    /// Builds the client. Fails on a base URL that does not parse, is neither `http` nor
+    /// `https`, or is plain HTTP to a host that is not loopback (127.0.0.0/8, `::1`,
+    /// `localhost`) without `allow_insecure_http`; and on zero rates, attempts, concurrency
+    /// or body limit.
+    pub fn new(config: ClientConfig) -> Result<Self, FetchError> {
+        for (value, name) in [
+            (config.requests_per_minute as usize, "requests_per_minute"),
+            (config.max_concurrency, "max_concurrency"),
+            (config.max_attempts as usize, "max_attempts"),
+            (config.max_body_bytes, "max_body_bytes"),
+        ] {
+            if value == 0 {
+                return Err(FetchError::InvalidConfig(format!(
+                    "{name} must be at least 1"
+                )));
+            }
+        }
+        if config.timeout.is_zero() {
+            return Err(FetchError::InvalidConfig(
+                "timeout must be positive".to_owned(),
+            ));
+        }
+        let base = config.base_url.trim_end_matches('/').to_owned();
+        check_url(&base, config.allow_insecure_http)?;
+        let quota = quota(config.requests_per_minute).ok_or_else(|| {
+            FetchError::InvalidConfig("requests_per_minute must be at least 1".to_owned())
+        })?;
+
+        let allow_insecure = config.allow_insecure_http;
+        let redirects = reqwest::redirect::Policy::custom(move |attempt| {
+            if attempt.previous().len() >= MAX_REDIRECTS {
+                attempt.error("too many redirects")
+            } else if !allow_insecure && is_insecure(attempt.url()) {
+                attempt.error("refusing a redirect to a plain-HTTP URL that is not loopback")
+            } else {
+                attempt.follow()
+            }
+        });
+        let client = reqwest::Client::builder()
+            .user_agent(concat!(
+                "reingest-elexon-client/",
+                env!("CARGO_PKG_VERSION")
+            ))
+            .connect_timeout(config.timeout)
+            .redirect(redirects)
+            .build()
+            .map_err(|e| FetchError::Client(error_chain(&e)))?;
+
+        Ok(Self {
+            inner: Arc::new(Inner {
+                permits: Semaphore::new(config.max_concurrency),
+                limiter: RateLimiter::direct(quota),
+                client,
+                base,
+                config,
+            }),
+        })
+    }
+
+    /// The settings this source was built with.
+    pub fn config(&self) -> &ClientConfig {
+        &self.inner.config
+    }
+
+    /// The URL of one stack in the configured format:
+    /// `{base}/balancing/settlement/stack/all/{bid|offer}/{YYYY-MM-DD}/{period}?format=…`.
+    pub fn stack_url(&self, date: SettlementDate, period: u8, side: Side) -> String {
+        format!(
+            "{}/balancing/settlement/stack/all/{side}/{date}/{period}?format={}",
+            self.inner.base, self.inner.config.format
+        )
+    }
+
+    /// The URL of the BM unit list: `{base}/reference/bmunits/all`.
+    pub fn bm_units_url(&self) -> String {
+        format!("{}/reference/bmunits/all", self.inner.base)
+    }
+
+    /// Downloads any URL under the same rules as the API calls: the insecure-URL check, the
+    /// rate limit, concurrency bound, timeout, retries and body limit. The CLI reads the
+    /// difficulty feed with it.
+    pub async fn get_bytes(&self, url: &str) -> Result<Bytes, FetchError> {
+        check_url(url, self.inner.config.allow_insecure_http)?;
+        self.fetch(Target::Download, url, Ok).await
+    }
+
+    /// Runs the request with retries; `parse` runs inside the retry loop, so a cut-off
+    /// (malformed) document is fetched again.
+    async fn fetch<T, P>(&self, target: Target, url: &str, parse: P) -> Result<T, FetchError>
+    where
+        P: Fn(Bytes) -> Result<T, FetchError> + Send + Sync,
+        T: Send,
+    {
+        let config = &self.inner.config;
+        let attempts = AtomicU32::new(0);
+        let retries = usize::try_from(config.max_attempts.saturating_sub(1)).unwrap_or(usize::MAX);
+        let backoff = ExponentialBuilder::default()
+            .with_min_delay(config.initial_backoff)
+            .with_max_delay(config.max_backoff)
+            .with_factor(2.0)
+            .with_jitter()
+            .with_max_times(retries);
+        let retry_after_cap = config.max_backoff.saturating_mul(6);
+
+        let result = (|| async {
+            attempts.fetch_add(1, Ordering::Relaxed);
+            let body = self.attempt(target, url).await?;
+            parse(body)
+        })
+        .retry(backoff)
+        .sleep(tokio::time::sleep)
+        .when(FetchError::is_retryable)
+        .adjust(|error, delay| {
+            delay.map(|d| match error.retry_after() {
+                Some(asked) => d.max(asked.min(retry_after_cap)),
+                None => d,
+            })
+        })
+        .notify(|error, delay| {
+            warn!(
+                request = %target,
+                url,
+                attempt = attempts.load(Ordering::Relaxed),
+                max_attempts = config.max_attempts,
+                delay_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
+                error = %error,
+                "Elexon request failed; retrying"
+            );
+        })
+        .await;
+
+        let attempts = attempts.into_inner();
+        match result {
+            Err(last) if last.is_retryable() => Err(FetchError::RetriesExhausted {
+                target,
+                attempts,
+                last: Box::new(last),
+            }),
+            other => other,
+        }
+    }
+
+    /// One attempt: a concurrency permit, then the rate limiter, then the exchange under the
+    /// timeout.
+    async fn attempt(&self, target: Target, url: &str) -> Result<Bytes, FetchError> {
+        let inner = &*self.inner;
+        let _permit = inner
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| FetchError::Client("the request semaphore is closed".to_owned()))?;
+        inner.limiter.until_ready().await;
+        let timeout = inner.config.timeout;
+        debug!(request = %target, url, "GET");
+        match tokio::time::timeout(timeout, self.exchange(target, url)).await {
+            Ok(result) => result,
+            Err(_) => Err(FetchError::Timeout {
+                target,
+                url: url.to_owned(),
+                timeout,
+            }),
+        }
+    }
+
+    async fn exchange(&self, target: Target, url: &str) -> Result<Bytes, FetchError> {
+        let inner = &*self.inner;
+        let timeout = inner.config.timeout;
+        let transport = |e: &reqwest::Error| {
+            if e.is_timeout() {
+                FetchError::Timeout {
+                    target,
+                    url: url.to_owned(),
+                    timeout,
+                }
+            } else {
+                FetchError::Connection {
+                    target,
+                    url: url.to_owned(),
+                    message: error_chain(e),
+                }
+            }
+        };
+        let mut response = inner
+            .client
+            .get(url)
+            .send()
+            .await
+            .map_err(|e| transport(&e))?;
+
+        let status = response.status();
+        if !status.is_success() {
+            let retry_after = response
+                .headers()
+                .get(RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|s| s.trim().parse::<u64>().ok())
+                .map(Duration::from_secs);
+            let detail = error_detail(&mut response).await;
+            return Err(FetchError::Status {
+                target,
+                url: url.to_owned(),
+                status: status.as_u16(),
+                retry_after,
+                detail,
+            });
+        }
+
+        let limit = inner.config.max_body_bytes;
+        let announced = response.content_length();
+        let too_large = || FetchError::BodyTooLarge {
+            target,
+            url: url.to_owned(),
+            limit,
+            announced,
+        };
+        if announced.is_some_and(|n| usize::try_from(n).map_or(true, |n| n > limit)) {
+            return Err(too_large());
+        }
+        let capacity = announced
+            .and_then(|n| usize::try_from(n).ok())
+            .unwrap_or(16 * 1024)
+            .min(limit);
+        let mut body = BytesMut::with_capacity(capacity);
+        loop {
+            match response.chunk().await {
+                Ok(Some(chunk)) => {
+                    if body.len().saturating_add(chunk.len()) > limit {
+                        return Err(too_large());
+                    }
+                    body.extend_from_slice(&chunk);
+                }
+                Ok(None) => break,
+                Err(e) if e.is_timeout() => return Err(transport(&e)),
+                Err(e) => {
+                    return Err(FetchError::Truncated {
+                        target,
+                        url: url.to_owned(),
+                        received: body.len(),
+                        expected: announced,
+                        message: error_chain(&e),
+                    })
+                }
+            }
+        }
+        if let Some(expected) = announced {
+            if u64::try_from(body.len()).unwrap_or(u64::MAX) < expected {
+                return Err(FetchError::Truncated {
+                    target,
+                    url: url.to_owned(),
+                    received: body.len(),
+                    expected: Some(expected),
+                    message: "the body ended early".to_owned(),
+                });
+            }
+        }
+        Ok(body.freeze())
+    }
+}
+
+impl SettlementSource for HttpSource {
+    async fn stack(
+        &self,
+        date: SettlementDate,
+        period: u8,
+        side: Side,
+    ) -> Result<StackResponse, FetchError> {
+        date.period(u32::from(period))?;
+        let format: Format = self.inner.config.format;
+        let url = self.stack_url(date, period, side);
+        let target = Target::Stack { date, period, side };
+        let result = self
+            .fetch(target, &url, |body| {
+                let items = format.parse_stack(&body, date, period, side)?;
+                Ok(StackResponse {
+                    items,
+                    body,
+                    format,
+                })
+            })
+            .await;
+        match result {
+            Err(FetchError::Status { status: 404, .. }) => {
+                Err(FetchError::NotPublished { date, period, side })
+            }
+            other => other,
+        }
+    }
+
+    async fn bm_units(&self) -> Result<Vec<BmUnit>, FetchError> {
+        let url = self.bm_units_url();
+        self.fetch(Target::BmUnits, &url, |body| {
+            Ok(parse_bm_units_json(&body)?)
+        })
+        .await
+    }
+}
+
+/// One request every `60 s / (n - 1)` with no burst: any 60-second window then holds at most
+/// `n` requests, and they are spread evenly rather than sent in a burst.
+fn quota(requests_per_minute: u32) -> Option<Quota> {
+    let minute = Duration::from_secs(60);
+    let period = match requests_per_minute {
+        0 => return None,
+        1 => minute,
+        n => minute / (n - 1),
+    };
+    Quota::with_period(period)
+}
+
+/// Checks a URL: it parses, is `http` or `https`, has a host, and is `https` unless the host
+/// is loopback or insecure HTTP is allowed.
+fn check_url(url: &str, allow_insecure_http: bool) -> Result<Url, FetchError> {
+    let invalid = |reason: &str| FetchError::InvalidUrl {
+        url: url.to_owned(),
+        reason: reason.to_owned(),
+    };
+    let parsed = Url::parse(url).map_err(|e| invalid(&e.to_string()))?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(invalid("only http:// and https:// URLs are supported"));
+    }
+    if parsed.host().is_none() {
+        return Err(invalid("the URL has no host"));
+    }
+    if !allow_insecure_http && is_insecure(&parsed) {
+        return Err(FetchError::InsecureUrl {
+            url: url.to_owned(),
+        });
+    }
+    Ok(parsed)
+}
+
+/// Plain HTTP to a host that is not loopback.
+fn is_insecure(url: &Url) -> bool {
+    url.scheme() == "http" && !is_loopback(url)
+}
+
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(Host::Domain(name)) => {
+            let name = name.trim_end_matches('.');
+            name.eq_ignore_ascii_case("localhost")
+        }
+        Some(Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+/// The start of an error response's body, on one line.
+async fn error_detail(response: &mut reqwest::Response) -> String {
+    let mut kept = Vec::new();
+    while kept.len() < ERROR_DETAIL_BYTES {
+        match response.chunk().await {
+            Ok(Some(chunk)) => kept.extend_from_slice(&chunk),
+            Ok(None) | Err(_) => break,
+        }
+    }
+    kept.truncate(ERROR_DETAIL_BYTES);
+    let text = String::from_utf8_lossy(&kept);
+    shorten(&text.split_whitespace().collect::<Vec<_>>().join(" "))
+}
+
+/// An error and its causes, joined with `: `.
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loopback_hosts_may_use_plain_http() {
+        for ok in [
+            "http://127.0.0.1:8080/bmrs/api/v1",
+            "http://127.1.2.3/x",
+            "http://[::1]:9000/",
+            "http://localhost:1/",
+            "http://LOCALHOST/",
+            "https://data.elexon.co.uk/bmrs/api/v1",
+        ] {
+            assert!(check_url(ok, false).is_ok(), "{ok}");
+        }
+        for refused in [
+            "http://data.elexon.co.uk/bmrs/api/v1",
+            "http://10.0.0.1/",
+            "http://localhost.example.com/",
+            "http://[::2]/",
+        ] {
+            assert!(
+                matches!(
+                    check_url(refused, false),
+                    Err(FetchError::InsecureUrl { .. })
+                ),
+                "{refused}"
+            );
+            assert!(check_url(refused, true).is_ok(), "{refused}");
+        }
+        for invalid in ["ftp://example.com/", "not a url", "data:text/plain,hi"] {
+            assert!(
+                matches!(check_url(invalid, true), Err(FetchError::InvalidUrl { .. })),
+                "{invalid}"
+            );
+        }
+    }
+
+    #[test]
+    fn new_refuses_an_insecure_base_and_zero_limits() {
+        let insecure = ClientConfig::with_base_url("http://example.com/bmrs/api/v1");
+        let err = HttpSource::new(insecure).unwrap_err();
+        assert!(matches!(err, FetchError::InsecureUrl { .. }), "{err}");
+        let zero = ClientConfig {
+            requests_per_minute: 0,
+            ..ClientConfig::default()
+        };
+        assert!(matches!(
+            HttpSource::new(zero),
+            Err(FetchError::InvalidConfig(_))
+        ));
+        assert!(HttpSource::new(ClientConfig::default()).is_ok());
+    }
+
+    #[test]
+    fn urls_follow_the_api() {
+        let source = HttpSource::new(ClientConfig {
+            format: Format::Json,
+            ..ClientConfig::with_base_url("http://127.0.0.1:9/bmrs/api/v1/")
+        })
+        .unwrap();
+        let date = "2024-03-21".parse().unwrap();
+        assert_eq!(
+            source.stack_url(date, 35, Side::Offer),
+            "http://127.0.0.1:9/bmrs/api/v1/balancing/settlement/stack/all/offer/2024-03-21/35?format=json"
+        );
+        assert_eq!(
+            source.bm_units_url(),
+            "http://127.0.0.1:9/bmrs/api/v1/reference/bmunits/all"
+        );
+    }
+
+    #[test]
+    fn quota_never_allows_more_than_the_rate_in_a_minute() {
+        for n in [1u32, 2, 60, 600, 4_500] {
+            let q = quota(n).unwrap();
+            assert_eq!(q.burst_size().get(), 1);
+            let per = q.replenish_interval();
+            // At most one at t=0 plus one per interval within a 60 s window.
+            let in_a_minute = 1 + (Duration::from_secs(60).as_nanos() / per.as_nanos());
+            assert!(in_a_minute <= u128::from(n.max(2)), "{n}: {in_a_minute}");
+        }
+        assert!(quota(0).is_none());
+    }
+
+    #[tokio::test]
+    async fn an_invalid_period_sends_nothing() {
+        let source = HttpSource::new(ClientConfig::with_base_url(
+            "http://127.0.0.1:9/bmrs/api/v1",
+        ))
+        .unwrap();
+        let date = "2024-03-21".parse().unwrap();
+        let err = source.stack(date, 49, Side::Bid).await.unwrap_err();
+        assert!(matches!(err, FetchError::InvalidPeriod(_)), "{err}");
+    }
+}
