@@ -13,16 +13,20 @@ use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 use rust_decimal::Decimal;
 use settlement_model::{BmUnit, DayTotals, PeriodRange, SettlementDate};
 
+use crate::archive::{self, ArchiveLocation, ArchivedSource, SourceArchive};
 use crate::db::{parse_dec, Db, Kind, Val};
 use crate::error::{classify, connection_error, redact_text, redact_url};
-use crate::read::{read_day_state, read_derive_context, read_records, read_runs};
+use crate::read::{
+    read_day_state, read_derive_context, read_records, read_run_fetch_log, read_runs,
+};
 use crate::write::{
     backup, check_derived, delete_day_rows, insert_fetch_log, insert_records, insert_running,
     lock_date, lock_rollups, mark_interrupted, per_period_counts, restore_from_backup,
     running_holder, totals_in, upsert_audit, write_derived, DerivedScope,
 };
 use crate::{
-    AuditInfo, AuditRow, DayState, SettlementStore, StoreError, SwapHooks, SwapOutcome, SwapPlan,
+    AuditInfo, AuditRow, DayState, FetchLogEntry, SettlementStore, StoreError, SwapHooks,
+    SwapOutcome, SwapPlan,
 };
 
 /// The PostgreSQL migrations: 1 is exactly the platform's schema, later ones only add.
@@ -43,6 +47,9 @@ pub struct StoreConfig {
     pub busy_timeout: Duration,
     /// Connections in the pool (shared by every thread using the store).
     pub pool_size: u32,
+    /// Keep archived source responses in this folder. `None`: beside an SQLite file
+    /// (`PATH.archive/`), in the `source_archive` table on PostgreSQL.
+    pub archive_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for StoreConfig {
@@ -51,6 +58,7 @@ impl Default for StoreConfig {
             lock_timeout: Duration::from_secs(60),
             busy_timeout: Duration::from_secs(60),
             pool_size: 10,
+            archive_dir: None,
         }
     }
 }
@@ -67,6 +75,7 @@ struct Inner {
     pools: Pools,
     config: StoreConfig,
     url: String,
+    archive: ArchiveLocation,
 }
 
 enum Pools {
@@ -236,6 +245,7 @@ impl DieselStore {
     pub fn connect(url: &str, config: StoreConfig) -> Result<Self, StoreError> {
         let redacted = redact_url(url);
         let wait = config.lock_timeout.max(config.busy_timeout) + Duration::from_secs(30);
+        let mut archive = ArchiveLocation::Table;
         let pools = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             // One direct connection first, for a precise error (the pool would only say
             // "timed out").
@@ -257,6 +267,10 @@ impl DieselStore {
                 });
             }
             let memory = path == ":memory:";
+            if !memory {
+                archive =
+                    ArchiveLocation::Folder(std::path::PathBuf::from(format!("{path}.archive")));
+            }
             let busy_ms = config.busy_timeout.as_millis();
             let mut probe = SqliteConnection::establish(path)
                 .map_err(|e| connection_error(&redacted, &e.to_string()))?;
@@ -291,11 +305,15 @@ impl DieselStore {
                 reason: "unknown scheme".into(),
             });
         };
+        if let Some(dir) = &config.archive_dir {
+            archive = ArchiveLocation::Folder(dir.clone());
+        }
         Ok(Self {
             inner: Arc::new(Inner {
                 pools,
                 config,
                 url: redacted,
+                archive,
             }),
         })
     }
@@ -318,6 +336,15 @@ impl DieselStore {
     /// The database URL with its password redacted.
     pub fn redacted_url(&self) -> &str {
         &self.inner.url
+    }
+
+    /// Where archived source responses are kept: a folder, or `None` for the database's
+    /// `source_archive` table.
+    pub fn archive_dir(&self) -> Option<&std::path::Path> {
+        match &self.inner.archive {
+            ArchiveLocation::Folder(p) => Some(p),
+            ArchiveLocation::Table => None,
+        }
     }
 
     /// The configuration in force.
@@ -707,6 +734,11 @@ impl SettlementStore for DieselStore {
         })
     }
 
+    fn run_fetch_log(&self, run_id: &str) -> Result<Vec<FetchLogEntry>, StoreError> {
+        let mut conn = self.conn()?;
+        conn.read_tx(|db| read_run_fetch_log(db, run_id))
+    }
+
     fn day_state(&self, date: SettlementDate) -> Result<DayState, StoreError> {
         let mut conn = self.conn()?;
         conn.read_tx(|db| read_day_state(db, date))
@@ -828,5 +860,39 @@ impl SettlementStore for DieselStore {
         };
         let mut conn = self.conn()?;
         conn.write_tx(|db| upsert_audit(db, &row))
+    }
+}
+
+impl SourceArchive for DieselStore {
+    fn put_source(&self, format: &str, body: &[u8]) -> Result<String, StoreError> {
+        match &self.inner.archive {
+            ArchiveLocation::Folder(dir) => archive::folder_put(dir, format, body),
+            ArchiveLocation::Table => self
+                .conn()?
+                .write_tx(|db| archive::table_put(db, format, body)),
+        }
+    }
+
+    fn get_source(&self, hash: &str) -> Result<ArchivedSource, StoreError> {
+        match &self.inner.archive {
+            ArchiveLocation::Folder(dir) => archive::folder_get(dir, hash),
+            ArchiveLocation::Table => self.conn()?.read_tx(|db| archive::table_get(db, hash)),
+        }
+    }
+
+    fn source_hashes(&self) -> Result<Vec<String>, StoreError> {
+        match &self.inner.archive {
+            ArchiveLocation::Folder(dir) => archive::folder_hashes(dir),
+            ArchiveLocation::Table => self.conn()?.read_tx(archive::table_hashes),
+        }
+    }
+
+    fn delete_sources(&self, hashes: &[String]) -> Result<usize, StoreError> {
+        match &self.inner.archive {
+            ArchiveLocation::Folder(dir) => archive::folder_delete(dir, hashes),
+            ArchiveLocation::Table => self
+                .conn()?
+                .write_tx(|db| archive::table_delete(db, hashes)),
+        }
     }
 }

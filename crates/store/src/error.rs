@@ -120,6 +120,28 @@ pub enum StoreError {
         /// The hook's message.
         detail: String,
     },
+    /// No archived source response has this hash.
+    #[error("archived source {hash} is not in the archive; it was pruned or never written")]
+    ArchiveMissing {
+        /// The SHA-256 (hex) asked for.
+        hash: String,
+    },
+    /// An archived source response does not match its hash: it is corrupt and is not used.
+    #[error("archived source {hash} is corrupt ({reason}); it was not used")]
+    ArchiveCorrupt {
+        /// The SHA-256 (hex) it is filed under.
+        hash: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The archive folder could not be read or written.
+    #[error("source archive {path}: {detail}")]
+    ArchiveIo {
+        /// The folder or file.
+        path: String,
+        /// The I/O error.
+        detail: String,
+    },
     /// The caller asked for something inconsistent (records of another date, text with a NUL
     /// byte, …); nothing was written.
     #[error("invalid input to the store: {reason}")]

@@ -74,12 +74,14 @@
 //! - `rust_decimal` for exact numbers, `chrono` for dates, `thiserror` for [`StoreError`],
 //!   `tracing` for the few warnings, `serde` so audit and state rows serialise.
 
+pub mod archive;
 mod db;
 mod diesel_store;
 mod error;
 mod read;
 mod write;
 
+pub use archive::{source_hash, ArchivedSource, SourceArchive};
 pub use diesel_store::{Backend, DieselStore, StoreConfig, POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS};
 pub use error::{redact_url, StoreError};
 
@@ -294,6 +296,8 @@ pub trait SettlementStore: Send + Sync {
     fn difficulty_on(&self, date: NaiveDate) -> Result<Option<(NaiveDate, Decimal)>, StoreError>;
     /// Inserts or replaces difficulty entries; returns how many were written.
     fn upsert_difficulties(&self, rows: &[(NaiveDate, Decimal)]) -> Result<usize, StoreError>;
+    /// The fetch log a run wrote: which source (hash) each period and side came from.
+    fn run_fetch_log(&self, run_id: &str) -> Result<Vec<FetchLogEntry>, StoreError>;
     /// Reads the stored state of `date`.
     fn day_state(&self, date: SettlementDate) -> Result<DayState, StoreError>;
     /// The day swap, in one transaction (see the crate docs).

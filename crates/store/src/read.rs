@@ -500,16 +500,35 @@ pub(crate) fn read_fetch_log(
     db: &mut Db<'_>,
     date: SettlementDate,
 ) -> Result<Vec<FetchLogEntry>, StoreError> {
-    const T: &str = "fetch_log";
     let sql = format!(
-        "SELECT {} AS settlement_date, CAST(settlement_period AS bigint) AS settlement_period, \
-         side, status, items_received, records_kept, {} AS fetched_at, source_hash \
-         FROM fetch_log WHERE settlement_date = {} ORDER BY id",
-        db.date_out("settlement_date"),
-        db.instant_out("fetched_at"),
+        "{} WHERE settlement_date = {} ORDER BY id",
+        fetch_log_select(db),
         db.param(1, Kind::Date),
     );
-    let rows: Vec<FetchRow> = db.load(&sql, &[Val::date(date)])?;
+    latest_fetch_entries(db.load(&sql, &[Val::date(date)])?)
+}
+
+/// The fetch log one run wrote (the sources it used), one entry per period and side.
+pub(crate) fn read_run_fetch_log(
+    db: &mut Db<'_>,
+    run_id: &str,
+) -> Result<Vec<FetchLogEntry>, StoreError> {
+    let sql = format!("{} WHERE run_id = $1 ORDER BY id", fetch_log_select(db));
+    latest_fetch_entries(db.load(&sql, &[Val::text(run_id)])?)
+}
+
+fn fetch_log_select(db: &Db<'_>) -> String {
+    format!(
+        "SELECT {} AS settlement_date, CAST(settlement_period AS bigint) AS settlement_period, \
+         side, status, items_received, records_kept, {} AS fetched_at, source_hash \
+         FROM fetch_log",
+        db.date_out("settlement_date"),
+        db.instant_out("fetched_at"),
+    )
+}
+
+fn latest_fetch_entries(rows: Vec<FetchRow>) -> Result<Vec<FetchLogEntry>, StoreError> {
+    const T: &str = "fetch_log";
     let mut latest: BTreeMap<(u8, Side), FetchLogEntry> = BTreeMap::new();
     for r in rows {
         let side: Side = r

@@ -1,0 +1,315 @@
+//! The source archive: every raw API response a run used, gzip-compressed and filed under
+//! the SHA-256 of its uncompressed bytes, so a day can be recomputed offline and any change
+//! explained from evidence.
+//!
+//! Where it lives: a folder beside an SQLite database (`reingest.db.archive/`), the
+//! `source_archive` table on PostgreSQL (and for `sqlite::memory:`), or any folder given as
+//! [`crate::StoreConfig::archive_dir`].
+//!
+//! Writes are atomic: a folder entry is written to a temporary name, synced, then renamed;
+//! a table entry is one `INSERT`. A reader never sees half an entry, and every read checks
+//! the hash, so a corrupt entry is reported ([`StoreError::ArchiveCorrupt`]), never used.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+use diesel::sql_types::Text;
+use diesel::QueryableByName;
+use flate2::read::GzDecoder;
+use flate2::write::GzEncoder;
+use flate2::Compression;
+use sha2::{Digest, Sha256};
+
+use crate::db::{Db, TextRow, Val};
+use crate::StoreError;
+
+/// The uncompressed bytes of one archived response and its wire format.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArchivedSource {
+    /// `xml` or `json`.
+    pub format: String,
+    /// The response body exactly as the API sent it.
+    pub body: Vec<u8>,
+}
+
+/// Keeps raw source responses by content hash.
+pub trait SourceArchive: Send + Sync {
+    /// Stores `body` (idempotent); returns its SHA-256 in hex.
+    fn put_source(&self, format: &str, body: &[u8]) -> Result<String, StoreError>;
+    /// The entry filed under `hash`, checked against it.
+    fn get_source(&self, hash: &str) -> Result<ArchivedSource, StoreError>;
+    /// Every hash in the archive.
+    fn source_hashes(&self) -> Result<Vec<String>, StoreError>;
+    /// Removes these entries; returns how many were removed.
+    fn delete_sources(&self, hashes: &[String]) -> Result<usize, StoreError>;
+}
+
+/// SHA-256 of `body`, lower-case hex (what the fetch log records).
+pub fn source_hash(body: &[u8]) -> String {
+    hex::encode(Sha256::digest(body))
+}
+
+/// Where a store keeps its archive.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum ArchiveLocation {
+    Folder(PathBuf),
+    Table,
+}
+
+fn check_hash(hash: &str) -> Result<(), StoreError> {
+    if hash.len() == 64
+        && hash
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+    {
+        Ok(())
+    } else {
+        Err(StoreError::InvalidInput {
+            reason: format!("{hash:?} is not a SHA-256 hex digest"),
+        })
+    }
+}
+
+fn check_format(format: &str) -> Result<(), StoreError> {
+    if matches!(format, "xml" | "json") {
+        Ok(())
+    } else {
+        Err(StoreError::InvalidInput {
+            reason: format!("archive format must be xml or json, got {format:?}"),
+        })
+    }
+}
+
+pub(crate) fn compress(body: &[u8]) -> Result<Vec<u8>, std::io::Error> {
+    let mut enc = GzEncoder::new(Vec::new(), Compression::default());
+    enc.write_all(body)?;
+    enc.finish()
+}
+
+/// Decompresses and checks the hash; at most `limit` bytes (a corrupt entry cannot blow
+/// up memory).
+pub(crate) fn decompress_checked(hash: &str, compressed: &[u8]) -> Result<Vec<u8>, StoreError> {
+    const LIMIT: u64 = 256 * 1024 * 1024;
+    let mut body = Vec::new();
+    GzDecoder::new(compressed)
+        .take(LIMIT)
+        .read_to_end(&mut body)
+        .map_err(|e| StoreError::ArchiveCorrupt {
+            hash: hash.to_owned(),
+            reason: format!("cannot decompress: {e}"),
+        })?;
+    let actual = source_hash(&body);
+    if actual != hash {
+        return Err(StoreError::ArchiveCorrupt {
+            hash: hash.to_owned(),
+            reason: format!("its content hashes to {actual}"),
+        });
+    }
+    Ok(body)
+}
+
+fn io_err(path: &Path, e: &std::io::Error) -> StoreError {
+    StoreError::ArchiveIo {
+        path: path.display().to_string(),
+        detail: e.to_string(),
+    }
+}
+
+/// A folder of `HASH.FORMAT.gz` files.
+pub(crate) fn folder_put(dir: &Path, format: &str, body: &[u8]) -> Result<String, StoreError> {
+    check_format(format)?;
+    let hash = source_hash(body);
+    let name = format!("{hash}.{format}.gz");
+    let path = dir.join(&name);
+    if path.exists() {
+        return Ok(hash);
+    }
+    std::fs::create_dir_all(dir).map_err(|e| io_err(dir, &e))?;
+    let tmp = dir.join(format!(".tmp-{name}-{}", uuid::Uuid::new_v4().simple()));
+    let write = || -> Result<(), std::io::Error> {
+        let data = compress(body)?;
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(&data)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, &path)
+    };
+    if let Err(e) = write() {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(io_err(&path, &e));
+    }
+    Ok(hash)
+}
+
+pub(crate) fn folder_get(dir: &Path, hash: &str) -> Result<ArchivedSource, StoreError> {
+    check_hash(hash)?;
+    for format in ["xml", "json"] {
+        let path = dir.join(format!("{hash}.{format}.gz"));
+        match std::fs::read(&path) {
+            Ok(data) => {
+                let body = decompress_checked(hash, &data)?;
+                return Ok(ArchivedSource {
+                    format: format.to_owned(),
+                    body,
+                });
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(io_err(&path, &e)),
+        }
+    }
+    Err(StoreError::ArchiveMissing {
+        hash: hash.to_owned(),
+    })
+}
+
+pub(crate) fn folder_hashes(dir: &Path) -> Result<Vec<String>, StoreError> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(io_err(dir, &e)),
+    };
+    let mut out = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|e| io_err(dir, &e))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if let Some((hash, _)) = name.split_once('.') {
+            if check_hash(hash).is_ok() {
+                out.push(hash.to_owned());
+            }
+        }
+    }
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
+
+pub(crate) fn folder_delete(dir: &Path, hashes: &[String]) -> Result<usize, StoreError> {
+    let mut n = 0;
+    for hash in hashes {
+        check_hash(hash)?;
+        for format in ["xml", "json"] {
+            let path = dir.join(format!("{hash}.{format}.gz"));
+            match std::fs::remove_file(&path) {
+                Ok(()) => n += 1,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(io_err(&path, &e)),
+            }
+        }
+    }
+    Ok(n)
+}
+
+#[derive(QueryableByName)]
+struct EntryRow {
+    #[diesel(sql_type = Text)]
+    format: String,
+    #[diesel(sql_type = Text)]
+    body_hex: String,
+}
+
+/// The `source_archive` table: compressed bytes travel as hex text (`bytea` on PostgreSQL,
+/// a TEXT column on SQLite).
+pub(crate) fn table_put(db: &mut Db<'_>, format: &str, body: &[u8]) -> Result<String, StoreError> {
+    check_format(format)?;
+    let hash = source_hash(body);
+    let data = compress(body).map_err(|e| StoreError::ArchiveIo {
+        path: "source_archive".into(),
+        detail: e.to_string(),
+    })?;
+    let sql = if db.is_pg() {
+        "INSERT INTO source_archive (hash, format, body) VALUES ($1, $2, decode($3, 'hex')) \
+         ON CONFLICT (hash) DO NOTHING"
+    } else {
+        "INSERT INTO source_archive (hash, format, body) VALUES ($1, $2, $3) \
+         ON CONFLICT (hash) DO NOTHING"
+    };
+    db.exec(
+        sql,
+        &[
+            Val::text(&hash),
+            Val::text(format),
+            Val::text(hex::encode(data)),
+        ],
+    )?;
+    Ok(hash)
+}
+
+pub(crate) fn table_get(db: &mut Db<'_>, hash: &str) -> Result<ArchivedSource, StoreError> {
+    check_hash(hash)?;
+    let sql = if db.is_pg() {
+        "SELECT format, encode(body, 'hex') AS body_hex FROM source_archive WHERE hash = $1"
+    } else {
+        "SELECT format, body AS body_hex FROM source_archive WHERE hash = $1"
+    };
+    let rows: Vec<EntryRow> = db.load(sql, &[Val::text(hash)])?;
+    let row = rows
+        .into_iter()
+        .next()
+        .ok_or_else(|| StoreError::ArchiveMissing {
+            hash: hash.to_owned(),
+        })?;
+    let data = hex::decode(row.body_hex.trim()).map_err(|e| StoreError::ArchiveCorrupt {
+        hash: hash.to_owned(),
+        reason: format!("stored bytes are not hex: {e}"),
+    })?;
+    Ok(ArchivedSource {
+        format: row.format,
+        body: decompress_checked(hash, &data)?,
+    })
+}
+
+pub(crate) fn table_hashes(db: &mut Db<'_>) -> Result<Vec<String>, StoreError> {
+    let rows: Vec<TextRow> = db.load("SELECT hash AS v FROM source_archive ORDER BY hash", &[])?;
+    Ok(rows.into_iter().filter_map(|r| r.v).collect())
+}
+
+pub(crate) fn table_delete(db: &mut Db<'_>, hashes: &[String]) -> Result<usize, StoreError> {
+    let mut n = 0;
+    for hash in hashes {
+        n += db.exec(
+            "DELETE FROM source_archive WHERE hash = $1",
+            &[Val::text(hash)],
+        )?;
+    }
+    Ok(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folder_entries_round_trip_and_corruption_is_detected() {
+        let dir = tempfile::tempdir().unwrap();
+        let body = b"<Response><Data/></Response>".to_vec();
+        let hash = folder_put(dir.path(), "xml", &body).unwrap();
+        assert_eq!(hash, source_hash(&body));
+        assert_eq!(
+            folder_put(dir.path(), "xml", &body).unwrap(),
+            hash,
+            "idempotent"
+        );
+        let got = folder_get(dir.path(), &hash).unwrap();
+        assert_eq!((got.format.as_str(), got.body), ("xml", body.clone()));
+        assert_eq!(folder_hashes(dir.path()).unwrap(), vec![hash.clone()]);
+        // No temporary files are left behind.
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+
+        let path = dir.path().join(format!("{hash}.xml.gz"));
+        std::fs::write(&path, compress(b"something else").unwrap()).unwrap();
+        let err = folder_get(dir.path(), &hash).unwrap_err();
+        assert!(matches!(err, StoreError::ArchiveCorrupt { .. }), "{err}");
+        std::fs::write(&path, b"not gzip").unwrap();
+        assert!(matches!(
+            folder_get(dir.path(), &hash).unwrap_err(),
+            StoreError::ArchiveCorrupt { .. }
+        ));
+
+        assert_eq!(folder_delete(dir.path(), std::slice::from_ref(&hash)).unwrap(), 1);
+        assert!(matches!(
+            folder_get(dir.path(), &hash).unwrap_err(),
+            StoreError::ArchiveMissing { .. }
+        ));
+        assert!(folder_get(dir.path(), "../etc/passwd").is_err());
+        assert!(folder_put(dir.path(), "csv", b"x").is_err());
+    }
+}
