@@ -1,10 +1,16 @@
 //! `cargo xtask`: project tasks that are code rather than shell (matklad's cargo-xtask
 //! pattern). A small clap dispatcher; each task lives in its own module.
 //!
+//! - `cargo xtask demo [--db PATH]`: the whole job offline against the bundled simulator,
+//!   into SQLite (`./demo.db`), with a table of results.
+//! - `cargo xtask verify-date DATE [--against-api] [--json]`: `reingest verify` for cron
+//!   jobs (same environment variables, output and exit codes).
 //! - `cargo xtask bench parse [--items N] [--iterations N] [--max-ratio R]`: our XML stack
 //!   parser against a bare `roxmltree::Document::parse` of the same bytes.
 
 mod bench_parse;
+mod demo;
+mod verify_date;
 
 use std::process::ExitCode;
 
@@ -20,6 +26,23 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Offline demo: simulator → SQLite, three dates (one a 50-period clock change), verified.
+    Demo {
+        /// The SQLite file to (re)create.
+        #[arg(long, default_value = "demo.db")]
+        db: String,
+    },
+    /// Verify a stored date like `reingest verify` (exit 0 verified, 1 mismatch, 2 error).
+    VerifyDate {
+        /// The date, YYYY-MM-DD.
+        date: String,
+        /// Also fetch the day from the API and report drift.
+        #[arg(long)]
+        against_api: bool,
+        /// One JSON document on stdout.
+        #[arg(long)]
+        json: bool,
+    },
     /// Benchmarks that print ratios.
     Bench {
         #[command(subcommand)]
@@ -39,6 +62,17 @@ fn main() -> ExitCode {
         Command::Bench {
             bench: Bench::Parse(args),
         } => bench_parse::run(&args),
+        Command::Demo { db } => runtime()
+            .and_then(|rt| rt.block_on(demo::run(&db)))
+            .map(|()| ExitCode::SUCCESS),
+        Command::VerifyDate {
+            date,
+            against_api,
+            json,
+        } => runtime().map(|rt| {
+            let code = rt.block_on(verify_date::run(&date, against_api, json));
+            ExitCode::from(u8::try_from(code).unwrap_or(2))
+        }),
     };
     match result {
         Ok(code) => code,
@@ -47,4 +81,10 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?)
 }

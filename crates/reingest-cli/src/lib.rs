@@ -1,1 +1,35 @@
-//! Skeleton; filled in by its issue.
+//! The reingest pipeline as a library, and the glue behind the `reingest` binary.
+//!
+//! [`Pipeline`] wires the stages of DESIGN.md: **fetch** (any
+//! [`elexon_client::SettlementSource`]) → **process** ([`settlement_model::process_items`]) →
+//! one store transaction ([`store::SettlementStore::swap`]) in which the pipeline's hooks
+//! **summarize** (`summaries`), **recalc** (`bitcoin-calc`) and **verify** ([`verify`]) before
+//! anything commits. Nothing is deleted until everything new is in hand: every period is
+//! fetched and processed before the store is touched, and a failed check rolls back.
+//!
+//! Architecture invariant: this crate knows no SQL, HTTP or XML; it only composes the stage
+//! traits, so another service can embed it with its own source or store (see [`Pipeline`]).
+//!
+//! Dependencies: `tokio` (async runtime; store calls run on its blocking pool), `futures`
+//! (bounded concurrent fetches), `clap` (the binary's arguments, with `env` fallbacks),
+//! `tracing` + `tracing-subscriber` (structured logs on stderr), `indicatif` (progress bars on
+//! a terminal only), `uuid` (run ids), `sha2` (source hashes), `anyhow` only in the binary.
+
+pub mod app;
+pub mod archive;
+pub mod error;
+pub mod fetch;
+mod hooks;
+pub mod pipeline;
+pub mod range;
+pub mod render;
+pub mod report;
+pub mod verify;
+
+pub use error::{PipelineError, EXIT_ERROR, EXIT_INTERRUPTED, EXIT_MISMATCH, EXIT_OK};
+pub use pipeline::{
+    DifficultyFeed, HttpDifficultyFeed, NoProgress, Operator, Pipeline, PipelineConfig, Progress,
+    RunOptions,
+};
+pub use report::{PeriodChange, RunReport, UnclassifiedUnit, VerifyReport};
+pub use verify::{Check, Expectations, VerificationReport};

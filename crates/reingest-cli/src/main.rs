@@ -1,2 +1,47 @@
-//! reingest binary.
-fn main() {}
+//! `reingest`: rebuild GB wind-curtailment settlement data for any date, and prove it.
+//!
+//! Thin glue: parse and validate arguments (`cli`), build the source, store and pipeline,
+//! run one command (`commands`), print a human or JSON report (the library's `render`), and map the
+//! outcome to an exit code in one place: 0 verified, 1 mismatch, 2 error, 130 interrupted.
+
+mod cli;
+mod commands;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let args = cli::Cli::parse();
+    if let Err(e) = cli::init_logging(&args.global) {
+        eprintln!("error: {e}");
+        return exit(reingest::EXIT_ERROR);
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return exit(reingest::EXIT_ERROR);
+        }
+    };
+    let code = runtime.block_on(async {
+        tokio::select! {
+            code = commands::dispatch(args) => code,
+            _ = tokio::signal::ctrl_c() => {
+                eprintln!("interrupted: stopped by Ctrl-C; an unfinished day swap was rolled back by the database, nothing partial was written");
+                reingest::EXIT_INTERRUPTED
+            }
+        }
+    });
+    // Do not wait for blocking store calls still running: exiting closes their
+    // connections, and the database rolls back any open transaction.
+    runtime.shutdown_background();
+    exit(code)
+}
+
+fn exit(code: i32) -> ExitCode {
+    ExitCode::from(u8::try_from(code).unwrap_or(2))
+}

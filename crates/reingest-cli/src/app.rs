@@ -1,0 +1,165 @@
+//! Building the standard pipeline (HTTP source, diesel store, HTTP difficulty feed) from
+//! plain settings: what the binary and `cargo xtask` share.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bitcoin_calc::MinerCatalog;
+use elexon_client::{ClientConfig, Format, HttpSource};
+use store::{DieselStore, StoreConfig};
+
+use crate::pipeline::{HttpDifficultyFeed, Pipeline, PipelineConfig};
+use crate::PipelineError;
+
+/// The pipeline the binary runs.
+pub type StandardPipeline = Pipeline<HttpSource, DieselStore>;
+
+/// Settings of the standard pipeline; the binary fills them from flags and environment.
+#[derive(Debug, Clone)]
+pub struct AppSettings {
+    /// `sqlite://PATH` or `postgres://…`.
+    pub database_url: String,
+    /// The Elexon API base URL.
+    pub elexon_url: String,
+    /// Wire format.
+    pub format: Format,
+    /// Difficulty-adjustments URL (mempool.space shape).
+    pub difficulty_url: String,
+    /// Miner models to compute (empty: every model of the catalog).
+    pub miners: Vec<String>,
+    /// Extra models, `NAME:THS:WATTS[,…]` or a JSON array.
+    pub miner_models: Option<String>,
+    /// Requests per minute for the process.
+    pub rate_limit: u32,
+    /// Per-request timeout.
+    pub timeout: Duration,
+    /// Attempts per request.
+    pub max_attempts: u32,
+    /// Largest response body, bytes.
+    pub max_body_bytes: usize,
+    /// How long to wait for another run of the same date.
+    pub lock_timeout: Duration,
+    /// Allow plain http to a non-loopback host.
+    pub allow_insecure_http: bool,
+    /// Where to keep archived source responses (default: beside an SQLite file, in a table
+    /// on PostgreSQL).
+    pub archive_dir: Option<std::path::PathBuf>,
+}
+
+impl AppSettings {
+    /// Defaults for `database_url` against the API at `elexon_url`; the difficulty feed
+    /// defaults to mempool.space.
+    pub fn new(database_url: impl Into<String>, elexon_url: impl Into<String>) -> Self {
+        let client = ClientConfig::default();
+        Self {
+            database_url: database_url.into(),
+            elexon_url: elexon_url.into(),
+            format: Format::Xml,
+            difficulty_url: HttpDifficultyFeed::DEFAULT_URL.to_owned(),
+            miners: Vec::new(),
+            miner_models: None,
+            rate_limit: client.requests_per_minute,
+            timeout: client.timeout,
+            max_attempts: client.max_attempts,
+            max_body_bytes: client.max_body_bytes,
+            lock_timeout: StoreConfig::default().lock_timeout,
+            allow_insecure_http: false,
+            archive_dir: None,
+        }
+    }
+
+    /// The settings from the same environment variables the binary reads
+    /// (`DATABASE_URL`, `ELEXON_BASE_URL`, `ELEXON_FORMAT`, `REINGEST_DIFFICULTY_URL`,
+    /// `REINGEST_MINERS`, `REINGEST_MINER_MODELS`), with the binary's defaults.
+    pub fn from_env() -> Result<Self, PipelineError> {
+        let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+        let mut s = Self::new(
+            var("DATABASE_URL").unwrap_or_else(|| "sqlite://reingest.db".into()),
+            var("ELEXON_BASE_URL").unwrap_or_else(|| ClientConfig::default().base_url),
+        );
+        if let Some(f) = var("ELEXON_FORMAT") {
+            s.format = match f.as_str() {
+                "xml" => Format::Xml,
+                "json" => Format::Json,
+                other => {
+                    return Err(PipelineError::Input(format!(
+                        "ELEXON_FORMAT must be xml or json, got {other:?}"
+                    )))
+                }
+            };
+        }
+        if let Some(u) = var("REINGEST_DIFFICULTY_URL") {
+            s.difficulty_url = u;
+        }
+        if let Some(m) = var("REINGEST_MINERS") {
+            s.miners = m.split(',').map(|x| x.trim().to_owned()).collect();
+        }
+        s.miner_models = var("REINGEST_MINER_MODELS");
+        Ok(s)
+    }
+
+    /// The miner models selected by these settings (validated: unknown names are an error
+    /// that lists the known ones).
+    pub fn pipeline_config(&self) -> Result<PipelineConfig, PipelineError> {
+        let input = |e: String| PipelineError::Input(e);
+        let mut catalog = MinerCatalog::defaults();
+        if let Some(text) = &self.miner_models {
+            for m in bitcoin_calc::parse_models(text).map_err(|e| input(e.to_string()))? {
+                catalog = catalog.with_custom(m).map_err(|e| input(e.to_string()))?;
+            }
+        }
+        let miners = if self.miners.is_empty() {
+            catalog.models().to_vec()
+        } else {
+            catalog
+                .select(&self.miners)
+                .map_err(|e| input(e.to_string()))?
+        };
+        Ok(PipelineConfig {
+            miners,
+            ..PipelineConfig::default()
+        })
+    }
+
+    /// The HTTP client settings.
+    pub fn client_config(&self) -> ClientConfig {
+        ClientConfig {
+            base_url: self.elexon_url.clone(),
+            format: self.format,
+            requests_per_minute: self.rate_limit,
+            timeout: self.timeout,
+            max_attempts: self.max_attempts,
+            max_body_bytes: self.max_body_bytes,
+            allow_insecure_http: self.allow_insecure_http,
+            ..ClientConfig::default()
+        }
+    }
+
+    /// Validates the settings, connects to the database, migrates it, and returns the
+    /// pipeline. Bad settings fail before any connection is made.
+    pub async fn build(&self) -> Result<StandardPipeline, PipelineError> {
+        let config = self.pipeline_config()?;
+        let source = HttpSource::new(self.client_config())?;
+        let url = self.database_url.clone();
+        let store_config = StoreConfig {
+            lock_timeout: self.lock_timeout,
+            archive_dir: self.archive_dir.clone(),
+            ..StoreConfig::default()
+        };
+        let store = crate::error::blocking(move || {
+            DieselStore::connect(&url, store_config).map_err(PipelineError::from)
+        })
+        .await?;
+        let feed = Arc::new(HttpDifficultyFeed::new(
+            source.clone(),
+            self.difficulty_url.clone(),
+        ));
+        let store = Arc::new(store);
+        let archive: Arc<dyn store::SourceArchive> = store.clone();
+        let pipeline = Pipeline::new(source, store, config)
+            .with_difficulty_feed(feed)
+            .with_archive(archive);
+        pipeline.prepare().await?;
+        Ok(pipeline)
+    }
+}

@@ -1,0 +1,383 @@
+//! Command-line arguments (clap) and logging set-up.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use rust_decimal::Decimal;
+
+/// Rebuild GB wind-curtailment settlement data for any date from the Elexon API,
+/// recompute its summaries and Bitcoin potential, and verify the result.
+///
+/// Nothing is deleted until every period of the day has been fetched and processed; the
+/// day is then replaced in one database transaction that verifies itself before it commits.
+///
+/// Exit codes: 0 success/verified, 1 verification mismatch, 2 error, 130 interrupted.
+#[derive(Debug, Parser)]
+#[command(name = "reingest", version, about, long_about = None, after_help = EXAMPLES)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+const EXAMPLES: &str = "Examples:
+  reingest run 2024-03-21 --periods 1-4 --dry-run     # what would change, writes nothing
+  reingest run 2024-03-21 --reason 'missing periods'  # replace the whole day, verified
+  reingest verify 2024-03-21 --against-api            # check the stored day, and drift
+  reingest range 2024-03-01 2024-03-31 --jobs 4       # a month
+  reingest runs --date 2024-03-21 && reingest restore RUN_ID";
+
+/// Options that apply to every command.
+#[derive(Debug, Args)]
+pub struct Global {
+    /// Database: sqlite://PATH (embedded) or postgres://USER@HOST/DB.
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "sqlite://reingest.db",
+        global = true
+    )]
+    pub database_url: String,
+
+    /// Elexon Insights API base URL.
+    #[arg(
+        long,
+        env = "ELEXON_BASE_URL",
+        default_value = "https://data.elexon.co.uk/bmrs/api/v1",
+        global = true
+    )]
+    pub elexon_url: String,
+
+    /// Wire format asked of the API.
+    #[arg(
+        long,
+        env = "ELEXON_FORMAT",
+        value_enum,
+        default_value = "xml",
+        global = true
+    )]
+    pub format: WireFormat,
+
+    /// Print one JSON document on stdout instead of human text.
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    /// Only errors on stderr; no progress bars.
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+
+    /// Also write logs to this file.
+    #[arg(long, env = "REINGEST_LOG_FILE", global = true)]
+    pub log_file: Option<PathBuf>,
+
+    /// Mempool.space-compatible difficulty-adjustments URL, read when a date's difficulty is unknown.
+    #[arg(
+        long,
+        env = "REINGEST_DIFFICULTY_URL",
+        default_value = "https://mempool.space/api/v1/mining/difficulty-adjustments",
+        global = true
+    )]
+    pub difficulty_url: String,
+
+    /// Miner models to compute bitcoin for (comma-separated names).
+    #[arg(long, env = "REINGEST_MINERS", value_delimiter = ',', global = true)]
+    pub miners: Vec<String>,
+
+    /// Define extra miner models: NAME:THS:WATTS, comma-separated (e.g. S21:200:3500).
+    #[arg(long, env = "REINGEST_MINER_MODELS", global = true)]
+    pub miner_models: Option<String>,
+
+    /// API requests per minute for the whole process (the API allows 5,000).
+    #[arg(
+        long,
+        env = "REINGEST_RATE_LIMIT",
+        default_value_t = 4500,
+        global = true
+    )]
+    pub rate_limit: u32,
+
+    /// Seconds before one API request times out (it is then retried).
+    #[arg(long, default_value_t = 30, global = true)]
+    pub timeout_secs: u64,
+
+    /// Attempts per API request, including the first.
+    #[arg(long, default_value_t = 5, global = true)]
+    pub max_attempts: u32,
+
+    /// Largest API response accepted, MiB.
+    #[arg(long, default_value_t = 64, global = true)]
+    pub max_body_mib: usize,
+
+    /// Seconds to wait for another run of the same date to finish.
+    #[arg(long, default_value_t = 60, global = true)]
+    pub lock_timeout_secs: u64,
+
+    /// Allow a plain-http API URL that is not on this machine (unsafe).
+    #[arg(long, global = true)]
+    pub allow_insecure_http: bool,
+
+    /// Keep archived API responses in this folder (default: beside an SQLite file; a
+    /// table on PostgreSQL).
+    #[arg(long, env = "REINGEST_ARCHIVE_DIR", global = true)]
+    pub archive_dir: Option<PathBuf>,
+}
+
+/// The wire format.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum WireFormat {
+    /// XML (the API's default shape, parsed with roxmltree).
+    Xml,
+    /// JSON.
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Reingest one date (or some of its periods), verified, in one transaction.
+    ///
+    /// Fetches both stacks of every period (46/48/50 by the clock), keeps wind constraint
+    /// bids as curtailment, replaces the date's records, recomputes daily/monthly/yearly
+    /// summaries and bitcoin, verifies, and commits, or rolls back on a failed check.
+    #[command(after_help = "Examples:
+  reingest run 2024-03-21 --periods 1-4 --dry-run
+  reingest run 2024-03-21 --reason 'ticket 123: missing periods' --expect-energy 1234.5")]
+    Run(RunArgs),
+
+    /// Reingest every date from FROM to TO inclusive, N dates at a time.
+    #[command(
+        after_help = "Example:\n  reingest range 2024-03-01 2024-03-31 --jobs 4 --reason backfill"
+    )]
+    Range(RangeArgs),
+
+    /// Check a stored date without changing it (exit 0 verified, 1 mismatch).
+    #[command(
+        after_help = "Examples:\n  reingest verify 2024-03-21\n  reingest verify 2024-03-21 --against-api --json"
+    )]
+    Verify(VerifyArgs),
+
+    /// List dates whose data is missing or inconsistent; --fix reingests them.
+    #[command(after_help = "Example:\n  reingest reconcile 2024-03-01 2024-03-31 --fix")]
+    Reconcile(ReconcileArgs),
+
+    /// The audit log of runs, newest first.
+    Runs {
+        /// Only runs of this date.
+        #[arg(long)]
+        date: Option<String>,
+    },
+
+    /// Put back the rows a run replaced (itself an audited, reversible run).
+    #[command(
+        after_help = "Example:\n  reingest runs --date 2024-03-21\n  reingest restore 5f0c…"
+    )]
+    Restore {
+        /// The run id, from `reingest runs`.
+        run_id: String,
+    },
+
+    /// What changed in a date between two runs, from their archived API responses.
+    #[command(
+        after_help = "Examples:\n  reingest diff 2024-03-21                 # the date's last two runs\n  reingest diff 2024-03-21 RUN_A RUN_B --json"
+    )]
+    Diff {
+        /// The date.
+        date: String,
+        /// The older run (default: the second newest committed run).
+        run_a: Option<String>,
+        /// The newer run (default: the newest committed run).
+        run_b: Option<String>,
+    },
+
+    /// The archive of raw API responses.
+    #[command(subcommand)]
+    Archive(ArchiveCommand),
+
+    /// The BM unit registry: sync from the API, import the platform's file, list.
+    #[command(subcommand)]
+    Bmu(BmuCommand),
+
+    /// The Bitcoin difficulty table: import a file, set one date, sync from a URL.
+    #[command(subcommand)]
+    Difficulty(DifficultyCommand),
+
+    /// Apply database migrations (every command also does this on start).
+    Migrate,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The settlement date, YYYY-MM-DD (Europe/London).
+    pub date: String,
+    /// Only these periods: N or A-B (e.g. 1-4); the rest of the day is left as stored.
+    #[arg(long)]
+    pub periods: Option<String>,
+    /// Fetch and process, print per-period before/after, write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Why you are reingesting (kept in the audit log).
+    #[arg(long)]
+    pub reason: Option<String>,
+    /// Expected day energy, MWh; verification fails outside the tolerance.
+    #[arg(long)]
+    pub expect_energy: Option<Decimal>,
+    /// Expected day payment, GBP.
+    #[arg(long)]
+    pub expect_payment: Option<Decimal>,
+    /// Allowed energy difference, MWh (default 0.001).
+    #[arg(long)]
+    pub tolerance_energy: Option<Decimal>,
+    /// Allowed payment difference, GBP (default 0.01).
+    #[arg(long)]
+    pub tolerance_payment: Option<Decimal>,
+    /// Commit even if verification fails (the report and exit code 1 still say so).
+    #[arg(long)]
+    pub force: bool,
+    /// Accept periods the API does not publish (404): recorded as missing.
+    #[arg(long)]
+    pub allow_missing_periods: bool,
+    /// Use this Bitcoin difficulty instead of the table.
+    #[arg(long)]
+    pub difficulty: Option<Decimal>,
+    /// Recompute from the archived responses of RUN_ID (default: the date's latest
+    /// committed run), with no network.
+    #[arg(long, value_name = "RUN_ID", num_args = 0..=1, default_missing_value = "")]
+    pub from_archive: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct RangeArgs {
+    /// First date, YYYY-MM-DD.
+    pub from: String,
+    /// Last date, inclusive.
+    pub to: String,
+    /// Dates in flight at once (they share one rate limit and one connection pool).
+    #[arg(long, default_value_t = 4)]
+    pub jobs: usize,
+    /// Why (kept in the audit log).
+    #[arg(long)]
+    pub reason: Option<String>,
+    /// After an interruption: skip dates an earlier run of this same range committed.
+    #[arg(long)]
+    pub resume: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The date.
+    pub date: String,
+    /// Also fetch the day from the API and report per-period drift.
+    #[arg(long)]
+    pub against_api: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ReconcileArgs {
+    /// First date.
+    pub from: String,
+    /// Last date, inclusive.
+    pub to: String,
+    /// Also compare each date with the API.
+    #[arg(long)]
+    pub against_api: bool,
+    /// Reingest every date found.
+    #[arg(long)]
+    pub fix: bool,
+    /// Drift threshold for energy, MWh.
+    #[arg(long, default_value = "1")]
+    pub threshold_energy: Decimal,
+    /// Drift threshold for payment, GBP.
+    #[arg(long, default_value = "10")]
+    pub threshold_payment: Decimal,
+    /// Dates in flight at once for --fix.
+    #[arg(long, default_value_t = 4)]
+    pub jobs: usize,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ArchiveCommand {
+    /// Delete archived responses except those of each date's newest N runs (the newest
+    /// run of every date always keeps its sources).
+    #[command(after_help = "Example:\n  reingest archive prune --keep-last 3")]
+    Prune {
+        /// Runs per date whose sources are kept (at least 1).
+        #[arg(long, default_value_t = 3)]
+        keep_last: usize,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BmuCommand {
+    /// Replace the registry with the API's /reference/bmunits/all.
+    Sync,
+    /// Replace the registry with a JSON array file (elexonBmUnit, fuelType, leadPartyName, …).
+    Import {
+        /// The file.
+        file: PathBuf,
+    },
+    /// List the registry.
+    List {
+        /// Only wind units.
+        #[arg(long)]
+        wind: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DifficultyCommand {
+    /// Import a CSV (date,difficulty), a JSON map {"YYYY-MM-DD": "…"} or a mempool.space dump.
+    Import {
+        /// The file.
+        file: PathBuf,
+    },
+    /// Set the difficulty in force from DATE.
+    Set {
+        /// The date.
+        date: String,
+        /// The difficulty.
+        value: Decimal,
+    },
+    /// Read a mempool.space-compatible difficulty-adjustments URL into the table.
+    Sync {
+        /// The URL (default: --difficulty-url).
+        #[arg(long)]
+        url: Option<String>,
+    },
+}
+
+/// Sets up tracing: stderr (warnings by default, `RUST_LOG` respected), optionally a file.
+pub fn init_logging(global: &Global) -> Result<(), String> {
+    use tracing_subscriber::prelude::*;
+    use tracing_subscriber::{fmt, EnvFilter};
+    let default = if global.quiet {
+        "error"
+    } else {
+        "warn,reingest=info,store=info"
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    let stderr = fmt::layer()
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .compact();
+    let file_layer = match &global.log_file {
+        Some(path) => {
+            let file = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .map_err(|e| format!("cannot open log file {}: {e}", path.display()))?;
+            Some(
+                fmt::layer()
+                    .with_writer(std::sync::Mutex::new(file))
+                    .with_ansi(false),
+            )
+        }
+        None => None,
+    };
+    tracing_subscriber::registry()
+        .with(filter)
+        .with(stderr)
+        .with(file_layer)
+        .try_init()
+        .map_err(|e| format!("cannot set up logging: {e}"))
+}

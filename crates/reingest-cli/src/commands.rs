@@ -1,0 +1,350 @@
+//! One function per command: validate, call the library, print, return the exit code.
+
+use std::io::IsTerminal;
+use std::sync::Arc;
+use std::time::Duration;
+
+use elexon_client::Format;
+use indicatif::{ProgressBar, ProgressStyle};
+use reingest::app::{AppSettings, StandardPipeline};
+use reingest::range::{reconcile, run_range, RangeOptions, ReconcileOptions};
+use reingest::render as output;
+use reingest::{Expectations, HttpDifficultyFeed, PipelineError, Progress, RunOptions, EXIT_OK};
+use settlement_model::{PeriodRange, SettlementDate};
+use store::SettlementStore;
+
+use crate::cli::{ArchiveCommand, BmuCommand, Cli, Command, DifficultyCommand, Global, WireFormat};
+
+type CliPipeline = StandardPipeline;
+
+/// Runs the command and returns the exit code; errors become one line on stderr.
+pub async fn dispatch(args: Cli) -> i32 {
+    match execute(args).await {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e}");
+            e.exit_code()
+        }
+    }
+}
+
+fn input(e: impl std::fmt::Display) -> PipelineError {
+    PipelineError::Input(e.to_string())
+}
+
+/// The library's settings from the parsed flags (which fall back to the environment).
+fn settings(g: &Global) -> AppSettings {
+    let mut s = AppSettings::new(g.database_url.clone(), g.elexon_url.clone());
+    s.format = match g.format {
+        WireFormat::Xml => Format::Xml,
+        WireFormat::Json => Format::Json,
+    };
+    s.difficulty_url = g.difficulty_url.clone();
+    s.miners = g.miners.clone();
+    s.miner_models = g.miner_models.clone();
+    s.rate_limit = g.rate_limit;
+    s.timeout = Duration::from_secs(g.timeout_secs);
+    s.max_attempts = g.max_attempts;
+    s.max_body_bytes = g.max_body_mib.saturating_mul(1024 * 1024);
+    s.lock_timeout = Duration::from_secs(g.lock_timeout_secs);
+    s.allow_insecure_http = g.allow_insecure_http;
+    s.archive_dir = g.archive_dir.clone();
+    s
+}
+
+/// Rejects bad dates and period ranges before anything connects or writes.
+fn validate(command: &Command) -> Result<(), PipelineError> {
+    match command {
+        Command::Run(a) => {
+            let date = SettlementDate::parse(&a.date)?;
+            if let Some(p) = &a.periods {
+                PeriodRange::parse(p, date)?;
+            }
+            if let Some(d) = a.difficulty.filter(|d| *d <= rust_decimal::Decimal::ZERO) {
+                return Err(input(format!("--difficulty must be positive, got {d}")));
+            }
+        }
+        Command::Verify(a) => {
+            SettlementDate::parse(&a.date)?;
+        }
+        Command::Diff { date, .. } => {
+            SettlementDate::parse(date)?;
+        }
+        Command::Archive(ArchiveCommand::Prune { keep_last: 0 }) => {
+            return Err(input(
+                "--keep-last must be at least 1: the newest run of every date keeps its sources",
+            ));
+        }
+        Command::Range(a) => {
+            let (from, to) = (
+                SettlementDate::parse(&a.from)?,
+                SettlementDate::parse(&a.to)?,
+            );
+            RangeOptions::new(from, to, a.jobs, None).map_err(input)?;
+        }
+        Command::Reconcile(a) => {
+            let (from, to) = (
+                SettlementDate::parse(&a.from)?,
+                SettlementDate::parse(&a.to)?,
+            );
+            RangeOptions::new(from, to, a.jobs, None).map_err(input)?;
+        }
+        Command::Runs { date: Some(date) } => {
+            SettlementDate::parse(date)?;
+        }
+        Command::Difficulty(DifficultyCommand::Set { date, value }) => {
+            SettlementDate::parse(date)?;
+            if *value <= rust_decimal::Decimal::ZERO {
+                return Err(input(format!("difficulty must be positive, got {value}")));
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+async fn execute(args: Cli) -> Result<i32, PipelineError> {
+    let g = &args.global;
+    validate(&args.command)?;
+    let settings = settings(g);
+    // Miner models are checked before connecting too.
+    settings.pipeline_config()?;
+    let pipeline = settings.build().await?;
+    let json = g.json;
+    match args.command {
+        Command::Run(a) => {
+            let date = SettlementDate::parse(&a.date)?;
+            let periods = a
+                .periods
+                .as_deref()
+                .map(|p| PeriodRange::parse(p, date))
+                .transpose()?;
+            let mut pipeline = pipeline;
+            if let Some(d) = a.difficulty {
+                pipeline = pipeline.with_difficulty_override(d);
+            }
+            let opts = RunOptions {
+                date,
+                periods,
+                dry_run: a.dry_run,
+                reason: a.reason,
+                expectations: Expectations {
+                    energy_mwh: a.expect_energy,
+                    payment_gbp: a.expect_payment,
+                    tolerance_energy: a.tolerance_energy,
+                    tolerance_payment: a.tolerance_payment,
+                },
+                force: a.force,
+                allow_missing_periods: a.allow_missing_periods,
+            };
+            let bar = progress_bar(g, "fetching");
+            let report = match a.from_archive.as_deref() {
+                Some(run) => {
+                    let run = Some(run).filter(|r| !r.is_empty());
+                    pipeline.run_from_archive(&opts, run, &bar).await
+                }
+                None => pipeline.run(&opts, &bar).await,
+            };
+            bar.finish();
+            let report = report?;
+            output::print(json, &report, || output::run_text(&report));
+            Ok(report.exit_code())
+        }
+        Command::Verify(a) => {
+            let date = SettlementDate::parse(&a.date)?;
+            let bar = progress_bar(g, "fetching");
+            let report = pipeline.verify(date, a.against_api, &bar).await;
+            bar.finish();
+            let report = report?;
+            output::print(json, &report, || output::verify_text(&report));
+            Ok(report.exit_code())
+        }
+        Command::Range(a) => {
+            let from = SettlementDate::parse(&a.from)?;
+            let to = SettlementDate::parse(&a.to)?;
+            let opts = RangeOptions::new(from, to, a.jobs, a.reason)
+                .map_err(input)?
+                .resume(a.resume);
+            let bar = progress_bar(g, "dates");
+            let report = run_range(&pipeline, &opts, &bar).await;
+            bar.finish();
+            let report = report?;
+            output::print(json, &report, || output::range_text(&report));
+            Ok(report.exit_code())
+        }
+        Command::Reconcile(a) => {
+            let from = SettlementDate::parse(&a.from)?;
+            let to = SettlementDate::parse(&a.to)?;
+            let opts = ReconcileOptions {
+                from,
+                to,
+                against_api: a.against_api,
+                fix: a.fix,
+                threshold_energy: a.threshold_energy,
+                threshold_payment: a.threshold_payment,
+                jobs: a.jobs,
+            };
+            let bar = progress_bar(g, "dates");
+            let report = reconcile(&pipeline, &opts, &bar).await;
+            bar.finish();
+            let report = report?;
+            output::print(json, &report, || output::reconcile_text(&report));
+            Ok(report.exit_code())
+        }
+        Command::Runs { date } => {
+            let date = date.as_deref().map(SettlementDate::parse).transpose()?;
+            let store = Arc::clone(pipeline.store());
+            let runs = tokio::task::spawn_blocking(move || store.runs(date))
+                .await
+                .map_err(|e| PipelineError::Internal(e.to_string()))??;
+            output::print(json, &runs, || output::runs_text(&runs));
+            Ok(EXIT_OK)
+        }
+        Command::Restore { run_id } => {
+            let report = pipeline.restore(&run_id).await?;
+            output::print(json, &report, || output::run_text(&report));
+            Ok(EXIT_OK)
+        }
+        Command::Diff { date, run_a, run_b } => {
+            let date = SettlementDate::parse(&date)?;
+            let report = pipeline
+                .diff(date, run_a.as_deref(), run_b.as_deref())
+                .await?;
+            output::print(json, &report, || output::diff_text(&report));
+            Ok(EXIT_OK)
+        }
+        Command::Archive(ArchiveCommand::Prune { keep_last }) => {
+            let report = pipeline.prune_archive(keep_last).await?;
+            output::print(json, &report, || {
+                format!(
+                    "archive pruned: {} entries deleted, {} kept (sources of {} runs)\n",
+                    report.deleted, report.kept, report.runs_kept
+                )
+            });
+            Ok(EXIT_OK)
+        }
+        Command::Bmu(cmd) => bmu(&pipeline, cmd, json).await,
+        Command::Difficulty(cmd) => difficulty(&pipeline, g, cmd, json).await,
+        Command::Migrate => {
+            output::print(json, &serde_json::json!({"migrated": true}), || {
+                "migrations applied: the database is up to date".to_owned()
+            });
+            Ok(EXIT_OK)
+        }
+    }
+}
+
+async fn bmu(pipeline: &CliPipeline, cmd: BmuCommand, json: bool) -> Result<i32, PipelineError> {
+    match cmd {
+        BmuCommand::Sync => {
+            let n = pipeline.sync_bm_units().await?;
+            output::print(json, &serde_json::json!({"bm_units": n}), || {
+                format!("BM unit registry replaced: {n} units from the API")
+            });
+        }
+        BmuCommand::Import { file } => {
+            let body = std::fs::read(&file)
+                .map_err(|e| input(format!("cannot read {}: {e}", file.display())))?;
+            let units = elexon_client::parse_bm_units_json(&body)
+                .map_err(|e| input(format!("{}: {e}", file.display())))?;
+            if units.is_empty() {
+                return Err(input(format!("{} holds no BM units", file.display())));
+            }
+            let store = Arc::clone(pipeline.store());
+            let n = tokio::task::spawn_blocking(move || store.replace_bm_units(&units))
+                .await
+                .map_err(|e| PipelineError::Internal(e.to_string()))??;
+            output::print(json, &serde_json::json!({"bm_units": n}), || {
+                format!(
+                    "BM unit registry replaced: {n} units from {}",
+                    file.display()
+                )
+            });
+        }
+        BmuCommand::List { wind } => {
+            let store = Arc::clone(pipeline.store());
+            let mut units = tokio::task::spawn_blocking(move || store.bm_units())
+                .await
+                .map_err(|e| PipelineError::Internal(e.to_string()))??;
+            if wind {
+                units.retain(|u| u.is_wind());
+            }
+            units.sort_by(|a, b| a.elexon_bm_unit.cmp(&b.elexon_bm_unit));
+            output::print(json, &units, || output::bmu_text(&units));
+        }
+    }
+    Ok(EXIT_OK)
+}
+
+async fn difficulty(
+    pipeline: &CliPipeline,
+    g: &Global,
+    cmd: DifficultyCommand,
+    json: bool,
+) -> Result<i32, PipelineError> {
+    let rows = match cmd {
+        DifficultyCommand::Import { file } => {
+            let text = std::fs::read_to_string(&file)
+                .map_err(|e| input(format!("cannot read {}: {e}", file.display())))?;
+            bitcoin_calc::parse_difficulty_auto(&text)
+                .map_err(|e| input(format!("{}: {e}", file.display())))?
+        }
+        DifficultyCommand::Set { date, value } => {
+            vec![(SettlementDate::parse(&date)?.naive(), value)]
+        }
+        DifficultyCommand::Sync { url } => {
+            let url = url.unwrap_or_else(|| g.difficulty_url.clone());
+            let feed = HttpDifficultyFeed::new(pipeline.source().clone(), url.clone());
+            reingest::DifficultyFeed::fetch(&feed).await.map_err(|e| {
+                PipelineError::Difficulty(format!("cannot read difficulty from {url}: {e}"))
+            })?
+        }
+    };
+    let count = rows.len();
+    let store = Arc::clone(pipeline.store());
+    let n = tokio::task::spawn_blocking(move || store.upsert_difficulties(&rows))
+        .await
+        .map_err(|e| PipelineError::Internal(e.to_string()))??;
+    output::print(json, &serde_json::json!({"difficulty_entries": n}), || {
+        format!("difficulty table: {n} of {count} entries written")
+    });
+    Ok(EXIT_OK)
+}
+
+/// A progress bar on stderr when it is a terminal, hidden otherwise. For `run` and
+/// `verify` it counts requests; for `range` and `reconcile`, dates.
+struct Bar(ProgressBar);
+
+impl Bar {
+    fn finish(&self) {
+        self.0.finish_and_clear();
+    }
+}
+
+impl Progress for Bar {
+    fn fetch_started(&self, date: SettlementDate, requests: usize) {
+        self.0.set_length(requests as u64);
+        self.0.set_position(0);
+        self.0.set_message(format!("{date}"));
+    }
+    fn request_done(&self) {
+        self.0.inc(1);
+    }
+    fn date_done(&self, total: usize) {
+        self.0.set_length(total as u64);
+        self.0.inc(1);
+    }
+}
+
+fn progress_bar(g: &Global, what: &str) -> Bar {
+    if g.quiet || !std::io::stderr().is_terminal() {
+        return Bar(ProgressBar::hidden());
+    }
+    let bar = ProgressBar::new(0);
+    let style =
+        ProgressStyle::with_template("{spinner} {msg} [{bar:40}] {pos}/{len} {per_sec} eta {eta}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar());
+    bar.set_style(style);
+    bar.set_message(what.to_owned());
+    Bar(bar)
+}

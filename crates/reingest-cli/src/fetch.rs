@@ -1,0 +1,77 @@
+//! Fetching every period of a date (or a period range), both stacks, concurrently.
+
+use chrono::{DateTime, Utc};
+use futures::stream::{self, StreamExt, TryStreamExt};
+use settlement_model::{PeriodRange, SettlementDate, Side, StackItem};
+
+use elexon_client::{FetchError, Format, SettlementSource, StackResponse};
+
+/// How many stack requests one date keeps in flight; the source's own limiter and
+/// semaphore bound the process as a whole.
+const IN_FLIGHT_PER_DATE: usize = 32;
+
+/// One side of one period, as fetched.
+#[derive(Debug, Clone)]
+pub struct FetchedStack {
+    /// The period.
+    pub period: u8,
+    /// The side.
+    pub side: Side,
+    /// When the response arrived.
+    pub fetched_at: DateTime<Utc>,
+    /// The response, or `None` when the API said 404 and missing periods are allowed.
+    pub response: Option<StackResponse>,
+}
+
+impl FetchedStack {
+    /// The parsed items (none for a missing period).
+    pub fn items(&self) -> &[StackItem] {
+        self.response.as_ref().map_or(&[], |r| r.items.as_slice())
+    }
+
+    /// SHA-256 (hex) of the raw body, when there is one.
+    pub fn source_hash(&self) -> Option<String> {
+        self.response.as_ref().map(|r| store::source_hash(&r.body))
+    }
+
+    /// The wire format of the body.
+    pub fn format(&self) -> Option<Format> {
+        self.response.as_ref().map(|r| r.format)
+    }
+}
+
+/// Fetches both stacks of every period in `range`. The first failure ends the fetch (after
+/// the source's own retries); a 404 is tolerated only when `allow_missing`.
+/// `on_done` is called once per finished request (for progress bars).
+pub async fn fetch_range<S: SettlementSource>(
+    source: &S,
+    date: SettlementDate,
+    range: PeriodRange,
+    allow_missing: bool,
+    on_done: &(dyn Fn() + Sync),
+) -> Result<Vec<FetchedStack>, FetchError> {
+    let jobs = range
+        .numbers()
+        .flat_map(|p| Side::BOTH.into_iter().map(move |s| (p, s)));
+    let mut fetched: Vec<FetchedStack> = stream::iter(jobs)
+        .map(|(period, side)| async move {
+            let result = source.stack(date, period, side).await;
+            on_done();
+            let response = match result {
+                Ok(r) => Some(r),
+                Err(FetchError::NotPublished { .. }) if allow_missing => None,
+                Err(e) => return Err(e),
+            };
+            Ok(FetchedStack {
+                period,
+                side,
+                fetched_at: Utc::now(),
+                response,
+            })
+        })
+        .buffer_unordered(IN_FLIGHT_PER_DATE)
+        .try_collect()
+        .await?;
+    fetched.sort_by_key(|f| (f.period, f.side));
+    Ok(fetched)
+}

@@ -1,0 +1,399 @@
+//! Ranges of dates (`reingest range`) and reconciliation (`reingest reconcile`).
+//!
+//! A range runs N dates at once through one [`Pipeline`]: they share its source (one rate
+//! limiter, one HTTP connection pool) and its store (one database pool). A failed date is
+//! reported and the others go on.
+
+use std::time::Instant;
+
+use futures::stream::{self, StreamExt};
+use rust_decimal::Decimal;
+use serde::Serialize;
+use settlement_model::SettlementDate;
+use store::SettlementStore;
+
+use elexon_client::SettlementSource;
+
+use crate::error::{blocking, PipelineError, EXIT_ERROR, EXIT_MISMATCH, EXIT_OK};
+use crate::pipeline::{Pipeline, Progress, RunOptions};
+
+/// The most dates a range runs at once.
+pub const MAX_JOBS: usize = 64;
+
+/// What `range` is asked to do.
+#[derive(Debug, Clone)]
+pub struct RangeOptions {
+    from: SettlementDate,
+    to: SettlementDate,
+    jobs: usize,
+    reason: Option<String>,
+    resume: bool,
+}
+
+impl RangeOptions {
+    /// Validates the range (`from <= to`) and the job count (1..=64).
+    pub fn new(
+        from: SettlementDate,
+        to: SettlementDate,
+        jobs: usize,
+        reason: Option<String>,
+    ) -> Result<Self, String> {
+        if from > to {
+            return Err(format!("the range starts ({from}) after it ends ({to})"));
+        }
+        if !(1..=MAX_JOBS).contains(&jobs) {
+            return Err(format!(
+                "--jobs must be between 1 and {MAX_JOBS}, got {jobs}"
+            ));
+        }
+        Ok(Self {
+            from,
+            to,
+            jobs,
+            reason,
+            resume: false,
+        })
+    }
+
+    /// Skip dates that an earlier run of this same range already committed (after an
+    /// interruption, redo only what did not finish).
+    #[must_use]
+    pub fn resume(mut self, resume: bool) -> Self {
+        self.resume = resume;
+        self
+    }
+
+    /// The tag written into each date's audit reason, which `resume` looks for.
+    pub fn tag(&self) -> String {
+        format!("[range {}..{}]", self.from, self.to)
+    }
+
+    /// The dates, in order.
+    pub fn dates(&self) -> Vec<SettlementDate> {
+        self.from.through(self.to).collect()
+    }
+}
+
+/// One date's outcome in a range.
+#[derive(Debug, Clone, Serialize)]
+pub struct DateOutcome {
+    /// The date.
+    pub date: SettlementDate,
+    /// `ok`, `mismatch` (rolled back), `error`, or `skipped` (done by an earlier run).
+    pub status: String,
+    /// Periods fetched.
+    pub periods: usize,
+    /// Records of the day.
+    pub records: u64,
+    /// Energy, MWh.
+    pub energy_mwh: Decimal,
+    /// Payment, £.
+    pub payment_gbp: Decimal,
+    /// Wall time, ms.
+    pub duration_ms: u64,
+    /// The run id.
+    pub run_id: Option<String>,
+    /// The error or the failed checks.
+    pub detail: Option<String>,
+}
+
+/// The report of `range`.
+#[derive(Debug, Clone, Serialize)]
+pub struct RangeReport {
+    /// Every date, in order.
+    pub dates: Vec<DateOutcome>,
+    /// Wall time, ms.
+    pub duration_ms: u64,
+}
+
+impl RangeReport {
+    /// Whether every date succeeded (or was already done).
+    pub fn all_ok(&self) -> bool {
+        self.dates
+            .iter()
+            .all(|d| d.status == "ok" || d.status == "skipped")
+    }
+
+    /// 0 when all succeeded, 2 when any date failed with an error, else 1.
+    pub fn exit_code(&self) -> i32 {
+        if self.all_ok() {
+            EXIT_OK
+        } else if self.dates.iter().any(|d| d.status == "error") {
+            EXIT_ERROR
+        } else {
+            EXIT_MISMATCH
+        }
+    }
+}
+
+/// Reingests every date of the range, `jobs` at a time.
+pub async fn run_range<S, St>(
+    pipeline: &Pipeline<S, St>,
+    opts: &RangeOptions,
+    progress: &dyn Progress,
+) -> Result<RangeReport, PipelineError>
+where
+    S: SettlementSource,
+    St: SettlementStore + 'static,
+{
+    let started = Instant::now();
+    // Fail fast, once, on what every date needs.
+    pipeline.ensure_registry().await?;
+    let dates = opts.dates();
+    let done = if opts.resume {
+        already_done(pipeline, &opts.tag()).await?
+    } else {
+        Vec::new()
+    };
+    let total = dates.len();
+    let reason = match &opts.reason {
+        Some(r) => format!("{r} {}", opts.tag()),
+        None => opts.tag(),
+    };
+    let mut outcomes: Vec<DateOutcome> = stream::iter(dates)
+        .map(|date| {
+            let reason = reason.clone();
+            let skip = done.contains(&date);
+            async move {
+                let outcome = if skip {
+                    skipped(date)
+                } else {
+                    let mut run = RunOptions::new(date);
+                    run.reason = Some(reason);
+                    outcome_of(date, pipeline.run(&run, &NoBar).await)
+                };
+                progress.date_done(total);
+                outcome
+            }
+        })
+        .buffer_unordered(opts.jobs)
+        .collect()
+        .await;
+    outcomes.sort_by_key(|o| o.date);
+    Ok(RangeReport {
+        dates: outcomes,
+        duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+    })
+}
+
+/// Per-date progress is not shown inside a range: the bar counts dates.
+struct NoBar;
+impl Progress for NoBar {}
+
+fn skipped(date: SettlementDate) -> DateOutcome {
+    DateOutcome {
+        date,
+        status: "skipped".into(),
+        periods: 0,
+        records: 0,
+        energy_mwh: Decimal::ZERO,
+        payment_gbp: Decimal::ZERO,
+        duration_ms: 0,
+        run_id: None,
+        detail: Some("already committed by an earlier run of this range".into()),
+    }
+}
+
+fn outcome_of(
+    date: SettlementDate,
+    result: Result<crate::RunReport, PipelineError>,
+) -> DateOutcome {
+    match result {
+        Ok(r) => DateOutcome {
+            date,
+            status: if r.verification.ok && r.committed {
+                "ok"
+            } else {
+                "mismatch"
+            }
+            .into(),
+            periods: r.periods_fetched,
+            records: r.records,
+            energy_mwh: r.energy_mwh,
+            payment_gbp: r.payment_gbp,
+            duration_ms: r.duration_ms,
+            run_id: Some(r.run_id),
+            detail: (!r.verification.ok).then(|| r.verification.failed().join(", ")),
+        },
+        Err(e) => DateOutcome {
+            date,
+            status: "error".into(),
+            periods: 0,
+            records: 0,
+            energy_mwh: Decimal::ZERO,
+            payment_gbp: Decimal::ZERO,
+            duration_ms: 0,
+            run_id: None,
+            detail: Some(e.to_string()),
+        },
+    }
+}
+
+/// Dates whose latest audit row is a committed run tagged with `tag`.
+async fn already_done<S, St>(
+    pipeline: &Pipeline<S, St>,
+    tag: &str,
+) -> Result<Vec<SettlementDate>, PipelineError>
+where
+    S: SettlementSource,
+    St: SettlementStore + 'static,
+{
+    let store = std::sync::Arc::clone(pipeline.store());
+    let runs = blocking(move || store.runs(None).map_err(PipelineError::from)).await?;
+    let mut latest: std::collections::BTreeMap<SettlementDate, &store::AuditRow> =
+        Default::default();
+    for r in &runs {
+        // `runs` is newest first: keep the first seen per date.
+        latest.entry(r.settlement_date).or_insert(r);
+    }
+    Ok(latest
+        .into_iter()
+        .filter(|(_, r)| {
+            r.status == "committed" && r.reason.as_deref().is_some_and(|x| x.contains(tag))
+        })
+        .map(|(d, _)| d)
+        .collect())
+}
+
+/// What `reconcile` is asked to do.
+#[derive(Debug, Clone)]
+pub struct ReconcileOptions {
+    /// First date.
+    pub from: SettlementDate,
+    /// Last date, inclusive.
+    pub to: SettlementDate,
+    /// Also compare with the API.
+    pub against_api: bool,
+    /// Reingest the dates found.
+    pub fix: bool,
+    /// Drift threshold, MWh.
+    pub threshold_energy: Decimal,
+    /// Drift threshold, £.
+    pub threshold_payment: Decimal,
+    /// Dates in flight at once.
+    pub jobs: usize,
+}
+
+/// One date that needs attention, and why.
+#[derive(Debug, Clone, Serialize)]
+pub struct Finding {
+    /// The date.
+    pub date: SettlementDate,
+    /// Why: the failed checks, or the drift.
+    pub reasons: Vec<String>,
+}
+
+/// The report of `reconcile`.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReconcileReport {
+    /// Dates checked.
+    pub checked: usize,
+    /// Dates needing attention.
+    pub findings: Vec<Finding>,
+    /// With `--fix`: the reingestion of those dates.
+    pub fixed: Option<RangeReport>,
+}
+
+impl ReconcileReport {
+    /// 0 when nothing was found (or everything found was fixed), 1 otherwise, 2 when a fix
+    /// failed with an error.
+    pub fn exit_code(&self) -> i32 {
+        match &self.fixed {
+            _ if self.findings.is_empty() => EXIT_OK,
+            Some(r) => r.exit_code(),
+            None => EXIT_MISMATCH,
+        }
+    }
+}
+
+/// Finds dates whose data is missing, inconsistent or (with the API) drifted; optionally
+/// reingests them.
+pub async fn reconcile<S, St>(
+    pipeline: &Pipeline<S, St>,
+    opts: &ReconcileOptions,
+    progress: &dyn Progress,
+) -> Result<ReconcileReport, PipelineError>
+where
+    S: SettlementSource,
+    St: SettlementStore + 'static,
+{
+    let range =
+        RangeOptions::new(opts.from, opts.to, opts.jobs, None).map_err(PipelineError::Input)?;
+    let dates = range.dates();
+    let total = dates.len();
+    let mut results: Vec<Result<Option<Finding>, PipelineError>> = stream::iter(dates)
+        .map(|date| async move {
+            let report = pipeline.verify(date, opts.against_api, &NoBar).await;
+            progress.date_done(total);
+            let report = report?;
+            let mut reasons: Vec<String> = report
+                .verification
+                .checks
+                .iter()
+                .filter(|c| !c.ok && c.name != "matches_api")
+                .map(|c| format!("{}: {}", c.name, c.detail))
+                .collect();
+            if opts.against_api {
+                let energy: Decimal = report
+                    .drift
+                    .iter()
+                    .map(|d| d.after.energy_mwh - d.before.energy_mwh)
+                    .sum();
+                let payment: Decimal = report
+                    .drift
+                    .iter()
+                    .map(|d| d.after.payment_gbp - d.before.payment_gbp)
+                    .sum();
+                if energy.abs() > opts.threshold_energy || payment.abs() > opts.threshold_payment {
+                    let detail = report
+                        .verification
+                        .checks
+                        .iter()
+                        .find(|c| c.name == "matches_api")
+                        .map(|c| c.detail.clone())
+                        .unwrap_or_default();
+                    reasons.push(format!(
+                        "drift from the API: energy {energy:+} MWh, payment £{payment:+}; {detail}"
+                    ));
+                }
+            }
+            Ok((!reasons.is_empty()).then_some(Finding { date, reasons }))
+        })
+        .buffer_unordered(opts.jobs.max(1))
+        .collect()
+        .await;
+    let mut findings = Vec::new();
+    for r in results.drain(..) {
+        if let Some(f) = r? {
+            findings.push(f);
+        }
+    }
+    findings.sort_by_key(|f| f.date);
+    let fixed = if opts.fix && !findings.is_empty() {
+        let dates: Vec<SettlementDate> = findings.iter().map(|f| f.date).collect();
+        let mut outcomes = Vec::new();
+        let started = Instant::now();
+        let runs: Vec<DateOutcome> = stream::iter(dates)
+            .map(|date| async move {
+                let mut run = RunOptions::new(date);
+                run.reason = Some("reconcile --fix".into());
+                outcome_of(date, pipeline.run(&run, &NoBar).await)
+            })
+            .buffer_unordered(opts.jobs.max(1))
+            .collect()
+            .await;
+        outcomes.extend(runs);
+        outcomes.sort_by_key(|o| o.date);
+        Some(RangeReport {
+            dates: outcomes,
+            duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        })
+    } else {
+        None
+    };
+    Ok(ReconcileReport {
+        checked: total,
+        findings,
+        fixed,
+    })
+}

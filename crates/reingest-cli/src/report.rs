@@ -1,0 +1,155 @@
+//! The typed reports every operation returns; the `--json` documents are these, serialized.
+
+use std::collections::BTreeMap;
+
+use rust_decimal::Decimal;
+use serde::Serialize;
+use settlement_model::{DayTotals, SettlementDate, UnclassifiedItem};
+
+use crate::verify::VerificationReport;
+
+/// The report of `run` (and of a dry run, which writes nothing).
+///
+/// Decimals serialize as JSON strings, exactly.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunReport {
+    /// The date.
+    pub date: SettlementDate,
+    /// The periods replaced, `A-B`.
+    pub periods: String,
+    /// How many periods were asked for.
+    pub periods_expected: usize,
+    /// How many periods were fetched, both stacks.
+    pub periods_fetched: usize,
+    /// Periods the API did not publish (404), allowed by `--allow-missing-periods`.
+    pub periods_missing: Vec<u8>,
+    /// Records of the whole day after the run (the processed ones for a dry run).
+    pub records: u64,
+    /// Curtailed energy of the whole day, MWh.
+    pub energy_mwh: Decimal,
+    /// Payment of the whole day, £.
+    pub payment_gbp: Decimal,
+    /// Bitcoin of the whole day per miner model.
+    pub bitcoin: BTreeMap<String, Decimal>,
+    /// The difficulty used.
+    pub difficulty: Decimal,
+    /// Every verification check.
+    pub verification: VerificationReport,
+    /// The run's id (in the audit log, and for `restore`).
+    pub run_id: String,
+    /// True for `--dry-run`: nothing was written.
+    pub dry_run: bool,
+    /// Whether the day swap committed.
+    pub committed: bool,
+    /// Whether it committed despite failed checks (`--force`).
+    pub forced: bool,
+    /// Totals of the replaced periods before the run.
+    pub before: DayTotals,
+    /// Totals of the replaced periods after the run.
+    pub after: DayTotals,
+    /// Per-period totals before and after.
+    pub per_period: Vec<PeriodChange>,
+    /// Stack items looked at.
+    pub items_seen: usize,
+    /// Items whose unit is not in the registry, grouped by id.
+    pub unclassified: Vec<UnclassifiedUnit>,
+    /// Items with no unit id (system rows).
+    pub null_id_items: usize,
+    /// Wall time, ms.
+    pub duration_ms: u64,
+}
+
+/// One period's totals before and after.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PeriodChange {
+    /// The period.
+    pub period: u8,
+    /// Stored before.
+    pub before: DayTotals,
+    /// Processed (and, after a run, stored) now.
+    pub after: DayTotals,
+    /// Whether they differ.
+    pub changed: bool,
+    /// For drift (`verify --against-api`): `source` when Elexon's response differs from
+    /// the one the last run used (a republication), `database` when the response is the
+    /// same but the stored rows are not (changed since the run), `unknown` without a
+    /// logged source hash.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cause: Option<String>,
+}
+
+/// Items of one unit id missing from the registry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UnclassifiedUnit {
+    /// The unknown id.
+    pub id: String,
+    /// How many items.
+    pub items: usize,
+    /// Σ volume of those items, MWh.
+    pub volume_mwh: Decimal,
+}
+
+/// Groups unclassified items by id, sorted by id.
+pub fn group_unclassified(items: &[UnclassifiedItem]) -> Vec<UnclassifiedUnit> {
+    let mut by_id: BTreeMap<&str, (usize, Decimal)> = BTreeMap::new();
+    for it in items {
+        let e = by_id.entry(it.id.as_str()).or_default();
+        e.0 += 1;
+        e.1 += it.volume;
+    }
+    by_id
+        .into_iter()
+        .map(|(id, (items, volume_mwh))| UnclassifiedUnit {
+            id: id.to_owned(),
+            items,
+            volume_mwh,
+        })
+        .collect()
+}
+
+/// The report of `verify`.
+#[derive(Debug, Clone, Serialize)]
+pub struct VerifyReport {
+    /// The date.
+    pub date: SettlementDate,
+    /// Periods the day has.
+    pub periods_expected: usize,
+    /// Periods logged as fetched (both stacks).
+    pub periods_fetched: usize,
+    /// Stored records.
+    pub records: u64,
+    /// Stored energy, MWh.
+    pub energy_mwh: Decimal,
+    /// Stored payment, £.
+    pub payment_gbp: Decimal,
+    /// Stored bitcoin per model.
+    pub bitcoin: BTreeMap<String, Decimal>,
+    /// The checks.
+    pub verification: VerificationReport,
+    /// The latest run of the date, if any.
+    pub run_id: Option<String>,
+    /// With `--against-api`: per-period stored vs API totals where they differ.
+    pub drift: Vec<PeriodChange>,
+}
+
+impl RunReport {
+    /// The process exit code this report calls for: 0 when verified, 1 on a mismatch.
+    pub fn exit_code(&self) -> i32 {
+        if self.verification.ok {
+            crate::error::EXIT_OK
+        } else {
+            crate::error::EXIT_MISMATCH
+        }
+    }
+}
+
+impl VerifyReport {
+    /// The process exit code this report calls for: 0 when verified, 1 on a mismatch.
+    pub fn exit_code(&self) -> i32 {
+        if self.verification.ok {
+            crate::error::EXIT_OK
+        } else {
+            crate::error::EXIT_MISMATCH
+        }
+    }
+}

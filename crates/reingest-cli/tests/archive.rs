@@ -1,0 +1,293 @@
+//! The source archive: offline recompute equals the original run, `diff` explains a
+//! republished day period by period, corrupt entries are refused, prune keeps what it must,
+//! and drift is attributed to Elexon or to our database.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use common::{backends, canonical, d, expected_records, pipeline, settings, sim, TestDb};
+use diesel::{Connection, PgConnection, RunQueryDsl, SqliteConnection};
+use reingest::{NoProgress, RunOptions};
+use rust_decimal::Decimal;
+use store::{DayState, SettlementStore, SourceArchive};
+
+fn fingerprint(s: &DayState) -> String {
+    let mut rows = s.bitcoin_rows.clone();
+    rows.sort_by(|a, b| {
+        (
+            a.settlement_period,
+            &a.farm_id,
+            &a.miner_model,
+            a.bitcoin_mined,
+        )
+            .cmp(&(
+                b.settlement_period,
+                &b.farm_id,
+                &b.miner_model,
+                b.bitcoin_mined,
+            ))
+    });
+    format!(
+        "{:?}|{:?}|{:?}|{:?}|{:?}",
+        canonical(s.records.clone()),
+        s.daily,
+        s.monthly,
+        s.yearly,
+        rows
+    )
+}
+
+/// Runs SQL against the test database behind the pipeline's back.
+fn sql(db: &TestDb, statement: &str) {
+    if db.name == "postgres" {
+        let mut c = PgConnection::establish(&db.url).unwrap();
+        diesel::sql_query(statement).execute(&mut c).unwrap();
+    } else {
+        let path = db.url.strip_prefix("sqlite://").unwrap();
+        let mut c = SqliteConnection::establish(path).unwrap();
+        diesel::sql_query(statement).execute(&mut c).unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn recompute_from_the_archive_equals_the_original_run_with_no_network() {
+    let sim = sim().await;
+    for db in backends() {
+        let online = pipeline(&sim, &db).await;
+        let date = d("2024-10-27");
+        let original = online
+            .run(&RunOptions::new(date), &NoProgress)
+            .await
+            .unwrap();
+        let before = fingerprint(&online.store().day_state(date).unwrap());
+        // The same database, but the API is unreachable.
+        let mut offline_settings = settings(&sim, &db);
+        offline_settings.elexon_url = "http://127.0.0.1:1/bmrs/api/v1".into();
+        offline_settings.difficulty_url = "http://127.0.0.1:1/difficulty".into();
+        let offline = offline_settings.build().await.unwrap();
+        let report = offline
+            .run_from_archive(&RunOptions::new(date), None, &NoProgress)
+            .await
+            .unwrap();
+        assert!(
+            report.committed && report.verification.ok,
+            "{}: {:?}",
+            db.name,
+            report.verification
+        );
+        assert_eq!(report.periods_fetched, 50);
+        assert_eq!(report.energy_mwh, original.energy_mwh);
+        assert_eq!(
+            before,
+            fingerprint(&offline.store().day_state(date).unwrap()),
+            "{}",
+            db.name
+        );
+        let runs = offline.store().runs(Some(date)).unwrap();
+        assert!(runs[0]
+            .reason
+            .as_deref()
+            .unwrap()
+            .contains(&original.run_id));
+        // The recompute logged the same sources.
+        let a: BTreeSet<_> = offline
+            .store()
+            .run_fetch_log(&original.run_id)
+            .unwrap()
+            .into_iter()
+            .map(|e| e.source_hash)
+            .collect();
+        let b: BTreeSet<_> = offline
+            .store()
+            .run_fetch_log(&report.run_id)
+            .unwrap()
+            .into_iter()
+            .map(|e| e.source_hash)
+            .collect();
+        assert_eq!(a, b);
+        assert!(a.iter().all(Option::is_some));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn diff_reports_a_republished_day_period_by_period() {
+    let sim = sim().await;
+    for db in backends() {
+        let p = pipeline(&sim, &db).await;
+        let date = d("2024-12-05");
+        let first = p.run(&RunOptions::new(date), &NoProgress).await.unwrap();
+        let same = p.diff(date, None, None).await;
+        assert!(same.is_err(), "one run: nothing to compare yet");
+        sim.set_revision(date, 1);
+        let second = p.run(&RunOptions::new(date), &NoProgress).await.unwrap();
+        let diff = p.diff(date, None, None).await.unwrap();
+        assert_eq!(
+            (diff.run_a.as_str(), diff.run_b.as_str()),
+            (first.run_id.as_str(), second.run_id.as_str())
+        );
+
+        // The periods whose farm totals differ between the simulator's revisions 0 and 1.
+        let totals = |rev| {
+            let mut m: BTreeMap<(u8, String), (Decimal, Decimal)> = BTreeMap::new();
+            for r in expected_records(date, rev) {
+                let e = m
+                    .entry((r.settlement_period, r.farm_id.clone()))
+                    .or_default();
+                e.0 += r.volume;
+                e.1 += r.payment;
+            }
+            m
+        };
+        let (t0, t1) = (totals(0), totals(1));
+        let keys: BTreeSet<_> = t0.keys().chain(t1.keys()).cloned().collect();
+        let expected: BTreeSet<u8> = keys
+            .into_iter()
+            .filter(|k| t0.get(k) != t1.get(k))
+            .map(|k| k.0)
+            .collect();
+        assert!(
+            !expected.is_empty(),
+            "revision 1 changes curtailment on this day"
+        );
+        let reported: BTreeSet<u8> = diff
+            .periods
+            .iter()
+            .filter(|p| !p.farms.is_empty())
+            .map(|p| p.period)
+            .collect();
+        assert_eq!(reported, expected, "{}", db.name);
+        for period in diff.periods.iter().filter(|p| !p.farms.is_empty()) {
+            assert!(period.source_changed);
+            assert!(
+                period.created_b > period.created_a,
+                "a later calculation run"
+            );
+        }
+        let delta: Decimal =
+            t1.values().map(|v| v.0).sum::<Decimal>() - t0.values().map(|v| v.0).sum::<Decimal>();
+        assert_eq!(diff.volume_delta, delta);
+        sim.set_revision(date, 0);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_corrupt_archive_entry_is_detected_and_not_used() {
+    let sim = sim().await;
+    for db in backends() {
+        let p = pipeline(&sim, &db).await;
+        let date = d("2024-04-02");
+        p.run(&RunOptions::new(date), &NoProgress).await.unwrap();
+        let before = fingerprint(&p.store().day_state(date).unwrap());
+        match p.store().archive_dir() {
+            Some(dir) => {
+                for entry in std::fs::read_dir(dir).unwrap() {
+                    let path = entry.unwrap().path();
+                    let mut bytes = std::fs::read(&path).unwrap();
+                    let n = bytes.len();
+                    bytes[n / 2] ^= 0xff;
+                    std::fs::write(&path, bytes).unwrap();
+                }
+            }
+            None => sql(
+                &db,
+                "UPDATE source_archive SET body = decode('1f8b0800', 'hex')",
+            ),
+        }
+        let err = p
+            .run_from_archive(&RunOptions::new(date), None, &NoProgress)
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("corrupt"), "{}: {err}", db.name);
+        assert_eq!(err.exit_code(), 2);
+        assert_eq!(before, fingerprint(&p.store().day_state(date).unwrap()));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prune_keeps_the_newest_runs_sources() {
+    let sim = sim().await;
+    for db in backends() {
+        let p = pipeline(&sim, &db).await;
+        let (a, b) = (d("2024-01-10"), d("2024-01-11"));
+        let mut runs_a = Vec::new();
+        for rev in 0..3 {
+            sim.set_revision(a, rev);
+            runs_a.push(
+                p.run(&RunOptions::new(a), &NoProgress)
+                    .await
+                    .unwrap()
+                    .run_id,
+            );
+        }
+        sim.set_revision(a, 0);
+        p.run(&RunOptions::new(b), &NoProgress).await.unwrap();
+        let total = p.store().source_hashes().unwrap().len();
+        let report = p.prune_archive(1).await.unwrap();
+        assert_eq!(report.runs_kept, 2, "{}", db.name);
+        assert!(report.deleted > 0 && report.kept + report.deleted == total);
+        // The newest run of each date can still be recomputed; the oldest cannot.
+        let newest = p
+            .run_from_archive(&RunOptions::new(a), Some(&runs_a[2]), &NoProgress)
+            .await
+            .unwrap();
+        assert!(newest.committed);
+        p.run_from_archive(&RunOptions::new(b), None, &NoProgress)
+            .await
+            .unwrap();
+        let old = p
+            .run_from_archive(&RunOptions::new(a), Some(&runs_a[0]), &NoProgress)
+            .await;
+        assert!(old.unwrap_err().to_string().contains("not in the archive"));
+        assert!(
+            p.prune_archive(0).await.is_ok(),
+            "keep-last 0 still keeps the newest"
+        );
+        p.run_from_archive(&RunOptions::new(b), None, &NoProgress)
+            .await
+            .unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn drift_is_attributed_to_elexon_or_to_our_database() {
+    let sim = sim().await;
+    for db in backends() {
+        let p = pipeline(&sim, &db).await;
+        let date = d("2024-02-20");
+        p.run(&RunOptions::new(date), &NoProgress).await.unwrap();
+        // Elexon republishes: the responses differ from the archived ones.
+        sim.set_revision(date, 1);
+        let v = p.verify(date, true, &NoProgress).await.unwrap();
+        assert!(!v.drift.is_empty());
+        assert!(
+            v.drift.iter().all(|d| d.cause.as_deref() == Some("source")),
+            "{:?}",
+            v.drift
+        );
+        sim.set_revision(date, 0);
+        // Someone edits our rows: the API still sends what the run used.
+        let period = p.store().day_state(date).unwrap().records[0].settlement_period;
+        sql(
+            &db,
+            &format!(
+                "UPDATE curtailment_records SET volume = '-999' WHERE settlement_date = '2024-02-20' AND settlement_period = {period}"
+            ),
+        );
+        let v = p.verify(date, true, &NoProgress).await.unwrap();
+        assert_eq!(v.drift.len(), 1, "{}: {:?}", db.name, v.drift);
+        assert_eq!(v.drift[0].cause.as_deref(), Some("database"));
+        let check = v
+            .verification
+            .checks
+            .iter()
+            .find(|c| c.name == "matches_api")
+            .unwrap();
+        assert!(
+            check.detail.contains("rows changed in the database"),
+            "{}",
+            check.detail
+        );
+    }
+}

@@ -1,0 +1,262 @@
+//! The `reingest` binary as operators and scripts use it: exit codes, one-line errors, the
+//! `--json` documents, and every command against the in-process simulator.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::process::Output;
+
+use common::{backends, sim, TestDb};
+use elexon_sim::SimHandle;
+use serde_json::Value;
+
+async fn reingest(sim: Option<&SimHandle>, db: &str, args: &[&str]) -> Output {
+    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_reingest"));
+    cmd.env_remove("RUST_LOG")
+        .env("DATABASE_URL", db)
+        .env("ELEXON_BASE_URL", "http://127.0.0.1:1/bmrs/api/v1")
+        .env("REINGEST_DIFFICULTY_URL", "http://127.0.0.1:1/difficulty")
+        .args(["--max-attempts", "2", "--timeout-secs", "5"])
+        .args(args);
+    if let Some(sim) = sim {
+        cmd.env("ELEXON_BASE_URL", sim.base_url())
+            .env("REINGEST_DIFFICULTY_URL", sim.difficulty_url());
+    }
+    cmd.output().await.unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn json(o: &Output) -> Value {
+    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not JSON ({e}): {}",
+            String::from_utf8_lossy(&o.stdout)
+        )
+    })
+}
+
+/// The last stderr line is the error, on one line, with no panic or backtrace.
+fn assert_one_line_error(o: &Output, code: i32, needle: &str) {
+    let err = stderr(o);
+    assert_eq!(o.status.code(), Some(code), "stderr: {err}");
+    let errors: Vec<&str> = err.lines().filter(|l| l.starts_with("error: ")).collect();
+    assert_eq!(errors.len(), 1, "exactly one error line: {err}");
+    assert!(errors[0].contains(needle), "{needle:?} not in {err}");
+    assert!(
+        !err.contains("panicked") && !err.contains("RUST_BACKTRACE"),
+        "{err}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_input_is_one_line_exit_2_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("never.db");
+    let db = format!("sqlite://{}", path.display());
+    for (args, needle) in [
+        (vec!["run", "2024-02-30"], "\"2024-02-30\""),
+        (vec!["run", "21/03/2024"], "YYYY-MM-DD"),
+        (vec!["run", "2024-13-01"], "no such calendar day"),
+        (vec!["run", ""], "empty"),
+        (
+            vec!["run", "2024-03-21", "--periods", "49"],
+            "period 49 does not exist on 2024-03-21",
+        ),
+        (
+            vec!["run", "2024-03-31", "--periods", "45-47"],
+            "periods 1-46",
+        ),
+        (
+            vec!["run", "2024-03-21", "--periods", "4-1"],
+            "after the last",
+        ),
+        (
+            vec!["run", "2024-03-21", "--difficulty=-5"],
+            "must be positive",
+        ),
+        (
+            vec!["--miners", "S19J_PRO,ANTMINER_X", "run", "2024-03-21"],
+            "S19J_PRO",
+        ),
+        (vec!["range", "2024-03-02", "2024-03-01"], "after it ends"),
+        (vec!["verify", "yesterday"], "\"yesterday\""),
+    ] {
+        let o = reingest(None, &db, &args).await;
+        assert_one_line_error(&o, 2, needle);
+    }
+    assert!(
+        !path.exists(),
+        "bad input must not create or touch the database"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unreachable_database_and_api_are_exit_2_without_secrets() {
+    let o = reingest(
+        None,
+        "postgres://op:hunter2@127.0.0.1:1/platform",
+        &["verify", "2024-03-21"],
+    )
+    .await;
+    assert_one_line_error(&o, 2, "database");
+    assert!(!stderr(&o).contains("hunter2"), "{}", stderr(&o));
+
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("t.db").display());
+    let o = reingest(None, &db, &["run", "2024-03-21"]).await;
+    assert_one_line_error(&o, 2, "");
+    let o = reingest(None, &db, &["--json", "runs"]).await;
+    assert_eq!(o.status.code(), Some(0));
+    let runs = json(&o);
+    assert!(runs
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|r| r["status"] != "committed"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plain_http_api_that_is_not_loopback_needs_a_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("t.db").display());
+    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_reingest"));
+    let o = cmd
+        .env("DATABASE_URL", &db)
+        .args([
+            "--elexon-url",
+            "http://data.example.com/bmrs/api/v1",
+            "verify",
+            "2024-03-21",
+        ])
+        .output()
+        .await
+        .unwrap();
+    assert_one_line_error(&o, 2, "http");
+}
+
+async fn full_session(sim: &SimHandle, db: &TestDb) {
+    let url = db.url.as_str();
+    // run --json: the contract of DESIGN.md.
+    let o = reingest(
+        Some(sim),
+        url,
+        &["--json", "run", "2024-10-27", "--reason", "ticket 1"],
+    )
+    .await;
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let run = json(&o);
+    assert_eq!(run["date"], "2024-10-27");
+    assert_eq!(run["periods_expected"], 50);
+    assert_eq!(run["periods_fetched"], 50);
+    assert!(run["energy_mwh"].is_string() && run["payment_gbp"].is_string());
+    for m in ["S19J_PRO", "S9", "M20S"] {
+        assert!(run["bitcoin"][m].is_string(), "{m}");
+    }
+    assert_eq!(run["verification"]["ok"], true);
+    assert!(run["verification"]["checks"].as_array().unwrap().len() >= 8);
+    let run_id = run["run_id"].as_str().unwrap().to_owned();
+    assert!(
+        stderr(&o).contains("BM unit registry is empty"),
+        "first use says it fills the registry"
+    );
+
+    // verify --json agrees.
+    let o = reingest(
+        Some(sim),
+        url,
+        &["--json", "verify", "2024-10-27", "--against-api"],
+    )
+    .await;
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v = json(&o);
+    assert_eq!(v["energy_mwh"], run["energy_mwh"]);
+    assert_eq!(v["records"], run["records"]);
+    assert_eq!(v["bitcoin"], run["bitcoin"]);
+
+    // A mismatch is exit 1 and changes nothing.
+    let o = reingest(
+        Some(sim),
+        url,
+        &["run", "2024-10-27", "--expect-energy", "0.5"],
+    )
+    .await;
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("ROLLED BACK"));
+
+    // The audit log, and a restore of the first run.
+    let o = reingest(Some(sim), url, &["--json", "runs", "--date", "2024-10-27"]).await;
+    let runs = json(&o);
+    let statuses: Vec<&str> = runs
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, vec!["rolled_back", "committed"]);
+    assert_eq!(runs[1]["reason"], "ticket 1");
+    let o = reingest(Some(sim), url, &["--json", "restore", &run_id]).await;
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+
+    // Dry run of a few periods: per-period before/after, nothing written.
+    let o = reingest(
+        Some(sim),
+        url,
+        &["run", "2024-10-28", "--periods", "1-4", "--dry-run"],
+    )
+    .await;
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.contains("dry run (nothing written)"), "{text}");
+    let o = reingest(Some(sim), url, &["--json", "verify", "2024-10-28"]).await;
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "an unreingested day does not verify"
+    );
+    assert_eq!(json(&o)["records"], 0);
+
+    // Reference data commands.
+    let o = reingest(Some(sim), url, &["--json", "bmu", "list", "--wind"]).await;
+    assert!(json(&o)
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|u| u["fuelType"] == "WIND"));
+    let o = reingest(
+        Some(sim),
+        url,
+        &["difficulty", "set", "2030-01-01", "123456789"],
+    )
+    .await;
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = reingest(Some(sim), url, &["--json", "difficulty", "sync"]).await;
+    assert!(json(&o)["difficulty_entries"].as_u64().unwrap() > 100);
+    let o = reingest(Some(sim), url, &["migrate"]).await;
+    assert_eq!(o.status.code(), Some(0));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_command_end_to_end_on_every_backend() {
+    let sim = sim().await;
+    for db in backends() {
+        full_session(&sim, &db).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn help_teaches_with_examples() {
+    for args in [
+        vec!["--help"],
+        vec!["run", "--help"],
+        vec!["range", "--help"],
+        vec!["verify", "--help"],
+    ] {
+        let o = reingest(None, "sqlite::memory:", &args).await;
+        assert_eq!(o.status.code(), Some(0));
+        let text = String::from_utf8_lossy(&o.stdout);
+        assert!(text.contains("Example"), "{args:?}: {text}");
+    }
+}
