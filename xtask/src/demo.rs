@@ -19,6 +19,7 @@ pub async fn run(db_path: &str) -> Result<()> {
     for suffix in ["", "-wal", "-shm", "-journal"] {
         let _ = std::fs::remove_file(format!("{db_path}{suffix}"));
     }
+    let _ = std::fs::remove_dir_all(format!("{db_path}.archive"));
     let mut settings = AppSettings::new(format!("sqlite://{db_path}"), sim.base_url());
     settings.difficulty_url = sim.difficulty_url();
     let pipeline = settings
