@@ -27,7 +27,7 @@ pub struct AppSettings {
     pub difficulty_url: String,
     /// Miner models to compute (empty: every model of the catalog).
     pub miners: Vec<String>,
-    /// Extra models, `NAME:THS:WATTS[,…]` or a JSON array.
+    /// Extra models, `NAME:THS:WATTS[,…]` or a JSON array, or `@FILE` holding either.
     pub miner_models: Option<String>,
     /// Requests per minute for the process.
     pub rate_limit: u32,
@@ -103,8 +103,13 @@ impl AppSettings {
     pub fn pipeline_config(&self) -> Result<PipelineConfig, PipelineError> {
         let input = |e: String| PipelineError::Input(e);
         let mut catalog = MinerCatalog::defaults();
-        if let Some(text) = &self.miner_models {
-            for m in bitcoin_calc::parse_models(text).map_err(|e| input(e.to_string()))? {
+        if let Some(spec) = &self.miner_models {
+            let text = match spec.strip_prefix('@') {
+                Some(path) => std::fs::read_to_string(path)
+                    .map_err(|e| input(format!("cannot read miner models file {path}: {e}")))?,
+                None => spec.clone(),
+            };
+            for m in bitcoin_calc::parse_models(&text).map_err(|e| input(e.to_string()))? {
                 catalog = catalog.with_custom(m).map_err(|e| input(e.to_string()))?;
             }
         }

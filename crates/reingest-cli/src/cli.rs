@@ -84,7 +84,8 @@ pub struct Global {
     #[arg(long, env = "REINGEST_MINERS", value_delimiter = ',', global = true)]
     pub miners: Vec<String>,
 
-    /// Define extra miner models: NAME:THS:WATTS, comma-separated (e.g. S21:200:3500).
+    /// Define extra miner models: NAME:THS:WATTS, comma-separated (e.g. S21:200:3500), or
+    /// @FILE holding such lines or a JSON array [{"name","hashrate_ths","power_w"}].
     #[arg(long, env = "REINGEST_MINER_MODELS", global = true)]
     pub miner_models: Option<String>,
 
@@ -161,6 +162,9 @@ pub enum Command {
     Reconcile(ReconcileArgs),
 
     /// The audit log of runs, newest first.
+    #[command(
+        after_help = "Examples:\n  reingest runs --date 2024-03-21\n  reingest runs --json | jq '.[0].status'"
+    )]
     Runs {
         /// Only runs of this date.
         #[arg(long)]
@@ -194,14 +198,23 @@ pub enum Command {
     Archive(ArchiveCommand),
 
     /// The BM unit registry: sync from the API, import the platform's file, list.
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  reingest bmu sync\n  reingest bmu import bmu-mapping.json\n  reingest bmu list --wind"
+    )]
     Bmu(BmuCommand),
 
     /// The Bitcoin difficulty table: import a file, set one date, sync from a URL.
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  reingest difficulty sync\n  reingest difficulty import difficulty-2024.json\n  reingest difficulty set 2024-04-20 86871474313762"
+    )]
     Difficulty(DifficultyCommand),
 
     /// Apply database migrations (every command also does this on start).
+    #[command(
+        after_help = "Example:\n  DATABASE_URL=postgres://user@db-host/curtailment reingest migrate"
+    )]
     Migrate,
 }
 

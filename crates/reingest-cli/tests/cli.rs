@@ -260,3 +260,46 @@ async fn help_teaches_with_examples() {
         assert!(text.contains("Example"), "{args:?}: {text}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn operator_defined_miner_models_from_the_command_line_and_a_file() {
+    let sim = sim().await;
+    let db = common::sqlite();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("miners.txt");
+    std::fs::write(&file, "# our fleet\nS21:200:3500\nM60:172:3344\n").unwrap();
+    let models = format!("@{}", file.display());
+    let o = reingest(
+        Some(&sim),
+        &db.url,
+        &["--json", "--miner-models", &models, "run", "2024-03-21"],
+    )
+    .await;
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let run = json(&o);
+    let names: Vec<&String> = run["bitcoin"].as_object().unwrap().keys().collect();
+    assert_eq!(names, vec!["M20S", "M60", "S19J_PRO", "S21", "S9"]);
+    let o = reingest(
+        Some(&sim),
+        &db.url,
+        &[
+            "--json",
+            "--miner-models",
+            "S21:200:3500",
+            "--miners",
+            "S21",
+            "verify",
+            "2024-03-21",
+        ],
+    )
+    .await;
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(json(&o)["bitcoin"]["S21"].is_string());
+    let o = reingest(
+        Some(&sim),
+        &db.url,
+        &["--miner-models", "S21:200", "verify", "2024-03-21"],
+    )
+    .await;
+    assert_one_line_error(&o, 2, "S21:200");
+}

@@ -146,8 +146,11 @@ pub fn canonical(mut records: Vec<CurtailmentRecord>) -> Vec<CurtailmentRecord> 
 /// Every table of a database: table name → its rows as text, sorted.
 pub type Dump = std::collections::BTreeMap<String, Vec<String>>;
 
-/// Tables a failed run may append to (its audit row); every other table must be identical.
-pub const AUDIT_TABLES: [&str; 2] = ["reingest_runs", "sqlite_sequence"];
+/// Tables a failed run may append to: its audit row (`reingest_runs`, and SQLite's
+/// `sqlite_sequence` counter), and the content-addressed archive of the raw API responses it
+/// fetched (`source_archive`, evidence, never settlement data). Their earlier rows must stay
+/// exactly as they were; every other table must be identical.
+pub const AUDIT_TABLES: [&str; 3] = ["reingest_runs", "sqlite_sequence", "source_archive"];
 
 #[derive(diesel::QueryableByName)]
 struct TextCol {
@@ -247,11 +250,18 @@ pub fn assert_unchanged(before: &Dump, after: &Dump, what: &str) -> Vec<String> 
         }
     }
     let empty = Vec::new();
+    for t in ["reingest_runs", "source_archive"] {
+        let b = before.get(t).unwrap_or(&empty);
+        let a = after.get(t).unwrap_or(&empty);
+        for row in b {
+            assert!(
+                a.contains(row),
+                "{what}: a row of {t} changed or was lost: {row}"
+            );
+        }
+    }
     let b = before.get("reingest_runs").unwrap_or(&empty);
     let a = after.get("reingest_runs").unwrap_or(&empty);
-    for row in b {
-        assert!(a.contains(row), "{what}: audit row changed or lost: {row}");
-    }
     a.iter().filter(|r| !b.contains(r)).cloned().collect()
 }
 
