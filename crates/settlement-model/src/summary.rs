@@ -28,7 +28,9 @@ pub struct DayTotals {
 impl DayTotals {
     /// Sums records exactly.
     pub fn from_records(records: &[CurtailmentRecord]) -> Self {
-        records.iter().fold(Self::default(), |acc, r| acc.with_record(r))
+        records
+            .iter()
+            .fold(Self::default(), |acc, r| acc.with_record(r))
     }
 
     /// Adds one record.

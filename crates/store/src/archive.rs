@@ -304,7 +304,10 @@ mod tests {
             StoreError::ArchiveCorrupt { .. }
         ));
 
-        assert_eq!(folder_delete(dir.path(), std::slice::from_ref(&hash)).unwrap(), 1);
+        assert_eq!(
+            folder_delete(dir.path(), std::slice::from_ref(&hash)).unwrap(),
+            1
+        );
         assert!(matches!(
             folder_get(dir.path(), &hash).unwrap_err(),
             StoreError::ArchiveMissing { .. }
