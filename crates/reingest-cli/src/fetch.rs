@@ -2,7 +2,10 @@
 
 use chrono::{DateTime, Utc};
 use futures::stream::{self, StreamExt, TryStreamExt};
-use settlement_model::{PeriodRange, SettlementDate, Side, StackItem};
+use settlement_model::{
+    process_items, BmRegistry, PeriodRange, ProcessError, ProcessOutcome, SettlementDate, Side,
+    StackItem,
+};
 
 use elexon_client::{FetchError, Format, SettlementSource, StackResponse};
 
@@ -74,4 +77,19 @@ pub async fn fetch_range<S: SettlementSource>(
         .await?;
     fetched.sort_by_key(|f| (f.period, f.side));
     Ok(fetched)
+}
+
+/// The process step over fetched stacks: the curtailment rule on every item of both sides.
+pub fn process_fetched(
+    date: SettlementDate,
+    fetched: &[FetchedStack],
+    registry: &BmRegistry,
+) -> Result<ProcessOutcome, ProcessError> {
+    process_items(
+        date,
+        fetched
+            .iter()
+            .flat_map(|f| f.items().iter().map(move |i| (f.side, i))),
+        registry,
+    )
 }

@@ -9,8 +9,7 @@ use chrono::{NaiveDate, Utc};
 use futures::future::BoxFuture;
 use rust_decimal::Decimal;
 use settlement_model::{
-    process_items, BmRegistry, CurtailmentRecord, DayTotals, PeriodRange, SettlementDate,
-    SummaryPeriod,
+    BmRegistry, CurtailmentRecord, DayTotals, PeriodRange, SettlementDate, SummaryPeriod,
 };
 use store::{
     AuditInfo, DayState, FetchLogEntry, FetchStatus, SettlementStore, SourceArchive, SwapPlan,
@@ -21,7 +20,7 @@ use bitcoin_calc::MinerModel;
 use elexon_client::SettlementSource;
 
 use crate::error::{blocking, PipelineError};
-use crate::fetch::{fetch_range, FetchedStack};
+use crate::fetch::{fetch_range, process_fetched, FetchedStack};
 use crate::hooks::PipelineHooks;
 use crate::report::{group_unclassified, PeriodChange, RunReport, VerifyReport};
 use crate::verify::{check_day, per_period, Check, Expectations, VerificationReport, VerifyInputs};
@@ -402,13 +401,7 @@ where
             &|| progress.request_done(),
         )
         .await?;
-        let outcome = process_items(
-            date,
-            fetched
-                .iter()
-                .flat_map(|f| f.items().iter().map(move |i| (f.side, i))),
-            &registry,
-        )?;
+        let outcome = process_fetched(date, &fetched, &registry)?;
         if !outcome.unclassified.is_empty() {
             warn!(
                 message = "stack items with ids missing from the BM unit registry (not counted as curtailment); run `reingest bmu sync` if the registry is stale",
@@ -576,13 +569,7 @@ where
                 progress.request_done()
             })
             .await?;
-            let outcome = process_items(
-                date,
-                fetched
-                    .iter()
-                    .flat_map(|f| f.items().iter().map(move |i| (f.side, i))),
-                &registry,
-            )?;
+            let outcome = process_fetched(date, &fetched, &registry)?;
             let stored = per_period(&state.records);
             let api = per_period(&outcome.records);
             let logged: BTreeMap<(u8, settlement_model::Side), Option<String>> = state

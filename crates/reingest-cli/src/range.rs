@@ -145,35 +145,51 @@ where
     } else {
         Vec::new()
     };
-    let total = dates.len();
     let reason = match &opts.reason {
         Some(r) => format!("{r} {}", opts.tag()),
         None => opts.tag(),
     };
+    Ok(run_dates(
+        pipeline, dates, opts.jobs, &reason, &done, progress, started,
+    )
+    .await)
+}
+
+/// Reingests `dates`, `jobs` at a time, skipping `done`; the report is in date order.
+async fn run_dates<S, St>(
+    pipeline: &Pipeline<S, St>,
+    dates: Vec<SettlementDate>,
+    jobs: usize,
+    reason: &str,
+    done: &[SettlementDate],
+    progress: &dyn Progress,
+    started: Instant,
+) -> RangeReport
+where
+    S: SettlementSource,
+    St: SettlementStore + 'static,
+{
+    let total = dates.len();
     let mut outcomes: Vec<DateOutcome> = stream::iter(dates)
-        .map(|date| {
-            let reason = reason.clone();
-            let skip = done.contains(&date);
-            async move {
-                let outcome = if skip {
-                    skipped(date)
-                } else {
-                    let mut run = RunOptions::new(date);
-                    run.reason = Some(reason);
-                    outcome_of(date, pipeline.run(&run, &NoBar).await)
-                };
-                progress.date_done(total);
-                outcome
-            }
+        .map(|date| async move {
+            let outcome = if done.contains(&date) {
+                skipped(date)
+            } else {
+                let mut run = RunOptions::new(date);
+                run.reason = Some(reason.to_owned());
+                outcome_of(date, pipeline.run(&run, &NoBar).await)
+            };
+            progress.date_done(total);
+            outcome
         })
-        .buffer_unordered(opts.jobs)
+        .buffer_unordered(jobs.max(1))
         .collect()
         .await;
     outcomes.sort_by_key(|o| o.date);
-    Ok(RangeReport {
+    RangeReport {
         dates: outcomes,
         duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
-    })
+    }
 }
 
 /// Per-date progress is not shown inside a range: the bar counts dates.
@@ -371,23 +387,17 @@ where
     findings.sort_by_key(|f| f.date);
     let fixed = if opts.fix && !findings.is_empty() {
         let dates: Vec<SettlementDate> = findings.iter().map(|f| f.date).collect();
-        let mut outcomes = Vec::new();
-        let started = Instant::now();
-        let runs: Vec<DateOutcome> = stream::iter(dates)
-            .map(|date| async move {
-                let mut run = RunOptions::new(date);
-                run.reason = Some("reconcile --fix".into());
-                outcome_of(date, pipeline.run(&run, &NoBar).await)
-            })
-            .buffer_unordered(opts.jobs.max(1))
-            .collect()
-            .await;
-        outcomes.extend(runs);
-        outcomes.sort_by_key(|o| o.date);
-        Some(RangeReport {
-            dates: outcomes,
-            duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
-        })
+        let report = run_dates(
+            pipeline,
+            dates,
+            opts.jobs,
+            "reconcile --fix",
+            &[],
+            &NoBar,
+            Instant::now(),
+        )
+        .await;
+        Some(report)
     } else {
         None
     };

@@ -7,37 +7,11 @@ mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use common::{backends, canonical, d, expected_records, pipeline, settings, sim, TestDb};
+use common::{backends, d, expected_records, fingerprint, pipeline, settings, sim, TestDb};
 use diesel::{Connection, PgConnection, RunQueryDsl, SqliteConnection};
 use reingest::{NoProgress, RunOptions};
 use rust_decimal::Decimal;
-use store::{DayState, SettlementStore, SourceArchive};
-
-fn fingerprint(s: &DayState) -> String {
-    let mut rows = s.bitcoin_rows.clone();
-    rows.sort_by(|a, b| {
-        (
-            a.settlement_period,
-            &a.farm_id,
-            &a.miner_model,
-            a.bitcoin_mined,
-        )
-            .cmp(&(
-                b.settlement_period,
-                &b.farm_id,
-                &b.miner_model,
-                b.bitcoin_mined,
-            ))
-    });
-    format!(
-        "{:?}|{:?}|{:?}|{:?}|{:?}",
-        canonical(s.records.clone()),
-        s.daily,
-        s.monthly,
-        s.yearly,
-        rows
-    )
-}
+use store::{SettlementStore, SourceArchive};
 
 /// Runs SQL against the test database behind the pipeline's back.
 fn sql(db: &TestDb, statement: &str) {

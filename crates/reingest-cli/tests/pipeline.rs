@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{backends, canonical, d, expected_records, pipeline, sim};
+use common::{backends, canonical, d, expected_records, fingerprint, pipeline, sim};
 use elexon_sim::{Fault, FaultRule};
 use reingest::range::{reconcile, run_range, RangeOptions, ReconcileOptions};
 use reingest::{Expectations, NoProgress, RunOptions};
@@ -15,36 +15,6 @@ use store::{DayState, SettlementStore};
 
 fn state(p: &reingest::app::StandardPipeline, date: &str) -> DayState {
     p.store().day_state(d(date)).unwrap()
-}
-
-/// Everything about a day that a run may change, minus ids and timestamps.
-fn fingerprint(s: &DayState) -> String {
-    let mut bitcoin_rows = s.bitcoin_rows.clone();
-    bitcoin_rows.sort_by(|a, b| {
-        (
-            a.settlement_period,
-            &a.farm_id,
-            &a.miner_model,
-            a.bitcoin_mined,
-        )
-            .cmp(&(
-                b.settlement_period,
-                &b.farm_id,
-                &b.miner_model,
-                b.bitcoin_mined,
-            ))
-    });
-    let mut summaries = s.bitcoin_summaries.clone();
-    summaries.sort_by(|a, b| (a.period, &a.miner_model).cmp(&(b.period, &b.miner_model)));
-    format!(
-        "{:?}|{:?}|{:?}|{:?}|{:?}|{:?}",
-        canonical(s.records.clone()),
-        s.daily,
-        s.monthly,
-        s.yearly,
-        bitcoin_rows,
-        summaries
-    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

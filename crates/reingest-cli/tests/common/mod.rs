@@ -331,3 +331,33 @@ pub async fn poll_until(limit: std::time::Duration, mut cond: impl FnMut() -> bo
     }
     cond()
 }
+
+/// Everything about a day that a run may change, minus ids and timestamps.
+pub fn fingerprint(s: &store::DayState) -> String {
+    let mut bitcoin_rows = s.bitcoin_rows.clone();
+    bitcoin_rows.sort_by(|a, b| {
+        (
+            a.settlement_period,
+            &a.farm_id,
+            &a.miner_model,
+            a.bitcoin_mined,
+        )
+            .cmp(&(
+                b.settlement_period,
+                &b.farm_id,
+                &b.miner_model,
+                b.bitcoin_mined,
+            ))
+    });
+    let mut summaries = s.bitcoin_summaries.clone();
+    summaries.sort_by(|a, b| (a.period, &a.miner_model).cmp(&(b.period, &b.miner_model)));
+    format!(
+        "{:?}|{:?}|{:?}|{:?}|{:?}|{:?}",
+        canonical(s.records.clone()),
+        s.daily,
+        s.monthly,
+        s.yearly,
+        bitcoin_rows,
+        summaries
+    )
+}
