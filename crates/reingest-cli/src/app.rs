@@ -148,6 +148,8 @@ impl AppSettings {
         let url = self.database_url.clone();
         let store_config = StoreConfig {
             lock_timeout: self.lock_timeout,
+            // On SQLite the per-date lock is the file's write lock: the same wait applies.
+            busy_timeout: self.lock_timeout,
             archive_dir: self.archive_dir.clone(),
             ..StoreConfig::default()
         };

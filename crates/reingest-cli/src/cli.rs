@@ -35,6 +35,7 @@ pub struct Global {
     #[arg(
         long,
         env = "DATABASE_URL",
+        hide_env_values = true,
         default_value = "sqlite://reingest.db",
         global = true
     )]

@@ -63,6 +63,14 @@ fn validate(command: &Command) -> Result<(), PipelineError> {
             if let Some(d) = a.difficulty.filter(|d| *d <= rust_decimal::Decimal::ZERO) {
                 return Err(input(format!("--difficulty must be positive, got {d}")));
             }
+            for (flag, t) in [
+                ("--tolerance-energy", a.tolerance_energy),
+                ("--tolerance-payment", a.tolerance_payment),
+            ] {
+                if let Some(t) = t.filter(|t| t.is_sign_negative()) {
+                    return Err(input(format!("{flag} must not be negative, got {t}")));
+                }
+            }
         }
         Command::Verify(a) => {
             SettlementDate::parse(&a.date)?;

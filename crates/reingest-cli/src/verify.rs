@@ -432,27 +432,48 @@ fn expectations(day: DayTotals, e: &Expectations) -> Vec<Check> {
     let mut out = Vec::new();
     if let Some(want) = e.energy_mwh {
         let tol = e.tolerance_energy.unwrap_or(Decimal::new(1, 3));
-        let diff = (day.energy_mwh - want).abs();
-        out.push(check(
+        out.push(expectation(
             "expected_energy",
-            diff <= tol,
-            format!(
-                "{} MWh, expected {want} ± {tol} (difference {diff})",
-                day.energy_mwh
-            ),
+            "",
+            " MWh",
+            day.energy_mwh,
+            want,
+            tol,
         ));
     }
     if let Some(want) = e.payment_gbp {
         let tol = e.tolerance_payment.unwrap_or(Decimal::new(1, 2));
-        let diff = (day.payment_gbp - want).abs();
-        out.push(check(
+        out.push(expectation(
             "expected_payment",
-            diff <= tol,
-            format!(
-                "£{}, expected £{want} ± £{tol} (difference £{diff})",
-                day.payment_gbp
-            ),
+            "£",
+            "",
+            day.payment_gbp,
+            want,
+            tol,
         ));
     }
     out
+}
+
+/// `|actual − want| ≤ tol`; a difference too large for a decimal fails the check.
+fn expectation(
+    name: &str,
+    pre: &str,
+    post: &str,
+    actual: Decimal,
+    want: Decimal,
+    tol: Decimal,
+) -> Check {
+    match actual.checked_sub(want).map(|d| d.abs()) {
+        Some(diff) => check(
+            name,
+            diff <= tol,
+            format!("{pre}{actual}{post}, expected {pre}{want}{post} ± {pre}{tol}{post} (difference {pre}{diff}{post})"),
+        ),
+        None => check(
+            name,
+            false,
+            format!("{pre}{actual}{post}, expected {pre}{want}{post}: the difference is too large to represent"),
+        ),
+    }
 }

@@ -148,6 +148,7 @@ fn cases() -> Vec<Case> {
 }
 
 /// Checks one finished run against its expectation; returns the revision now stored.
+#[allow(clippy::too_many_arguments)]
 async fn check_outcome(
     sim: &SimHandle,
     db: &TestDb,

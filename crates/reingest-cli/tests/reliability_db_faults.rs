@@ -288,7 +288,7 @@ async fn sqlite_locked_by_another_process_waits_then_completes() {
         .unwrap();
     sim.set_latency(Duration::from_millis(20));
     sim.reset_stats();
-    let child = reingest_cmd(Some(&sim), &db.url)
+    let mut child = reingest_cmd(Some(&sim), &db.url)
         .args(["run", DATE])
         .spawn()
         .unwrap();
@@ -311,7 +311,10 @@ async fn sqlite_locked_by_another_process_waits_then_completes() {
     );
     // Keep the lock a while longer (the scenario, not a wait for a server), then look.
     tokio::time::sleep(Duration::from_millis(800)).await;
-    assert!(child.id().is_some(), "the run is still waiting");
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "the run is still waiting"
+    );
     let added = assert_unchanged(&before, &dump(&db.url), "while locked");
     assert!(added.is_empty(), "{added:?}");
     diesel::sql_query("ROLLBACK").execute(&mut holder).unwrap();

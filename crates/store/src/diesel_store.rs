@@ -244,7 +244,12 @@ impl DieselStore {
     /// `sqlite::memory:`, or `postgres://` / `postgresql://`. Does not migrate.
     pub fn connect(url: &str, config: StoreConfig) -> Result<Self, StoreError> {
         let redacted = redact_url(url);
-        let wait = config.lock_timeout.max(config.busy_timeout) + Duration::from_secs(30);
+        let wait = config
+            .lock_timeout
+            .max(config.busy_timeout)
+            .saturating_add(Duration::from_secs(30))
+            // r2d2 adds this to `Instant::now()`, which panics on overflow.
+            .min(Duration::from_secs(30 * 24 * 3600));
         let mut archive = ArchiveLocation::Table;
         let pools = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             // One direct connection first, for a precise error (the pool would only say
@@ -271,7 +276,8 @@ impl DieselStore {
                 archive =
                     ArchiveLocation::Folder(std::path::PathBuf::from(format!("{path}.archive")));
             }
-            let busy_ms = config.busy_timeout.as_millis();
+            // SQLite takes an int of milliseconds.
+            let busy_ms = config.busy_timeout.as_millis().min(i32::MAX as u128);
             let mut probe = SqliteConnection::establish(path)
                 .map_err(|e| connection_error(&redacted, &e.to_string()))?;
             apply_pragmas(&mut probe, busy_ms).map_err(|e| match classify(&e) {
@@ -482,6 +488,28 @@ impl DieselStore {
         }
     }
 
+    /// Fills in how long a lock timeout outside a swap waited (the driver does not say), so
+    /// the message never reads "timed out after 0ns".
+    fn with_wait(&self, e: StoreError) -> StoreError {
+        match e {
+            StoreError::LockTimeout {
+                date,
+                other_run,
+                waited,
+                detail,
+            } if waited.is_zero() => StoreError::LockTimeout {
+                date,
+                other_run,
+                waited: match self.backend() {
+                    Backend::Postgres => self.inner.config.lock_timeout,
+                    Backend::Sqlite => self.inner.config.busy_timeout,
+                },
+                detail,
+            },
+            other => other,
+        }
+    }
+
     /// Adds the date, the wait and the probable holder to a lock timeout.
     fn with_lock_context(
         &self,
@@ -596,7 +624,7 @@ impl SettlementStore for DieselStore {
                 c.immediate_transaction(|c| run_migrations(c, SQLITE_MIGRATIONS))
             }
         }
-        .map_err(migration_error)
+        .map_err(|e| self.with_wait(migration_error(e)))
     }
 
     fn bm_units(&self) -> Result<Vec<BmUnit>, StoreError> {
@@ -673,9 +701,17 @@ impl SettlementStore for DieselStore {
         ];
         let mut conn = self.conn()?;
         conn.write_tx(|db| {
+            if db.is_pg() {
+                // Concurrent replacements (several runs filling an empty registry at once)
+                // take turns; without this, both delete, then the second insert violates
+                // the primary key. Readers are not blocked. SQLite's write transaction
+                // already excludes other writers.
+                db.batch("LOCK TABLE bm_units IN SHARE ROW EXCLUSIVE MODE")?;
+            }
             db.exec("DELETE FROM bm_units", &[])?;
             db.insert_rows("bm_units", &columns, &rows)
         })
+        .map_err(|e| self.with_wait(e))
     }
 
     fn difficulty_on(&self, date: NaiveDate) -> Result<Option<(NaiveDate, Decimal)>, StoreError> {
@@ -732,6 +768,7 @@ impl SettlementStore for DieselStore {
             }
             Ok::<_, StoreError>(n)
         })
+        .map_err(|e| self.with_wait(e))
     }
 
     fn run_fetch_log(&self, run_id: &str) -> Result<Vec<FetchLogEntry>, StoreError> {
@@ -860,6 +897,7 @@ impl SettlementStore for DieselStore {
         };
         let mut conn = self.conn()?;
         conn.write_tx(|db| upsert_audit(db, &row))
+            .map_err(|e| self.with_wait(e))
     }
 }
 

@@ -35,7 +35,8 @@ pub(crate) fn lock_date(
     if !db.is_pg() {
         return Ok(());
     }
-    let ms = config.lock_timeout.as_millis().max(1);
+    // PostgreSQL's lock_timeout is an int of milliseconds (at most about 24.8 days).
+    let ms = config.lock_timeout.as_millis().clamp(1, i32::MAX as u128);
     db.batch(&format!("SET LOCAL lock_timeout = '{ms}ms'"))?;
     db.exec(
         "SELECT pg_advisory_xact_lock($1)",
