@@ -11,9 +11,10 @@
 //! traits, so another service can embed it with its own source or store (see [`Pipeline`]).
 //!
 //! Dependencies: `tokio` (async runtime; store calls run on its blocking pool), `futures`
-//! (bounded concurrent fetches), `clap` (the binary's arguments, with `env` fallbacks),
-//! `tracing` + `tracing-subscriber` (structured logs on stderr), `indicatif` (progress bars on
-//! a terminal only), `uuid` (run ids), `sha2` (source hashes), `anyhow` only in the binary.
+//! (bounded concurrent fetches), `clap` (the binary's arguments, with `env` fallbacks and
+//! help text), `tracing` + `tracing-subscriber` (structured logs on stderr, `RUST_LOG`),
+//! `indicatif` (progress bars, on a terminal only), `uuid` (run ids), `hostname` (who ran
+//! it, for the audit log), `serde_json` (the `--json` documents).
 
 pub mod app;
 pub mod archive;

@@ -27,11 +27,17 @@ fn main() -> ExitCode {
             return exit(reingest::EXIT_ERROR);
         }
     };
+    let hint = match &args.command {
+        cli::Command::Range(_) => {
+            "; run the same range again with --resume to redo only the dates that did not finish"
+        }
+        _ => "",
+    };
     let code = runtime.block_on(async {
         tokio::select! {
             code = commands::dispatch(args) => code,
             _ = tokio::signal::ctrl_c() => {
-                eprintln!("interrupted: stopped by Ctrl-C; an unfinished day swap was rolled back by the database, nothing partial was written");
+                eprintln!("interrupted: stopped by Ctrl-C; an unfinished day swap was rolled back by the database, nothing partial was written{hint}");
                 reingest::EXIT_INTERRUPTED
             }
         }
