@@ -236,6 +236,91 @@ async fn full_session(sim: &SimHandle, db: &TestDb) {
     assert!(json(&o)["difficulty_entries"].as_u64().unwrap() > 100);
     let o = reingest(Some(sim), url, &["migrate"]).await;
     assert_eq!(o.status.code(), Some(0));
+
+    // The registry and difficulty from files, and from the API again.
+    let dir = tempfile::tempdir().unwrap();
+    let units = dir.path().join("units.json");
+    std::fs::write(
+        &units,
+        r#"[{"elexonBmUnit":"T_ONE-1","nationalGridBmUnit":"ONE-1","bmUnitName":"One","leadPartyName":"O'Brien; Wind \"Ltd\"","fuelType":"WIND","generationCapacity":"12.5"}]"#,
+    )
+    .unwrap();
+    let o = reingest(
+        Some(sim),
+        url,
+        &["--json", "bmu", "import", units.to_str().unwrap()],
+    )
+    .await;
+    assert_eq!(json(&o)["bm_units"], 1, "{}", stderr(&o));
+    let o = reingest(Some(sim), url, &["--json", "bmu", "list"]).await;
+    assert_eq!(json(&o)[0]["leadPartyName"], "O'Brien; Wind \"Ltd\"");
+    let o = reingest(Some(sim), url, &["--json", "bmu", "sync"]).await;
+    assert!(
+        json(&o)["bm_units"].as_u64().unwrap() > 40,
+        "{}",
+        stderr(&o)
+    );
+    let csv = dir.path().join("difficulty.csv");
+    std::fs::write(
+        &csv,
+        "date,difficulty\n2031-01-01,1000000\n2031-02-01,2000000\n",
+    )
+    .unwrap();
+    let o = reingest(
+        Some(sim),
+        url,
+        &["--json", "difficulty", "import", csv.to_str().unwrap()],
+    )
+    .await;
+    assert_eq!(json(&o)["difficulty_entries"], 2, "{}", stderr(&o));
+
+    // A range, then reconcile finds nothing to do; diff and prune read the archive.
+    let o = reingest(
+        Some(sim),
+        url,
+        &["--json", "range", "2024-10-28", "2024-10-29", "--jobs", "2"],
+    )
+    .await;
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let range = json(&o);
+    assert_eq!(range["dates"].as_array().unwrap().len(), 2);
+    assert!(range["dates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|d| d["status"] == "ok"));
+    let o = reingest(
+        Some(sim),
+        url,
+        &["--json", "reconcile", "2024-10-28", "2024-10-29"],
+    )
+    .await;
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(json(&o)["findings"].as_array().unwrap().len(), 0);
+    let o = reingest(Some(sim), url, &["--json", "run", "2024-10-28"]).await;
+    assert_eq!(o.status.code(), Some(0));
+    let o = reingest(Some(sim), url, &["--json", "diff", "2024-10-28"]).await;
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        json(&o)["periods"].as_array().unwrap().len(),
+        0,
+        "same sources, no differences"
+    );
+    let o = reingest(
+        Some(sim),
+        url,
+        &["--json", "archive", "prune", "--keep-last", "1"],
+    )
+    .await;
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(json(&o)["runs_kept"].as_u64().unwrap() >= 3);
+    let o = reingest(
+        Some(sim),
+        url,
+        &["--json", "run", "2024-10-28", "--from-archive"],
+    )
+    .await;
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
