@@ -2,6 +2,7 @@
 //! concurrency, timeouts, retries and a body-size limit.
 
 use std::fmt;
+use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -364,16 +365,26 @@ impl SettlementSource for HttpSource {
     }
 }
 
-/// One request every `60 s / (n - 1)` with no burst: any 60-second window then holds at most
-/// `n` requests, and they are spread evenly rather than sent in a burst.
+/// How many requests the limiter lets through at once after a quiet spell: 1/45 of the
+/// per-minute rate, at most 100 (a whole day's 96-100 stacks at the default 4,500/min).
+pub fn rate_limit_burst(requests_per_minute: u32) -> u32 {
+    (requests_per_minute / 45).clamp(1, 100)
+}
+
+/// A burst of `b` ([`rate_limit_burst`]), then one request every `60 s / (n - b - 1)`: any
+/// 60-second window then holds at most `b + (n - b - 1) = n - 1` requests, `n` if it is
+/// closed at both ends. With `b = 1` this is the even spacing `60 s / (n - 2)`.
 fn quota(requests_per_minute: u32) -> Option<Quota> {
     let minute = Duration::from_secs(60);
-    let period = match requests_per_minute {
-        0 => return None,
-        1 => minute,
-        n => minute / (n - 1),
-    };
-    Quota::with_period(period)
+    let n = requests_per_minute;
+    if n == 0 {
+        return None;
+    }
+    let burst = rate_limit_burst(n);
+    let steady = n.saturating_sub(burst + 1);
+    let period = if steady == 0 { minute } else { minute / steady };
+    let quota = Quota::with_period(period)?;
+    Some(quota.allow_burst(NonZeroU32::new(burst).unwrap_or(NonZeroU32::MIN)))
 }
 
 /// Checks a URL: it parses, is `http` or `https`, has a host, and is `https` unless the host
@@ -519,14 +530,16 @@ mod tests {
 
     #[test]
     fn quota_never_allows_more_than_the_rate_in_a_minute() {
-        for n in [1u32, 2, 60, 600, 4_500] {
+        for n in [1u32, 2, 45, 60, 90, 600, 4_500, 60_000] {
             let q = quota(n).unwrap();
-            assert_eq!(q.burst_size().get(), 1);
+            let burst = u128::from(q.burst_size().get());
+            assert_eq!(burst, u128::from(rate_limit_burst(n)));
             let per = q.replenish_interval();
-            // At most one at t=0 plus one per interval within a 60 s window.
-            let in_a_minute = 1 + (Duration::from_secs(60).as_nanos() / per.as_nanos());
+            // The burst at t=0, then one per interval, in a window closed at both ends.
+            let in_a_minute = burst + (Duration::from_secs(60).as_nanos() / per.as_nanos());
             assert!(in_a_minute <= u128::from(n.max(2)), "{n}: {in_a_minute}");
         }
+        assert_eq!(rate_limit_burst(4_500), 100);
         assert!(quota(0).is_none());
     }
 

@@ -45,7 +45,7 @@ use bytes::Bytes;
 use settlement_model::{BmUnit, SettlementDate, Side, StackItem};
 
 pub use error::{FetchError, ParseError, Target};
-pub use http::HttpSource;
+pub use http::{rate_limit_burst, HttpSource};
 pub use json::{parse_bm_units_json, parse_stack_json};
 pub use xml::parse_stack_xml;
 

@@ -744,9 +744,9 @@ where
             })
             .collect();
         blocking(move || {
-            for (format, body) in bodies {
-                archive.put_source(format, &body)?;
-            }
+            let sources: Vec<(&str, &[u8])> =
+                bodies.iter().map(|(f, b)| (*f, b.as_ref())).collect();
+            archive.put_sources(&sources)?;
             Ok(())
         })
         .await

@@ -137,8 +137,12 @@ where
     St: SettlementStore + 'static,
 {
     let started = Instant::now();
-    // Fail fast, once, on what every date needs.
+    // Fail fast, once, on what every date needs; fetch a missing difficulty once rather
+    // than in every date in flight (a failure here is reported by each date instead).
     pipeline.ensure_registry().await?;
+    if let Err(e) = pipeline.difficulty_for(opts.from).await {
+        tracing::warn!(message = "no difficulty for the range's first date yet", error = %e);
+    }
     let dates = opts.dates();
     let done = if opts.resume {
         already_done(pipeline, &opts.tag()).await?

@@ -36,6 +36,14 @@ pub struct ArchivedSource {
 pub trait SourceArchive: Send + Sync {
     /// Stores `body` (idempotent); returns its SHA-256 in hex.
     fn put_source(&self, format: &str, body: &[u8]) -> Result<String, StoreError>;
+    /// Stores many bodies (a day's responses) at once; returns their hashes in order.
+    /// Each entry is whole or absent, as with [`SourceArchive::put_source`].
+    fn put_sources(&self, sources: &[(&str, &[u8])]) -> Result<Vec<String>, StoreError> {
+        sources
+            .iter()
+            .map(|(format, body)| self.put_source(format, body))
+            .collect()
+    }
     /// The entry filed under `hash`, checked against it.
     fn get_source(&self, hash: &str) -> Result<ArchivedSource, StoreError>;
     /// Every hash in the archive.

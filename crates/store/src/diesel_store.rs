@@ -911,6 +911,22 @@ impl SourceArchive for DieselStore {
         }
     }
 
+    fn put_sources(&self, sources: &[(&str, &[u8])]) -> Result<Vec<String>, StoreError> {
+        match &self.inner.archive {
+            ArchiveLocation::Folder(dir) => sources
+                .iter()
+                .map(|(format, body)| archive::folder_put(dir, format, body))
+                .collect(),
+            // One transaction for the lot, not one per response.
+            ArchiveLocation::Table => self.conn()?.write_tx(|db| {
+                sources
+                    .iter()
+                    .map(|(format, body)| archive::table_put(db, format, body))
+                    .collect()
+            }),
+        }
+    }
+
     fn get_source(&self, hash: &str) -> Result<ArchivedSource, StoreError> {
         match &self.inner.archive {
             ArchiveLocation::Folder(dir) => archive::folder_get(dir, hash),
