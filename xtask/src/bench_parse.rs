@@ -110,7 +110,7 @@ pub fn run(args: &Args) -> Result<ExitCode> {
 }
 
 /// Benchmarks mean nothing unoptimised: run the same command again from a release build.
-fn rerun_in_release() -> Result<ExitCode> {
+pub(crate) fn rerun_in_release() -> Result<ExitCode> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let mut forwarded: Vec<String> = std::env::args().skip(1).collect();
     forwarded.push("--no-release".to_owned());

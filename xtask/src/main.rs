@@ -7,8 +7,13 @@
 //!   jobs (same environment variables, output and exit codes).
 //! - `cargo xtask bench parse [--items N] [--iterations N] [--max-ratio R]`: our XML stack
 //!   parser against a bare `roxmltree::Document::parse` of the same bytes.
+//! - `cargo xtask bench day|year|baseline|all`: the end-to-end benchmarks against the
+//!   in-process simulator (see BENCHMARKS.md), each figure with its ratio to the target.
 
+mod bench_baseline;
+mod bench_e2e;
 mod bench_parse;
+mod bench_worker;
 mod demo;
 mod verify_date;
 
@@ -54,14 +59,31 @@ enum Command {
 enum Bench {
     /// Throughput of `parse_stack_xml` and its ratio to a bare roxmltree parse.
     Parse(bench_parse::Args),
+    /// One day end to end against the simulator, SQLite and PostgreSQL (target < 0.5 s).
+    Day(bench_e2e::DayArgs),
+    /// 365 days with --jobs 8, 0 and 20 ms per request (targets < 60 s, < 200 MB), and the
+    /// rate limiter at the production limit.
+    Year(bench_e2e::YearArgs),
+    /// The old scripts' way on a sample of days, extrapolated to the year, and the ratio.
+    Baseline(bench_e2e::BaselineArgs),
+    /// Day, year and baseline, with one summary table of ratios.
+    All(Box<bench_e2e::AllArgs>),
+    /// The measured child process of the end-to-end benches (internal).
+    #[command(hide = true)]
+    Worker(bench_worker::Args),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Bench {
-            bench: Bench::Parse(args),
-        } => bench_parse::run(&args),
+        Command::Bench { bench } => match bench {
+            Bench::Parse(args) => bench_parse::run(&args),
+            Bench::Day(args) => bench_e2e::day(&args),
+            Bench::Year(args) => bench_e2e::year(&args),
+            Bench::Baseline(args) => bench_e2e::baseline(&args),
+            Bench::All(args) => bench_e2e::all(&args),
+            Bench::Worker(args) => bench_worker::run(&args),
+        },
         Command::Demo { db } => runtime()
             .and_then(|rt| rt.block_on(demo::run(&db)))
             .map(|()| ExitCode::SUCCESS),
