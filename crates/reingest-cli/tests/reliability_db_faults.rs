@@ -55,6 +55,27 @@ async fn baseline(sim: &SimHandle, db: &TestDb) {
     );
 }
 
+/// Holds the store's 2024 rollup lock from an admin connection, starts `reingest run DATE`
+/// and waits until its swap is parked on that lock, mid-transaction.
+async fn park_a_run(
+    sim: &elexon_sim::SimHandle,
+    db: &common::TestDb,
+) -> (PgConnection, tokio::process::Child) {
+    let mut admin = PgConnection::establish(&db.url).unwrap();
+    diesel::sql_query(format!(
+        "SELECT pg_advisory_lock({})",
+        rollup_lock_key(2024)
+    ))
+    .execute(&mut admin)
+    .unwrap();
+    let child = reingest_cmd(Some(sim), &db.url)
+        .args(["run", DATE])
+        .spawn()
+        .unwrap();
+    park_until_blocked(&mut admin).await;
+    (admin, child)
+}
+
 async fn park_until_blocked(c: &mut PgConnection) {
     let deadline = Instant::now() + Duration::from_secs(30);
     while parked_swaps(c) == 0 {
@@ -79,18 +100,7 @@ async fn postgres_connection_cut_mid_swap_changes_nothing() {
     let mut rounds = 0;
     for round in 0..3 {
         let before = dump(&db.url);
-        let mut admin = PgConnection::establish(&db.url).unwrap();
-        diesel::sql_query(format!(
-            "SELECT pg_advisory_lock({})",
-            rollup_lock_key(2024)
-        ))
-        .execute(&mut admin)
-        .unwrap();
-        let child = reingest_cmd(Some(&sim), &db.url)
-            .args(["run", DATE])
-            .spawn()
-            .unwrap();
-        park_until_blocked(&mut admin).await;
+        let (mut admin, child) = park_a_run(&sim, &db).await;
         let killed = count(
             &mut admin,
             "SELECT count(*) AS n FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
@@ -139,18 +149,7 @@ async fn postgres_second_run_of_a_date_times_out_naming_the_first() {
     let date = d(DATE);
     baseline(&sim, &db).await;
     sim.set_revision(date, 2);
-    let mut admin = PgConnection::establish(&db.url).unwrap();
-    diesel::sql_query(format!(
-        "SELECT pg_advisory_lock({})",
-        rollup_lock_key(2024)
-    ))
-    .execute(&mut admin)
-    .unwrap();
-    let first = reingest_cmd(Some(&sim), &db.url)
-        .args(["run", DATE])
-        .spawn()
-        .unwrap();
-    park_until_blocked(&mut admin).await;
+    let (mut admin, first) = park_a_run(&sim, &db).await;
     let holder = audit(&db, date)
         .into_iter()
         .find(|r| r.status == "running")

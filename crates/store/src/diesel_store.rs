@@ -381,27 +381,7 @@ impl DieselStore {
         body: impl FnOnce(&mut Db<'_>, &mut dyn SwapHooks, &StoreConfig) -> Result<(), StoreError>,
     ) -> Result<SwapOutcome, StoreError> {
         let clock = Instant::now();
-        let mut row = AuditRow {
-            run_id: audit.run_id.clone(),
-            kind: audit.kind.clone(),
-            settlement_date: date,
-            periods: periods.to_string(),
-            reason: audit.reason.clone(),
-            user: audit.user.clone(),
-            host: audit.host.clone(),
-            status: "running".into(),
-            records_before: 0,
-            records_after: 0,
-            energy_before: Decimal::ZERO,
-            energy_after: Decimal::ZERO,
-            payment_before: Decimal::ZERO,
-            payment_after: Decimal::ZERO,
-            per_period_counts: "{}".into(),
-            started_at: audit.started_at,
-            duration_ms: 0,
-            tool_version: audit.tool_version.clone(),
-            detail: None,
-        };
+        let mut row = blank_audit_row(audit, date, periods, "running");
         let mut conn = self.conn()?;
         if let Err(e) = conn.write_tx(|db| insert_running(db, &row)) {
             // On SQLite the database's write lock may be what we waited for.
@@ -538,6 +518,36 @@ impl DieselStore {
             },
             other => other,
         }
+    }
+}
+
+/// An audit row for `audit` with `status` and no totals yet.
+fn blank_audit_row(
+    audit: &AuditInfo,
+    date: SettlementDate,
+    periods: PeriodRange,
+    status: &str,
+) -> AuditRow {
+    AuditRow {
+        run_id: audit.run_id.clone(),
+        kind: audit.kind.clone(),
+        settlement_date: date,
+        periods: periods.to_string(),
+        reason: audit.reason.clone(),
+        user: audit.user.clone(),
+        host: audit.host.clone(),
+        status: status.to_owned(),
+        records_before: 0,
+        records_after: 0,
+        energy_before: Decimal::ZERO,
+        energy_after: Decimal::ZERO,
+        payment_before: Decimal::ZERO,
+        payment_after: Decimal::ZERO,
+        per_period_counts: "{}".into(),
+        started_at: audit.started_at,
+        duration_ms: 0,
+        tool_version: audit.tool_version.clone(),
+        detail: None,
     }
 }
 
@@ -875,25 +885,9 @@ impl SettlementStore for DieselStore {
         detail: &str,
     ) -> Result<(), StoreError> {
         let row = AuditRow {
-            run_id: audit.run_id.clone(),
-            kind: audit.kind.clone(),
-            settlement_date: date,
-            periods: periods.to_string(),
-            reason: audit.reason.clone(),
-            user: audit.user.clone(),
-            host: audit.host.clone(),
-            status: "failed".into(),
-            records_before: 0,
-            records_after: 0,
-            energy_before: Decimal::ZERO,
-            energy_after: Decimal::ZERO,
-            payment_before: Decimal::ZERO,
-            payment_after: Decimal::ZERO,
-            per_period_counts: "{}".into(),
-            started_at: audit.started_at,
             duration_ms: (Utc::now() - audit.started_at).num_milliseconds().max(0),
-            tool_version: audit.tool_version.clone(),
             detail: Some(redact_text(detail).replace('\0', "\u{FFFD}")),
+            ..blank_audit_row(audit, date, periods, "failed")
         };
         let mut conn = self.conn()?;
         conn.write_tx(|db| upsert_audit(db, &row))
