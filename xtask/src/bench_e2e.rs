@@ -429,8 +429,8 @@ impl Bench {
                 // 60 s / (limit - burst - 1) apart (elexon-client's quota).
                 let burst = elexon_client::rate_limit_burst(limit);
                 let spaced = 96u32.saturating_sub(burst);
-                let spacing = f64::from(spaced) * 60.0
-                    / f64::from(limit.saturating_sub(burst + 1).max(1));
+                let spacing =
+                    f64::from(spaced) * 60.0 / f64::from(limit.saturating_sub(burst + 1).max(1));
                 println!(
                     "{:<8} limit {:>6}/min: first ingest {} | re-ingest {} | set-up (migrate, \
                      registry, difficulty) {}; {} records; limiter spacing alone {spacing:.3} s",
