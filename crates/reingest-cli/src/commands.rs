@@ -18,11 +18,19 @@ use crate::cli::{ArchiveCommand, BmuCommand, Cli, Command, DifficultyCommand, Gl
 type CliPipeline = StandardPipeline;
 
 /// Runs the command and returns the exit code; errors become one line on stderr.
+/// With `--json`, an error is also one JSON document on stdout, so scripts always get one.
 pub async fn dispatch(args: Cli) -> i32 {
+    let json = args.global.json;
     match execute(args).await {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e}");
+            if json {
+                println!(
+                    "{}",
+                    serde_json::json!({"error": e.to_string(), "exit_code": e.exit_code()})
+                );
+            }
             e.exit_code()
         }
     }

@@ -108,6 +108,15 @@ async fn unreachable_database_and_api_are_exit_2_without_secrets() {
     let db = format!("sqlite://{}", dir.path().join("t.db").display());
     let o = reingest(None, &db, &["run", "2024-03-21"]).await;
     assert_one_line_error(&o, 2, "");
+    // Scripts using --json get one JSON document on stdout for an error too.
+    let o = reingest(None, &db, &["--json", "run", "2024-03-21"]).await;
+    assert_one_line_error(&o, 2, "");
+    let doc = json(&o);
+    assert_eq!(doc["exit_code"], 2);
+    assert!(
+        doc["error"].as_str().unwrap().contains("127.0.0.1:1"),
+        "{doc}"
+    );
     let o = reingest(None, &db, &["--json", "runs"]).await;
     assert_eq!(o.status.code(), Some(0));
     let runs = json(&o);
