@@ -370,7 +370,7 @@ pub fn init_logging(global: &Global) -> Result<(), String> {
     };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
     let stderr = fmt::layer()
-        .with_writer(std::io::stderr)
+        .with_writer(|| crate::term::LogWriter)
         .with_target(false)
         .compact();
     let file_layer = match &global.log_file {

@@ -1,6 +1,7 @@
 //! One function per command: validate, call the library, print, return the exit code.
 
 use std::io::IsTerminal;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -153,7 +154,7 @@ async fn execute(args: Cli) -> Result<i32, PipelineError> {
                 force: a.force,
                 allow_missing_periods: a.allow_missing_periods,
             };
-            let bar = progress_bar(g, "fetching");
+            let bar = progress_bar(g, "fetching", 0);
             let report = match a.from_archive.as_deref() {
                 Some(run) => {
                     let run = Some(run).filter(|r| !r.is_empty());
@@ -168,7 +169,7 @@ async fn execute(args: Cli) -> Result<i32, PipelineError> {
         }
         Command::Verify(a) => {
             let date = SettlementDate::parse(&a.date)?;
-            let bar = progress_bar(g, "fetching");
+            let bar = progress_bar(g, "fetching", 0);
             let report = pipeline.verify(date, a.against_api, &bar).await;
             bar.finish();
             let report = report?;
@@ -181,7 +182,7 @@ async fn execute(args: Cli) -> Result<i32, PipelineError> {
             let opts = RangeOptions::new(from, to, a.jobs, a.reason)
                 .map_err(input)?
                 .resume(a.resume);
-            let bar = progress_bar(g, "dates");
+            let bar = progress_bar(g, "dates", opts.dates().len());
             let report = run_range(&pipeline, &opts, &bar).await;
             bar.finish();
             let report = report?;
@@ -200,7 +201,7 @@ async fn execute(args: Cli) -> Result<i32, PipelineError> {
                 threshold_payment: a.threshold_payment,
                 jobs: a.jobs,
             };
-            let bar = progress_bar(g, "dates");
+            let bar = progress_bar(g, "dates", from.through(to).count());
             let report = reconcile(&pipeline, &opts, &bar).await;
             bar.finish();
             let report = report?;
@@ -328,39 +329,59 @@ async fn difficulty(
 }
 
 /// A progress bar on stderr when it is a terminal, hidden otherwise. For `run` and
-/// `verify` it counts requests; for `range` and `reconcile`, dates.
-struct Bar(ProgressBar);
+/// `verify` it counts requests; for `range` and `reconcile`, dates, with the records seen
+/// and the dates that failed so far.
+struct Bar {
+    bar: ProgressBar,
+    records: AtomicU64,
+    failed: AtomicU64,
+}
 
 impl Bar {
+    fn new(bar: ProgressBar) -> Self {
+        Self {
+            bar,
+            records: AtomicU64::new(0),
+            failed: AtomicU64::new(0),
+        }
+    }
+
     fn finish(&self) {
-        self.0.finish_and_clear();
+        crate::term::set_active_bar(None);
+        self.bar.finish_and_clear();
     }
 }
 
 impl Progress for Bar {
     fn fetch_started(&self, date: SettlementDate, requests: usize) {
-        self.0.set_length(requests as u64);
-        self.0.set_position(0);
-        self.0.set_message(format!("{date}"));
+        self.bar.set_length(requests as u64);
+        self.bar.set_position(0);
+        self.bar.set_message(format!("{date}"));
     }
     fn request_done(&self) {
-        self.0.inc(1);
+        self.bar.inc(1);
     }
-    fn date_done(&self, total: usize) {
-        self.0.set_length(total as u64);
-        self.0.inc(1);
+    fn date_done(&self, total: usize, records: u64, ok: bool) {
+        let records = self.records.fetch_add(records, Ordering::Relaxed) + records;
+        let failed = self.failed.fetch_add(u64::from(!ok), Ordering::Relaxed) + u64::from(!ok);
+        self.bar.set_length(total as u64);
+        self.bar
+            .set_message(format!("dates: {records} records, {failed} failed"));
+        self.bar.inc(1);
     }
 }
 
-fn progress_bar(g: &Global, what: &str) -> Bar {
+/// A bar counting `len` things (0: set when the work starts).
+fn progress_bar(g: &Global, what: &str, len: usize) -> Bar {
     if g.quiet || !std::io::stderr().is_terminal() {
-        return Bar(ProgressBar::hidden());
+        return Bar::new(ProgressBar::hidden());
     }
-    let bar = ProgressBar::new(0);
+    let bar = ProgressBar::new(len as u64);
     let style =
         ProgressStyle::with_template("{spinner} {msg} [{bar:40}] {pos}/{len} {per_sec} eta {eta}")
             .unwrap_or_else(|_| ProgressStyle::default_bar());
     bar.set_style(style);
     bar.set_message(what.to_owned());
-    Bar(bar)
+    crate::term::set_active_bar(Some(bar.clone()));
+    Bar::new(bar)
 }

@@ -6,6 +6,7 @@
 
 mod cli;
 mod commands;
+mod term;
 
 use std::process::ExitCode;
 

@@ -112,8 +112,9 @@ pub trait Progress: Send + Sync {
     fn fetch_started(&self, _date: SettlementDate, _requests: usize) {}
     /// One request finished.
     fn request_done(&self) {}
-    /// One date of a range (of `total`) finished.
-    fn date_done(&self, _total: usize) {}
+    /// One date of a range (of `total`) finished with `records` records (`ok` false when
+    /// it failed or did not verify).
+    fn date_done(&self, _total: usize, _records: u64, _ok: bool) {}
 }
 
 /// Reports no progress.

@@ -183,7 +183,11 @@ where
                 run.reason = Some(reason.to_owned());
                 outcome_of(date, pipeline.run(&run, &NoBar).await)
             };
-            progress.date_done(total);
+            progress.date_done(
+                total,
+                outcome.records,
+                matches!(outcome.status.as_str(), "ok" | "skipped"),
+            );
             outcome
         })
         .buffer_unordered(jobs.max(1))
@@ -344,7 +348,9 @@ where
     let mut results: Vec<Result<Option<Finding>, PipelineError>> = stream::iter(dates)
         .map(|date| async move {
             let report = pipeline.verify(date, opts.against_api, &NoBar).await;
-            progress.date_done(total);
+            let ok = report.as_ref().is_ok_and(|r| r.verification.ok);
+            let records = report.as_ref().map_or(0, |r| r.records);
+            progress.date_done(total, records, ok);
             let report = report?;
             let mut reasons: Vec<String> = report
                 .verification
