@@ -146,14 +146,9 @@ pub fn bitcoin_for_energy(
 /// ```
 /// use bitcoin_calc::{bitcoin_rows, MinerCatalog};
 /// use rust_decimal_macros::dec;
-/// use settlement_model::{CurtailmentRecord, Side};
-/// let record = CurtailmentRecord {
-///     settlement_date: "2024-04-19".parse().unwrap(), settlement_period: 7,
-///     farm_id: "T_EXAMPLE-1".into(), lead_party_name: None,
-///     volume: dec!(-1), payment: dec!(50), original_price: dec!(-50), final_price: dec!(-50),
-///     so_flag: true, cadl_flag: None, acceptance_id: None, bid_offer_pair_id: None,
-///     side: Side::Bid, sequence_number: None,
-/// };
+/// use settlement_model::CurtailmentRecord;
+/// let date = "2024-04-19".parse().unwrap();
+/// let record = CurtailmentRecord::bid(date, 7, "T_EXAMPLE-1", dec!(-1), dec!(-50)).unwrap();
 /// let models = MinerCatalog::defaults().models().to_vec();
 /// let rows = bitcoin_rows(&[record], &models, dec!(86388558925171)).unwrap();
 /// assert_eq!(rows.len(), 3);

@@ -5,7 +5,7 @@ use bitcoin_calc::{bitcoin_for_energy, bitcoin_rows, MinerCatalog, MinerModel};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
-use settlement_model::{CurtailmentRecord, Side};
+use settlement_model::CurtailmentRecord;
 
 /// The difficulty in force on 2024-04-19 and 2024-04-20 (epoch from 2024-04-11, block 838656).
 const D_APRIL_2024: Decimal = dec!(86388558925171);
@@ -107,21 +107,9 @@ fn custom_models() {
 
 #[test]
 fn bitcoin_rows_one_per_record_per_model_with_each_records_date() {
-    let record = |date: &str, period: u8, volume: Decimal| CurtailmentRecord {
-        settlement_date: date.parse().unwrap(),
-        settlement_period: period,
-        farm_id: format!("T_FARM-{period}"),
-        lead_party_name: None,
-        volume,
-        payment: -volume * dec!(40),
-        original_price: dec!(-40),
-        final_price: dec!(-40),
-        so_flag: true,
-        cadl_flag: None,
-        acceptance_id: None,
-        bid_offer_pair_id: None,
-        side: Side::Bid,
-        sequence_number: None,
+    let record = |date: &str, period: u8, volume: Decimal| {
+        let farm = format!("T_FARM-{period}");
+        CurtailmentRecord::bid(date.parse().unwrap(), period, farm, volume, dec!(-40)).unwrap()
     };
     let records = [
         record("2024-04-19", 48, dec!(-1)),

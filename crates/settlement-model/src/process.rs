@@ -39,6 +39,41 @@ pub struct CurtailmentRecord {
 }
 
 impl CurtailmentRecord {
+    /// A bid-stack record of `farm_id` with `payment = volume × price` (the price as both
+    /// original and final price) and every optional field empty: a handy fixture for tests
+    /// and examples. `None` when the product overflows a decimal.
+    ///
+    /// ```
+    /// use rust_decimal::Decimal;
+    /// use settlement_model::CurtailmentRecord;
+    /// let r = CurtailmentRecord::bid("2024-04-19".parse().unwrap(), 7, "T_A-1", Decimal::new(-125, 1), Decimal::from(-40)).unwrap();
+    /// assert_eq!(r.payment, Decimal::from(500));
+    /// ```
+    pub fn bid(
+        settlement_date: SettlementDate,
+        settlement_period: u8,
+        farm_id: impl Into<String>,
+        volume: Decimal,
+        price: Decimal,
+    ) -> Option<Self> {
+        Some(Self {
+            settlement_date,
+            settlement_period,
+            farm_id: farm_id.into(),
+            lead_party_name: None,
+            volume,
+            payment: volume.checked_mul(price)?,
+            original_price: price,
+            final_price: price,
+            so_flag: true,
+            cadl_flag: None,
+            acceptance_id: None,
+            bid_offer_pair_id: None,
+            side: Side::Bid,
+            sequence_number: None,
+        })
+    }
+
     /// Curtailed energy, MWh: `|volume|`.
     pub fn energy(&self) -> Decimal {
         self.volume.abs()

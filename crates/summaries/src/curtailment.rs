@@ -198,25 +198,9 @@ pub fn rollup(
 mod tests {
     use super::*;
     use rust_decimal_macros::dec;
-    use settlement_model::Side;
 
     fn record(date: &str, period: u8, volume: Decimal, price: Decimal) -> CurtailmentRecord {
-        CurtailmentRecord {
-            settlement_date: date.parse().unwrap(),
-            settlement_period: period,
-            farm_id: "T_A-1".into(),
-            lead_party_name: None,
-            volume,
-            payment: volume * price,
-            original_price: price,
-            final_price: price,
-            so_flag: true,
-            cadl_flag: None,
-            acceptance_id: None,
-            bid_offer_pair_id: None,
-            side: Side::Bid,
-            sequence_number: None,
-        }
+        CurtailmentRecord::bid(date.parse().unwrap(), period, "T_A-1", volume, price).unwrap()
     }
 
     #[test]

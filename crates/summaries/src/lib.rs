@@ -12,14 +12,9 @@
 //!
 //! ```
 //! use rust_decimal_macros::dec;
-//! use settlement_model::{CurtailmentRecord, SettlementDate, Side};
+//! use settlement_model::{CurtailmentRecord, SettlementDate};
 //! let date: SettlementDate = "2024-04-19".parse().unwrap();
-//! let record = CurtailmentRecord {
-//!     settlement_date: date, settlement_period: 7, farm_id: "T_A-1".into(),
-//!     lead_party_name: None, volume: dec!(-12.5), payment: dec!(500),
-//!     original_price: dec!(-40), final_price: dec!(-40), so_flag: true, cadl_flag: None,
-//!     acceptance_id: None, bid_offer_pair_id: None, side: Side::Bid, sequence_number: None,
-//! };
+//! let record = CurtailmentRecord::bid(date, 7, "T_A-1", dec!(-12.5), dec!(-40)).unwrap();
 //! let (day, month, year) = summaries::rollup(date, &[record], &[], &[]).unwrap();
 //! assert_eq!(day.total_curtailed_energy, dec!(12.5));
 //! assert_eq!(month.total_payment, dec!(500));

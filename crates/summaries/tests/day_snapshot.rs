@@ -4,8 +4,8 @@
 use bitcoin_calc::{bitcoin_rows, MinerCatalog};
 use rust_decimal::Decimal;
 use settlement_model::{
-    BitcoinSummary, CurtailmentRecord, DailySummary, MonthlySummary, SettlementDate, Side,
-    SummaryPeriod, YearMonth, YearlySummary,
+    BitcoinSummary, CurtailmentRecord, DailySummary, MonthlySummary, SettlementDate, SummaryPeriod,
+    YearMonth, YearlySummary,
 };
 
 /// What the rollup snapshot shows: the curtailment rows, then the bitcoin rows.
@@ -53,21 +53,11 @@ fn the_day() -> (SettlementDate, Vec<CurtailmentRecord>) {
             } else {
                 -Decimal::new(i64::try_from(rng.next(9_000)).unwrap(), 2)
             };
+            let farm = FARMS[usize::try_from(rng.next(6)).unwrap()];
             CurtailmentRecord {
-                settlement_date: date,
-                settlement_period: period,
-                farm_id: FARMS[usize::try_from(rng.next(6)).unwrap()].to_owned(),
-                lead_party_name: None,
-                volume,
-                payment: volume * price,
-                original_price: price,
-                final_price: price,
-                so_flag: true,
                 cadl_flag: Some(false),
-                acceptance_id: None,
-                bid_offer_pair_id: None,
-                side: Side::Bid,
                 sequence_number: Some(i),
+                ..CurtailmentRecord::bid(date, period, farm, volume, price).unwrap()
             }
         })
         .collect();

@@ -9,7 +9,7 @@ use proptest::prelude::*;
 use rust_decimal::Decimal;
 use settlement_model::{
     BitcoinRow, BitcoinSummary, CurtailmentRecord, DailySummary, MonthlySummary, SettlementDate,
-    Side, SummaryPeriod, YearMonth,
+    SummaryPeriod, YearMonth,
 };
 
 /// The window of dates the random data covers: it crosses a month and a year boundary.
@@ -29,22 +29,14 @@ fn all_days() -> Vec<SettlementDate> {
 fn record(date: SettlementDate, period: u8, milli_mwh: i64, centi_price: i64) -> CurtailmentRecord {
     let volume = Decimal::new(-milli_mwh, 3);
     let price = Decimal::new(centi_price, 2);
-    CurtailmentRecord {
-        settlement_date: date,
-        settlement_period: period,
-        farm_id: format!("T_FARM-{}", period % 7),
-        lead_party_name: None,
+    CurtailmentRecord::bid(
+        date,
+        period,
+        format!("T_FARM-{}", period % 7),
         volume,
-        payment: volume * price,
-        original_price: price,
-        final_price: price,
-        so_flag: true,
-        cadl_flag: None,
-        acceptance_id: None,
-        bid_offer_pair_id: None,
-        side: Side::Bid,
-        sequence_number: None,
-    }
+        price,
+    )
+    .unwrap()
 }
 
 /// Records on a date given by an offset into the window.
