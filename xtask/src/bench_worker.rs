@@ -17,7 +17,7 @@ use reingest::app::{AppSettings, StandardPipeline};
 use reingest::fetch::fetch_range;
 use reingest::range::{run_range, RangeOptions};
 use reingest::{NoProgress, RunOptions};
-use settlement_model::{process_items, PeriodRange, SettlementDate};
+use settlement_model::{PeriodRange, SettlementDate};
 use store::SourceArchive;
 
 use crate::bench_baseline;
@@ -163,13 +163,7 @@ async fn day(
     let fetch_s = t.elapsed().as_secs_f64();
     let t = Instant::now();
     let registry = pipeline.ensure_registry().await?;
-    let processed = process_items(
-        date,
-        fetched
-            .iter()
-            .flat_map(|f| f.items().iter().map(move |i| (f.side, i))),
-        &registry,
-    )?;
+    let processed = reingest::fetch::process_fetched(date, &fetched, &registry)?;
     let process_s = t.elapsed().as_secs_f64();
     let bodies: Vec<(&'static str, bytes::Bytes)> = fetched
         .iter()

@@ -135,21 +135,13 @@ pub struct VerifyReport {
 impl RunReport {
     /// The process exit code this report calls for: 0 when verified, 1 on a mismatch.
     pub fn exit_code(&self) -> i32 {
-        if self.verification.ok {
-            crate::error::EXIT_OK
-        } else {
-            crate::error::EXIT_MISMATCH
-        }
+        self.verification.exit_code()
     }
 }
 
 impl VerifyReport {
     /// The process exit code this report calls for: 0 when verified, 1 on a mismatch.
     pub fn exit_code(&self) -> i32 {
-        if self.verification.ok {
-            crate::error::EXIT_OK
-        } else {
-            crate::error::EXIT_MISMATCH
-        }
+        self.verification.exit_code()
     }
 }

@@ -39,6 +39,16 @@ impl VerificationReport {
         }
     }
 
+    /// The process exit code this verdict calls for: 0 when every check passed, 1 on a
+    /// mismatch.
+    pub fn exit_code(&self) -> i32 {
+        if self.ok {
+            crate::error::EXIT_OK
+        } else {
+            crate::error::EXIT_MISMATCH
+        }
+    }
+
     /// The names of the failed checks.
     pub fn failed(&self) -> Vec<&str> {
         self.checks
