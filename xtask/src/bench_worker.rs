@@ -210,7 +210,7 @@ async fn prepared(
     s.database_url = url.to_owned();
     let pipeline = s.build().await.context("building the pipeline")?;
     pipeline.ensure_registry().await?;
-    pipeline.difficulty_for(date).await?;
+    pipeline.bitcoin_inputs(date).await?;
     Ok(pipeline)
 }
 

@@ -1,11 +1,9 @@
 //! The bitcoin a quantity of curtailed energy could have mined, in exact decimal arithmetic.
 
-use chrono::NaiveDate;
 use rust_decimal::{Decimal, RoundingStrategy};
 use settlement_model::{BitcoinRow, CurtailmentRecord};
 
 use crate::miner::MinerModel;
-use crate::subsidy::block_subsidy;
 
 /// Decimal places every bitcoin figure is rounded to (and carried at): 12, i.e. 10⁻⁴ satoshi.
 ///
@@ -64,7 +62,7 @@ pub enum CalcError {
 }
 
 /// The bitcoin `energy_mwh` of curtailed energy could have mined with `model` at `difficulty`
-/// on `date` (which fixes the block subsidy), by `elexon-api.md` §5:
+/// and block `subsidy` (BTC per block, see [`subsidy_on`](crate::subsidy_on)):
 ///
 /// ```text
 /// hashes  = energy MWh × 3.6e9 J/MWh ÷ power W × hashrate TH/s × 1e12 H/TH
@@ -92,8 +90,8 @@ pub enum CalcError {
 /// use bitcoin_calc::{bitcoin_for_energy, MinerCatalog};
 /// use rust_decimal_macros::dec;
 /// let s19 = MinerCatalog::defaults().get("S19J_PRO").unwrap().clone();
-/// let before = bitcoin_for_energy(dec!(1), &s19, dec!(86388558925171), "2024-04-19".parse().unwrap()).unwrap();
-/// let after = bitcoin_for_energy(dec!(1), &s19, dec!(86388558925171), "2024-04-20".parse().unwrap()).unwrap();
+/// let before = bitcoin_for_energy(dec!(1), &s19, dec!(86388558925171), dec!(6.25)).unwrap();
+/// let after = bitcoin_for_energy(dec!(1), &s19, dec!(86388558925171), dec!(3.125)).unwrap();
 /// assert_eq!(before.to_string(), "0.001988229842");
 /// assert_eq!(after.to_string(), "0.000994114921"); // the halving
 /// ```
@@ -101,7 +99,7 @@ pub fn bitcoin_for_energy(
     energy_mwh: Decimal,
     model: &MinerModel,
     difficulty: Decimal,
-    date: NaiveDate,
+    subsidy: Decimal,
 ) -> Result<Decimal, CalcError> {
     if difficulty <= Decimal::ZERO {
         return Err(CalcError::NonPositiveDifficulty { difficulty });
@@ -123,7 +121,7 @@ pub fn bitcoin_for_energy(
     };
     let numerator = energy_mwh
         .checked_mul(model.hashrate_ths)
-        .and_then(|x| x.checked_mul(block_subsidy(date)))
+        .and_then(|x| x.checked_mul(subsidy))
         .and_then(|x| x.checked_mul(JOULE_HASH_FACTOR))
         .ok_or_else(overflow)?;
     let divisor = model
@@ -140,8 +138,8 @@ pub fn bitcoin_for_energy(
 }
 
 /// One [`BitcoinRow`] per record per model (records in the order given, models in the order
-/// given within each record), each with `difficulty` recorded and the subsidy of the
-/// record's own settlement date.
+/// given within each record), each at `difficulty` (recorded in the row) and `subsidy`. The
+/// records are of one settlement date, whose difficulty and subsidy these are.
 ///
 /// ```
 /// use bitcoin_calc::{bitcoin_rows, MinerCatalog};
@@ -150,7 +148,7 @@ pub fn bitcoin_for_energy(
 /// let date = "2024-04-19".parse().unwrap();
 /// let record = CurtailmentRecord::bid(date, 7, "T_EXAMPLE-1", dec!(-1), dec!(-50)).unwrap();
 /// let models = MinerCatalog::defaults().models().to_vec();
-/// let rows = bitcoin_rows(&[record], &models, dec!(86388558925171)).unwrap();
+/// let rows = bitcoin_rows(&[record], &models, dec!(86388558925171), dec!(6.25)).unwrap();
 /// assert_eq!(rows.len(), 3);
 /// assert_eq!((rows[0].miner_model.as_str(), rows[0].bitcoin_mined.to_string().as_str()),
 ///            ("S19J_PRO", "0.001988229842"));
@@ -159,16 +157,12 @@ pub fn bitcoin_rows(
     records: &[CurtailmentRecord],
     models: &[MinerModel],
     difficulty: Decimal,
+    subsidy: Decimal,
 ) -> Result<Vec<BitcoinRow>, CalcError> {
     let mut rows = Vec::with_capacity(records.len() * models.len());
     for record in records {
         for model in models {
-            let bitcoin_mined = bitcoin_for_energy(
-                record.energy(),
-                model,
-                difficulty,
-                record.settlement_date.naive(),
-            )?;
+            let bitcoin_mined = bitcoin_for_energy(record.energy(), model, difficulty, subsidy)?;
             rows.push(BitcoinRow {
                 settlement_date: record.settlement_date,
                 settlement_period: record.settlement_period,
@@ -191,10 +185,6 @@ mod tests {
         MinerModel::new("S19J_PRO", dec!(100), dec!(3050)).unwrap()
     }
 
-    fn day(s: &str) -> NaiveDate {
-        s.parse().unwrap()
-    }
-
     #[test]
     fn constants_are_what_they_claim() {
         assert_eq!(
@@ -206,16 +196,16 @@ mod tests {
 
     #[test]
     fn zero_energy_is_zero_at_twelve_places() {
-        let v = bitcoin_for_energy(Decimal::ZERO, &s19(), dec!(1), day("2024-01-01")).unwrap();
+        let v = bitcoin_for_energy(Decimal::ZERO, &s19(), dec!(1), dec!(6.25)).unwrap();
         assert_eq!(v.to_string(), "0.000000000000");
         // A negative zero (from |-0|) is still zero, not an error.
         let neg_zero = Decimal::new(-0, 3);
-        assert!(bitcoin_for_energy(neg_zero, &s19(), dec!(1), day("2024-01-01")).is_ok());
+        assert!(bitcoin_for_energy(neg_zero, &s19(), dec!(1), dec!(6.25)).is_ok());
     }
 
     #[test]
     fn invalid_inputs_are_errors() {
-        let d = day("2024-01-01");
+        let d = dec!(6.25);
         assert_eq!(
             bitcoin_for_energy(dec!(1), &s19(), dec!(0), d),
             Err(CalcError::NonPositiveDifficulty {
@@ -237,9 +227,9 @@ mod tests {
     #[test]
     fn overflow_is_an_error_not_a_panic() {
         let huge = MinerModel::new("HUGE", Decimal::MAX, dec!(1)).unwrap();
-        let err = bitcoin_for_energy(Decimal::MAX, &huge, dec!(1), day("2024-01-01")).unwrap_err();
+        let err = bitcoin_for_energy(Decimal::MAX, &huge, dec!(1), dec!(6.25)).unwrap_err();
         assert!(matches!(err, CalcError::Overflow { .. }), "{err:?}");
-        let err = bitcoin_for_energy(dec!(1), &s19(), Decimal::MAX, day("2024-01-01"));
+        let err = bitcoin_for_energy(dec!(1), &s19(), Decimal::MAX, dec!(6.25));
         // A vast difficulty is no overflow: the divisor's scale absorbs it, the answer is ~0.
         assert_eq!(err.unwrap(), Decimal::ZERO);
     }

@@ -9,9 +9,10 @@ use chrono::{DateTime, NaiveDate};
 use rust_decimal::Decimal;
 use serde::de::{Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
+use settlement_model::DifficultyEntry;
 
 use crate::miner::json_decimal;
-use crate::number::parse_exact;
+use crate::parse_exact;
 
 /// The three difficulty file formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -221,10 +222,25 @@ pub fn parse_difficulty_json_map(text: &str) -> Result<Vec<(NaiveDate, Decimal)>
 /// assert_eq!(rows[1].1.to_string(), "88104191118793.1");
 /// ```
 pub fn parse_mempool_adjustments(text: &str) -> Result<Vec<(NaiveDate, Decimal)>, ImportError> {
+    Ok(parse_mempool_entries(text)?
+        .into_iter()
+        .map(|e| (e.date, e.difficulty))
+        .collect())
+}
+
+/// [`parse_mempool_adjustments`] keeping each adjustment's block height, which tells the
+/// epoch of the block subsidy (see [`subsidy_on`](crate::subsidy_on)).
+///
+/// ```
+/// use bitcoin_calc::parse_mempool_entries;
+/// let rows = parse_mempool_entries("[[1712845012, 838656, 86388558925171, 1.0399]]").unwrap();
+/// assert_eq!((rows[0].date.to_string(), rows[0].height), ("2024-04-11".to_owned(), Some(838656)));
+/// ```
+pub fn parse_mempool_entries(text: &str) -> Result<Vec<DifficultyEntry>, ImportError> {
     let format = DifficultyFormat::MempoolAdjustments;
     let rows: Vec<Vec<serde_json::Value>> =
         serde_json::from_str(strip_bom(text)).map_err(|e| json_error(format, &e))?;
-    let mut by_date: BTreeMap<NaiveDate, (i64, Decimal)> = BTreeMap::new();
+    let mut by_date: BTreeMap<NaiveDate, (i64, DifficultyEntry)> = BTreeMap::new();
     for (index, row) in rows.iter().enumerate() {
         let err = |message: String| ImportError::Entry {
             entry: format!("row {}", index + 1),
@@ -249,14 +265,39 @@ pub fn parse_mempool_adjustments(text: &str) -> Result<Vec<(NaiveDate, Decimal)>
         let value = json_decimal(&row[2])
             .and_then(|v| check_positive(v, &row[2].to_string()))
             .map_err(|m| err(format!("difficulty: {m}")))?;
+        let height = row[1]
+            .as_u64()
+            .ok_or_else(|| err(format!("block_height {} is not a whole number", row[1])))?;
         match by_date.get(&date) {
             Some((earlier, _)) if *earlier > time => {}
             _ => {
-                by_date.insert(date, (time, value));
+                let entry = DifficultyEntry::new(date, value).with_height(height);
+                by_date.insert(date, (time, entry));
             }
         }
     }
-    finish(by_date.into_iter().map(|(d, (_, v))| (d, v)), format)
+    if by_date.is_empty() {
+        return Err(ImportError::Empty { format });
+    }
+    Ok(by_date.into_values().map(|(_, e)| e).collect())
+}
+
+/// Parses a difficulty file of any of the three formats into entries, with block heights
+/// where the format carries them (the mempool.space shape).
+///
+/// ```
+/// use bitcoin_calc::parse_difficulty_entries;
+/// let rows = parse_difficulty_entries("date,difficulty\n2024-04-11,86388558925171\n").unwrap();
+/// assert_eq!(rows[0].height, None);
+/// ```
+pub fn parse_difficulty_entries(text: &str) -> Result<Vec<DifficultyEntry>, ImportError> {
+    match detect_difficulty_format(text) {
+        DifficultyFormat::MempoolAdjustments => parse_mempool_entries(text),
+        format => Ok(parse_difficulty(text, format)?
+            .into_iter()
+            .map(|(d, v)| DifficultyEntry::new(d, v))
+            .collect()),
+    }
 }
 
 fn finish(

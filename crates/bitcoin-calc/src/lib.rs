@@ -6,8 +6,11 @@
 //! - [`MinerModel`] and [`MinerCatalog`]: the default models (`S19J_PRO`, `S9`, `M20S`) plus
 //!   models an operator defines as text ([`parse_models`]: `NAME:THS:WATTS,…` or a JSON
 //!   array); an unknown name is an [`UnknownModel`] error listing the known ones;
-//! - [`block_subsidy`]: the subsidy in force on a date, by the halving table (the old
-//!   scripts used the newest subsidy for every date; this does not);
+//! - [`subsidy_on`]: the subsidy in force on a date, from halving days held as data and the
+//!   block heights of difficulty adjustments; a date it cannot determine is an error, never
+//!   an assumed subsidy (the old scripts used the newest subsidy for every date);
+//! - [`assess_difficulty`]: whether the difficulty in force on a date can be trusted (a later
+//!   adjustment is known, or the newest is at most 21 days old);
 //! - [`DifficultySource`]: "the network difficulty in force on date D", with
 //!   [`DifficultyTable`] (latest entry on or before D) and [`FixedDifficulty`] (the
 //!   `--difficulty` override); a date with no entry is [`DifficultyError::NotFound`], whose
@@ -28,7 +31,7 @@
 //! let date = "2024-04-19".parse().unwrap();
 //! let difficulty = table.difficulty_on(date).unwrap();
 //! let s9 = MinerCatalog::defaults().get("S9").unwrap().clone();
-//! let btc = bitcoin_for_energy(dec!(1), &s9, difficulty, date).unwrap();
+//! let btc = bitcoin_for_energy(dec!(1), &s9, difficulty, dec!(6.25)).unwrap();
 //! assert_eq!(btc.to_string(), "0.000618785818");
 //! ```
 //!
@@ -62,8 +65,8 @@ mod calc;
 mod difficulty;
 mod import;
 mod miner;
-mod number;
 mod subsidy;
+mod trust;
 
 pub use calc::{
     bitcoin_for_energy, bitcoin_rows, CalcError, BITCOIN_DECIMAL_PLACES, BITCOIN_ROUNDING,
@@ -71,9 +74,20 @@ pub use calc::{
 pub use difficulty::{DifficultyError, DifficultySource, DifficultyTable, FixedDifficulty};
 pub use import::{
     detect_difficulty_format, parse_difficulty, parse_difficulty_auto, parse_difficulty_csv,
-    parse_difficulty_json_map, parse_mempool_adjustments, DifficultyFormat, ImportError,
+    parse_difficulty_entries, parse_difficulty_json_map, parse_mempool_adjustments,
+    parse_mempool_entries, DifficultyFormat, ImportError,
 };
 pub use miner::{
     parse_models, MinerCatalog, MinerModel, MinerModelError, UnknownModel, MAX_MODEL_NAME_LEN,
 };
-pub use subsidy::block_subsidy;
+pub use subsidy::{
+    known_halvings, subsidy_for_epoch, subsidy_on, HeightEvidence, Subsidy, SubsidyError,
+    KNOWN_HALVINGS,
+};
+pub use trust::{assess_difficulty, DifficultyTrust, MAX_DIFFICULTY_AGE_DAYS};
+
+/// The workspace's one exact decimal parser, with its message as a `String` for the
+/// importers' error types.
+pub(crate) fn parse_exact(text: &str) -> Result<rust_decimal::Decimal, String> {
+    settlement_model::parse_decimal_exact(text).map_err(|e| e.to_string())
+}

@@ -5,7 +5,7 @@ use std::fmt;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use crate::number::parse_exact;
+use crate::parse_exact;
 
 /// One ASIC miner model: its name, hash rate and power draw.
 ///

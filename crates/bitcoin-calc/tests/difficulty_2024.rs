@@ -1,6 +1,9 @@
 //! The difficulty in force on dates of 2024, from `../shared/data/difficulty-2024.json`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+use common::subsidy;
+
 use bitcoin_calc::{
     bitcoin_for_energy, parse_difficulty_auto, parse_difficulty_csv, parse_difficulty_json_map,
     DifficultyError, DifficultySource, DifficultyTable, MinerCatalog,
@@ -118,7 +121,13 @@ fn csv_round_trip_of_the_file_and_the_halving_with_real_difficulty() {
     let s19 = MinerCatalog::defaults().get("S19J_PRO").unwrap().clone();
     let on = |date: &str| {
         let d = day(date);
-        bitcoin_for_energy(Decimal::ONE, &s19, table.difficulty_on(d).unwrap(), d).unwrap()
+        bitcoin_for_energy(
+            Decimal::ONE,
+            &s19,
+            table.difficulty_on(d).unwrap(),
+            subsidy(d),
+        )
+        .unwrap()
     };
     assert_eq!(on("2024-04-19").to_string(), "0.001988229842");
     assert_eq!(on("2024-04-20").to_string(), "0.000994114921");

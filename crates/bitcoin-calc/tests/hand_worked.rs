@@ -1,6 +1,9 @@
 //! Bitcoin figures worked out by hand (the arithmetic is in the comments), asserted exactly.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+use common::subsidy;
+
 use bitcoin_calc::{bitcoin_for_energy, bitcoin_rows, MinerCatalog, MinerModel};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -20,7 +23,7 @@ fn model(name: &str) -> MinerModel {
 
 /// Asserts the value and its text (12 places, so the text is stable too).
 fn check(energy: Decimal, m: &MinerModel, difficulty: Decimal, date: &str, expected: &str) {
-    let got = bitcoin_for_energy(energy, m, difficulty, day(date)).unwrap();
+    let got = bitcoin_for_energy(energy, m, difficulty, subsidy(day(date))).unwrap();
     assert_eq!(
         got.to_string(),
         expected,
@@ -43,8 +46,10 @@ fn s19j_pro_one_mwh_either_side_of_the_halving() {
     let s19 = model("S19J_PRO");
     check(dec!(1), &s19, D_APRIL_2024, "2024-04-19", "0.001988229842");
     check(dec!(1), &s19, D_APRIL_2024, "2024-04-20", "0.000994114921");
-    let before = bitcoin_for_energy(dec!(1), &s19, D_APRIL_2024, day("2024-04-19")).unwrap();
-    let after = bitcoin_for_energy(dec!(1), &s19, D_APRIL_2024, day("2024-04-20")).unwrap();
+    let before =
+        bitcoin_for_energy(dec!(1), &s19, D_APRIL_2024, subsidy(day("2024-04-19"))).unwrap();
+    let after =
+        bitcoin_for_energy(dec!(1), &s19, D_APRIL_2024, subsidy(day("2024-04-20"))).unwrap();
     // Exactly half (the 13th digit of both is below 5, so the rounding keeps the ratio).
     assert_eq!(after * dec!(2), before);
 }
@@ -106,7 +111,7 @@ fn custom_models() {
 }
 
 #[test]
-fn bitcoin_rows_one_per_record_per_model_with_each_records_date() {
+fn bitcoin_rows_one_per_record_per_model_at_the_dates_subsidy() {
     let record = |date: &str, period: u8, volume: Decimal| {
         let farm = format!("T_FARM-{period}");
         CurtailmentRecord::bid(date.parse().unwrap(), period, farm, volume, dec!(-40)).unwrap()
@@ -117,7 +122,8 @@ fn bitcoin_rows_one_per_record_per_model_with_each_records_date() {
         record("2024-04-20", 2, dec!(-2)),
     ];
     let models = MinerCatalog::defaults().models().to_vec();
-    let rows = bitcoin_rows(&records, &models, D_APRIL_2024).unwrap();
+    let mut rows = bitcoin_rows(&records[..1], &models, D_APRIL_2024, dec!(6.25)).unwrap();
+    rows.extend(bitcoin_rows(&records[1..], &models, D_APRIL_2024, dec!(3.125)).unwrap());
     assert_eq!(rows.len(), 9);
     let got: Vec<(String, u8, &str, String)> = rows
         .iter()
@@ -149,6 +155,8 @@ fn bitcoin_rows_one_per_record_per_model_with_each_records_date() {
             row("2024-04-20", 2, "M20S", "0.001227258540"),
         ]
     );
-    assert!(bitcoin_rows(&records, &models, dec!(0)).is_err());
-    assert!(bitcoin_rows(&[], &models, D_APRIL_2024).unwrap().is_empty());
+    assert!(bitcoin_rows(&records, &models, dec!(0), dec!(3.125)).is_err());
+    assert!(bitcoin_rows(&[], &models, D_APRIL_2024, dec!(3.125))
+        .unwrap()
+        .is_empty());
 }

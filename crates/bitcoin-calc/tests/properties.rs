@@ -1,6 +1,9 @@
 //! Properties of the bitcoin calculation over random inputs.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+use common::subsidy;
+
 use bitcoin_calc::{bitcoin_for_energy, MinerCatalog, MinerModel};
 use chrono::NaiveDate;
 use proptest::prelude::*;
@@ -43,7 +46,7 @@ proptest! {
     #[test]
     fn bitcoin_is_linear_in_energy(a in energy(), b in energy(), m in model(),
                                    d in difficulty(), on in date()) {
-        let f = |e: Decimal| bitcoin_for_energy(e, &m, d, on).unwrap();
+        let f = |e: Decimal| bitcoin_for_energy(e, &m, d, subsidy(on)).unwrap();
         let whole = f(a + b);
         let parts = f(a) + f(b);
         prop_assert!((whole - parts).abs() <= ULP, "{whole} vs {parts}");
@@ -55,7 +58,7 @@ proptest! {
     #[test]
     fn bitcoin_scales_with_energy(a in energy(), k in 1_u32..=50, m in model(),
                                   d in difficulty(), on in date()) {
-        let f = |e: Decimal| bitcoin_for_energy(e, &m, d, on).unwrap();
+        let f = |e: Decimal| bitcoin_for_energy(e, &m, d, subsidy(on)).unwrap();
         let k = Decimal::from(k);
         let bound = ULP * (k + Decimal::ONE) / Decimal::TWO;
         prop_assert!((f(a * k) - f(a) * k).abs() <= bound);
@@ -65,15 +68,15 @@ proptest! {
     /// the 12th place (2·v20 − v19 = 2·e20 − e19 with |e| ≤ 5e-13, a multiple of 1e-12).
     #[test]
     fn the_2024_halving_halves(e in energy(), m in model(), d in difficulty()) {
-        let before = bitcoin_for_energy(e, &m, d, NaiveDate::from_ymd_opt(2024, 4, 19).unwrap()).unwrap();
-        let after = bitcoin_for_energy(e, &m, d, NaiveDate::from_ymd_opt(2024, 4, 20).unwrap()).unwrap();
+        let before = bitcoin_for_energy(e, &m, d, subsidy(NaiveDate::from_ymd_opt(2024, 4, 19).unwrap())).unwrap();
+        let after = bitcoin_for_energy(e, &m, d, subsidy(NaiveDate::from_ymd_opt(2024, 4, 20).unwrap())).unwrap();
         prop_assert!((after * Decimal::TWO - before).abs() <= ULP);
     }
 
     /// More difficulty never yields more bitcoin; more energy never less.
     #[test]
     fn monotone(e in energy(), extra in energy(), m in model(), d in difficulty(), on in date()) {
-        let f = |e: Decimal, d: Decimal| bitcoin_for_energy(e, &m, d, on).unwrap();
+        let f = |e: Decimal, d: Decimal| bitcoin_for_energy(e, &m, d, subsidy(on)).unwrap();
         prop_assert!(f(e, d * Decimal::TWO) <= f(e, d));
         prop_assert!(f(e + extra, d) >= f(e, d));
         prop_assert!(f(e, d) >= Decimal::ZERO);

@@ -313,27 +313,14 @@ pub(crate) fn shorten(value: &str) -> String {
     }
 }
 
-/// Decimal text (`-52.5`, `0.9933898`, `1E-3`) straight into a [`Decimal`], exactly: a value
-/// with more precision than a `Decimal` holds is an error, not a rounding.
+/// Decimal text (`-52.5`, `0.9933898`, `1E-3`) straight into a [`Decimal`], exactly, with
+/// the workspace's one parser: a value with more precision than a `Decimal` holds is an
+/// error, not a rounding. Whitespace is for the caller to have trimmed.
 pub(crate) fn parse_decimal(text: &str) -> Option<Decimal> {
-    let mut has_digit = false;
-    let mut exponent = false;
-    for b in text.bytes() {
-        match b {
-            b'0'..=b'9' => has_digit = true,
-            b'.' | b'-' | b'+' => {}
-            b'e' | b'E' => exponent = true,
-            _ => return None,
-        }
-    }
-    if !has_digit {
+    if text.trim() != text {
         return None;
     }
-    if exponent {
-        Decimal::from_scientific(text).ok()
-    } else {
-        Decimal::from_str_exact(text).ok()
-    }
+    settlement_model::parse_decimal_exact(text).ok()
 }
 
 /// `YYYY-MM-DD`, also with a time part (`2024-03-21T00:00:00`), as some serializers write

@@ -189,9 +189,35 @@ pub fn created_date_time(
         })
 }
 
+/// The real times of the halving blocks (and genesis), which anchor simulated block heights:
+/// the simulated chain passes each halving height on the real halving day, so halving days
+/// held as data and the feed's heights agree. After the last, ten minutes a block (the next
+/// halving, block 1,050,000, then falls on 2028-04-17).
+const HEIGHT_ANCHORS: [(u64, i64); 5] = [
+    (0, 1_231_006_505),       // 2009-01-03 18:15:05 genesis
+    (210_000, 1_354_116_278), // 2012-11-28 15:24:38
+    (420_000, 1_468_082_773), // 2016-07-09 16:46:13
+    (630_000, 1_589_225_023), // 2020-05-11 19:23:43
+    (840_000, 1_713_571_767), // 2024-04-20 00:09:27
+];
+
+/// The simulated time of block `height`: linear between the anchors, 600 s a block after.
+fn time_of_height(height: u64) -> i64 {
+    let to_i64 = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
+    for w in HEIGHT_ANCHORS.windows(2) {
+        let ((h0, t0), (h1, t1)) = (w[0], w[1]);
+        if height <= h1 {
+            return t0 + (t1 - t0) * to_i64(height - h0) / to_i64(h1 - h0);
+        }
+    }
+    let (h, t) = HEIGHT_ANCHORS[HEIGHT_ANCHORS.len() - 1];
+    t + to_i64(height - h) * 600
+}
+
 /// The simulated bitcoin difficulty history for `seed`: one row per adjustment (every 2,016
 /// blocks, about two weeks) from the genesis block (3 January 2009) to the end of 2030, as
-/// `(unix_time, block_height, difficulty, change_ratio)`, oldest first.
+/// `(unix_time, block_height, difficulty, change_ratio)`, oldest first. Heights follow the
+/// real halving days (see [`HEIGHT_ANCHORS`]).
 ///
 /// Difficulty follows a rough log-linear path through realistic anchors (1 in 2009, about
 /// 7e13 in 2024, about 4e14 in 2030) with a few per cent of noise each adjustment, so it
@@ -213,7 +239,6 @@ pub fn difficulty_adjustments(seed: u64) -> Vec<(i64, u64, Decimal, Decimal)> {
         (1_924_992_000, 420_000_000_000_000), // 2031-01-01
     ];
     const END: i64 = 1_924_992_000;
-    const EPOCH_SECONDS: i64 = 2016 * 600;
     let mut rng = rng_for(seed, Tag::Difficulty, 0, 0, 0, 0);
     let mut rows = Vec::with_capacity(600);
     let mut time = ANCHORS[0].0;
@@ -222,8 +247,8 @@ pub fn difficulty_adjustments(seed: u64) -> Vec<(i64, u64, Decimal, Decimal)> {
     rows.push((time, height, difficulty, Decimal::ZERO));
     let mut seg = 0;
     while time < END {
-        time += EPOCH_SECONDS * i64::from(rng.random_range(880..=1000u32)) / 1000;
         height += 2016;
+        time = time_of_height(height);
         while seg + 1 < ANCHORS.len() - 1 && time >= ANCHORS[seg + 1].0 {
             seg += 1;
         }
@@ -853,5 +878,18 @@ mod tests {
         let hi = Decimal::from(100_000_000_000_000i64);
         assert!(mid_2024.2 > lo && mid_2024.2 < hi, "{}", mid_2024.2);
         assert_eq!(rows, difficulty_adjustments(42));
+        // The halving heights fall on the real halving days: the adjustments either side of
+        // block 840,000 bracket 2024-04-20, those of 1,050,000 bracket 2028-04-17.
+        let day = |t: i64| {
+            DateTime::from_timestamp(t, 0)
+                .unwrap()
+                .date_naive()
+                .to_string()
+        };
+        for (height, halving_day) in [(840_000, "2024-04-20"), (1_050_000, "2028-04-17")] {
+            let after = rows.iter().position(|r| r.1 >= height).unwrap();
+            assert!(day(rows[after - 1].0).as_str() <= halving_day);
+            assert!(day(rows[after].0).as_str() >= halving_day);
+        }
     }
 }

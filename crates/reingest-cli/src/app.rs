@@ -8,7 +8,8 @@ use bitcoin_calc::MinerCatalog;
 use elexon_client::{ClientConfig, Format, HttpSource};
 use store::{DieselStore, StoreConfig};
 
-use crate::pipeline::{HttpDifficultyFeed, Pipeline, PipelineConfig};
+use crate::inputs::HttpDifficultyFeed;
+use crate::pipeline::{Pipeline, PipelineConfig};
 use crate::PipelineError;
 
 /// The pipeline the binary runs.

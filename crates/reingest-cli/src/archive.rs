@@ -339,6 +339,41 @@ pub struct PruneReport {
     pub deleted: usize,
     /// Runs whose sources were kept.
     pub runs_kept: usize,
+    /// Runs whose backups (the rows they replaced) were kept: the newest `keep_last`
+    /// committed runs of every date.
+    pub backups_kept: usize,
+    /// Backed-up rows deleted (of older runs, which can no longer be restored).
+    pub backup_rows_deleted: u64,
+}
+
+/// How long a `running` audit row may be a live run; older ones are of processes that died.
+const LIVE_RUN_HOURS: i64 = 24;
+
+/// Runs that may still be in progress (started in the last day, not finished): their
+/// sources are archived but not yet in a committed fetch log, so a prune must wait.
+pub(crate) fn unfinished(runs: &[AuditRow]) -> Vec<String> {
+    let since = chrono::Utc::now() - chrono::Duration::hours(LIVE_RUN_HOURS);
+    runs.iter()
+        .filter(|r| r.status == "running" && r.started_at > since)
+        .map(|r| format!("{} ({})", r.run_id, r.settlement_date))
+        .collect()
+}
+
+/// The runs whose backups to keep: the newest `keep_last` (at least one) committed runs of
+/// every date; and the rest of the committed runs, whose backups go.
+pub(crate) fn backups_to_keep(runs: &[AuditRow], keep_last: usize) -> (Vec<String>, Vec<String>) {
+    let mut per_date: BTreeMap<SettlementDate, usize> = BTreeMap::new();
+    let (mut keep, mut drop) = (Vec::new(), Vec::new());
+    for r in runs.iter().filter(|r| crate::restore::committed(&r.status)) {
+        let n = per_date.entry(r.settlement_date).or_default();
+        if *n < keep_last.max(1) {
+            *n += 1;
+            keep.push(r.run_id.clone());
+        } else {
+            drop.push(r.run_id.clone());
+        }
+    }
+    (keep, drop)
 }
 
 /// Hashes to keep: the sources of the newest `keep_last` runs (with sources) of every date.

@@ -172,13 +172,22 @@ pub enum Command {
         date: Option<String>,
     },
 
-    /// Put back the rows a run replaced (itself an audited, reversible run).
+    /// Put back the rows a run replaced, through the same verified swap as a run.
+    ///
+    /// The periods the run replaced hold again what they held before it; every other period
+    /// keeps what it holds now; summaries and bitcoin are recomputed and verified. A restore
+    /// that does not verify changes nothing (exit 1). The restore is itself an audited run,
+    /// so it can be restored in turn.
     #[command(
-        after_help = "Example:\n  reingest runs --date 2024-03-21\n  reingest restore 5f0c…"
+        after_help = "Examples:\n  reingest runs --date 2024-03-21\n  reingest restore 5f0c…\n  reingest restore 5f0c… --force   # even though a later run replaced some of its periods"
     )]
     Restore {
         /// The run id, from `reingest runs`.
         run_id: String,
+        /// Restore even when a later committed run replaced some of the same periods (those
+        /// periods then lose the later run's rows; the later run stays restorable).
+        #[arg(long)]
+        force: bool,
     },
 
     /// What changed in a date between two runs, from their archived API responses.
@@ -250,6 +259,10 @@ pub struct RunArgs {
     /// Accept periods the API does not publish (404): recorded as missing.
     #[arg(long)]
     pub allow_missing_periods: bool,
+    /// Never refresh the BM unit registry, even when the day holds unit ids it does not know
+    /// (by default a registry filled from the API is refreshed once, at most once a day).
+    #[arg(long)]
+    pub no_registry_refresh: bool,
     /// Use this Bitcoin difficulty instead of the table.
     #[arg(long)]
     pub difficulty: Option<Decimal>,
@@ -356,6 +369,18 @@ pub enum DifficultyCommand {
         /// The URL (default: --difficulty-url).
         #[arg(long)]
         url: Option<String>,
+    },
+    /// Record the UTC day of a halving block (the block subsidy halves from that day on).
+    ///
+    /// The four halvings up to block 840,000 (2024-04-20) are shipped; add the next one
+    /// (block 1,050,000) once it has happened. Until then a date past it stops with exit 2
+    /// rather than assume a subsidy.
+    #[command(after_help = "Example:\n  reingest difficulty halving 1050000 2028-04-17")]
+    Halving {
+        /// The halving block's height (a multiple of 210000).
+        height: u64,
+        /// The UTC day of that block, YYYY-MM-DD.
+        date: String,
     },
 }
 

@@ -153,6 +153,7 @@ async fn execute(args: Cli) -> Result<i32, PipelineError> {
                 },
                 force: a.force,
                 allow_missing_periods: a.allow_missing_periods,
+                no_registry_refresh: a.no_registry_refresh,
             };
             let bar = progress_bar(g, "fetching", 0);
             let report = match a.from_archive.as_deref() {
@@ -217,10 +218,10 @@ async fn execute(args: Cli) -> Result<i32, PipelineError> {
             output::print(json, &runs, || output::runs_text(&runs));
             Ok(EXIT_OK)
         }
-        Command::Restore { run_id } => {
-            let report = pipeline.restore(&run_id).await?;
+        Command::Restore { run_id, force } => {
+            let report = pipeline.restore(&run_id, force).await?;
             output::print(json, &report, || output::run_text(&report));
-            Ok(EXIT_OK)
+            Ok(report.exit_code())
         }
         Command::Diff { date, run_a, run_b } => {
             let date = SettlementDate::parse(&date)?;
@@ -234,8 +235,13 @@ async fn execute(args: Cli) -> Result<i32, PipelineError> {
             let report = pipeline.prune_archive(keep_last).await?;
             output::print(json, &report, || {
                 format!(
-                    "archive pruned: {} entries deleted, {} kept (sources of {} runs)\n",
-                    report.deleted, report.kept, report.runs_kept
+                    "archive pruned: {} entries deleted, {} kept (sources of {} runs); \
+                     backups kept for {} runs, {} backed-up rows of older runs deleted\n",
+                    report.deleted,
+                    report.kept,
+                    report.runs_kept,
+                    report.backups_kept,
+                    report.backup_rows_deleted
                 )
             });
             Ok(EXIT_OK)
@@ -268,9 +274,11 @@ async fn bmu(pipeline: &CliPipeline, cmd: BmuCommand, json: bool) -> Result<i32,
                 return Err(input(format!("{} holds no BM units", file.display())));
             }
             let store = Arc::clone(pipeline.store());
-            let n = tokio::task::spawn_blocking(move || store.replace_bm_units(&units))
-                .await
-                .map_err(|e| PipelineError::Internal(e.to_string()))??;
+            let n = tokio::task::spawn_blocking(move || {
+                store.replace_bm_units(&units, settlement_model::RegistryOrigin::File)
+            })
+            .await
+            .map_err(|e| PipelineError::Internal(e.to_string()))??;
             output::print(json, &serde_json::json!({"bm_units": n}), || {
                 format!(
                     "BM unit registry replaced: {n} units from {}",
@@ -303,11 +311,32 @@ async fn difficulty(
         DifficultyCommand::Import { file } => {
             let text = std::fs::read_to_string(&file)
                 .map_err(|e| input(format!("cannot read {}: {e}", file.display())))?;
-            bitcoin_calc::parse_difficulty_auto(&text)
+            bitcoin_calc::parse_difficulty_entries(&text)
                 .map_err(|e| input(format!("{}: {e}", file.display())))?
         }
         DifficultyCommand::Set { date, value } => {
-            vec![(SettlementDate::parse(&date)?.naive(), value)]
+            vec![settlement_model::DifficultyEntry::new(
+                SettlementDate::parse(&date)?.naive(),
+                value,
+            )]
+        }
+        DifficultyCommand::Halving { height, date } => {
+            let day = SettlementDate::parse(&date)?.naive();
+            let halving = settlement_model::Halving::new(height, day).ok_or_else(|| {
+                input(format!(
+                    "block {height} is not a halving: halvings are at multiples of 210000"
+                ))
+            })?;
+            let store = Arc::clone(pipeline.store());
+            tokio::task::spawn_blocking(move || store.upsert_halving(halving, "operator"))
+                .await
+                .map_err(|e| PipelineError::Internal(e.to_string()))??;
+            output::print(
+                json,
+                &serde_json::json!({"halving": {"height": height, "date": day.to_string()}}),
+                || format!("halving at block {height}: {day}"),
+            );
+            return Ok(EXIT_OK);
         }
         DifficultyCommand::Sync { url } => {
             let url = url.unwrap_or_else(|| g.difficulty_url.clone());

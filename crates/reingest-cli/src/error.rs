@@ -37,6 +37,9 @@ pub enum PipelineError {
     /// The BM unit registry is empty and could not be filled.
     #[error("{0}")]
     Registry(String),
+    /// A sum of records or summaries does not fit a decimal.
+    #[error(transparent)]
+    Sum(#[from] settlement_model::SumOverflow),
     /// The bitcoin calculation failed.
     #[error("bitcoin calculation: {0}")]
     Calc(String),

@@ -1,13 +1,32 @@
 //! The pipeline's [`SwapHooks`]: summarize and recalc inside the store's transaction, then
 //! verify what was written before it commits.
 
-use rust_decimal::Decimal;
-use settlement_model::{CurtailmentRecord, PeriodRange, SettlementDate};
-use store::{DayState, DeriveContext, DerivedRows, SwapHooks};
+use settlement_model::{BitcoinInputs, CurtailmentRecord, PeriodRange, SettlementDate};
+use store::{DayState, DeriveContext, DerivedRows, HookError, SwapHooks};
 
 use bitcoin_calc::MinerModel;
 
 use crate::verify::{check_day, Expectations, VerificationReport, VerifyInputs};
+
+/// Where the records a swap writes come from, and so what verification expects of them.
+pub(crate) enum RecordsFrom {
+    /// Fetched and processed now: the fetch log must cover the range.
+    Fetched {
+        /// The processed records.
+        records: Vec<CurtailmentRecord>,
+        /// The periods they replace.
+        range: PeriodRange,
+        /// Whether periods missing at the source (404) are acceptable.
+        missing_allowed: bool,
+    },
+    /// Put back from a run's backup: nothing was fetched.
+    Restored {
+        /// The backed-up records.
+        records: Vec<CurtailmentRecord>,
+        /// The periods the restored run replaced.
+        range: PeriodRange,
+    },
+}
 
 /// Derives summaries and bitcoin rows with the pure crates, and verifies the state the
 /// store reads back. Keeps the verification report and the state for the run report.
@@ -15,11 +34,9 @@ pub(crate) struct PipelineHooks {
     date: SettlementDate,
     miners: Vec<MinerModel>,
     model_names: Vec<String>,
-    difficulty: Decimal,
-    processed: Option<(Vec<CurtailmentRecord>, PeriodRange)>,
+    inputs: BitcoinInputs,
+    from: RecordsFrom,
     expectations: Expectations,
-    missing_allowed: bool,
-    accept_any: bool,
     pub(crate) report: Option<VerificationReport>,
     pub(crate) state: Option<DayState>,
 }
@@ -28,54 +45,45 @@ impl PipelineHooks {
     pub(crate) fn new(
         date: SettlementDate,
         miners: Vec<MinerModel>,
-        difficulty: Decimal,
-        processed: Option<(Vec<CurtailmentRecord>, PeriodRange)>,
+        inputs: BitcoinInputs,
+        from: RecordsFrom,
         expectations: Expectations,
-        missing_allowed: bool,
     ) -> Self {
         let model_names = miners.iter().map(|m| m.name.clone()).collect();
         Self {
             date,
             miners,
             model_names,
-            difficulty,
-            processed,
+            inputs,
+            from,
             expectations,
-            missing_allowed,
-            accept_any: false,
             report: None,
             state: None,
         }
     }
-
-    /// Commit whatever the checks say (a restore puts back what was there, consistent or
-    /// not); the report still tells.
-    pub(crate) fn accept_any(mut self) -> Self {
-        self.accept_any = true;
-        self
-    }
 }
 
 impl SwapHooks for PipelineHooks {
-    fn derive(&mut self, ctx: &DeriveContext) -> Result<DerivedRows, String> {
+    fn derive(&mut self, ctx: &DeriveContext) -> Result<DerivedRows, HookError> {
         let (daily, monthly, yearly) = summaries::rollup(
             self.date,
             &ctx.day_records,
             &ctx.month_other_dailies,
             &ctx.year_other_monthlies,
-        )
-        .map_err(|e| e.to_string())?;
-        let bitcoin_rows =
-            bitcoin_calc::bitcoin_rows(&ctx.day_records, &self.miners, self.difficulty)
-                .map_err(|e| e.to_string())?;
+        )?;
+        let bitcoin_rows = bitcoin_calc::bitcoin_rows(
+            &ctx.day_records,
+            &self.miners,
+            self.inputs.difficulty,
+            self.inputs.subsidy,
+        )?;
         let bitcoin_summaries = summaries::bitcoin_rollup(
             self.date,
             &bitcoin_rows,
             &self.model_names,
             &ctx.month_other_bitcoin_dailies,
             &ctx.year_other_bitcoin_monthlies,
-        )
-        .map_err(|e| e.to_string())?;
+        )?;
         Ok(DerivedRows {
             daily,
             monthly,
@@ -86,20 +94,27 @@ impl SwapHooks for PipelineHooks {
     }
 
     fn verify(&mut self, state: &DayState) -> bool {
+        let (records, range, fetched, missing_allowed) = match &self.from {
+            RecordsFrom::Fetched {
+                records,
+                range,
+                missing_allowed,
+            } => (records, *range, true, *missing_allowed),
+            RecordsFrom::Restored { records, range } => (records, *range, false, false),
+        };
         let report = check_day(
             state,
             &VerifyInputs {
                 date: self.date,
-                processed: self
-                    .processed
-                    .as_ref()
-                    .map(|(r, range)| (r.as_slice(), *range)),
-                models: &self.model_names,
+                processed: Some((records.as_slice(), range)),
+                miners: &self.miners,
+                bitcoin: &self.inputs,
                 expectations: &self.expectations,
-                missing_allowed: self.missing_allowed,
+                check_fetch_log: fetched,
+                missing_allowed,
             },
         );
-        let ok = report.ok || self.accept_any;
+        let ok = report.ok;
         self.report = Some(report);
         self.state = Some(state.clone());
         ok

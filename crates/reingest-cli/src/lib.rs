@@ -21,16 +21,18 @@ pub mod archive;
 pub mod error;
 pub mod fetch;
 mod hooks;
+mod inputs;
 pub mod pipeline;
 pub mod range;
+mod recompute;
+mod registry;
 pub mod render;
 pub mod report;
+mod restore;
 pub mod verify;
 
 pub use error::{PipelineError, EXIT_ERROR, EXIT_INTERRUPTED, EXIT_MISMATCH, EXIT_OK};
-pub use pipeline::{
-    DifficultyFeed, HttpDifficultyFeed, NoProgress, Operator, Pipeline, PipelineConfig, Progress,
-    RunOptions,
-};
+pub use inputs::{DifficultyFeed, HttpDifficultyFeed};
+pub use pipeline::{NoProgress, Operator, Pipeline, PipelineConfig, Progress, RunOptions};
 pub use report::{PeriodChange, RunReport, UnclassifiedUnit, VerifyReport};
 pub use verify::{Check, Expectations, VerificationReport};

@@ -5,8 +5,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Instant;
 
-use chrono::{NaiveDate, Utc};
-use futures::future::BoxFuture;
+use chrono::Utc;
 use rust_decimal::Decimal;
 use settlement_model::{
     BmRegistry, CurtailmentRecord, DayTotals, PeriodRange, SettlementDate, SummaryPeriod,
@@ -21,7 +20,8 @@ use elexon_client::SettlementSource;
 
 use crate::error::{blocking, PipelineError};
 use crate::fetch::{fetch_range, process_fetched, FetchedStack};
-use crate::hooks::PipelineHooks;
+use crate::hooks::{PipelineHooks, RecordsFrom};
+use crate::inputs::DifficultyFeed;
 use crate::report::{group_unclassified, PeriodChange, RunReport, VerifyReport};
 use crate::verify::{check_day, per_period, Check, Expectations, VerificationReport, VerifyInputs};
 
@@ -89,6 +89,9 @@ pub struct RunOptions {
     pub force: bool,
     /// Accept periods the API does not publish (404), recording them as missing.
     pub allow_missing_periods: bool,
+    /// Never refresh the BM unit registry, even when it meets unknown unit ids
+    /// (`--no-registry-refresh`).
+    pub no_registry_refresh: bool,
 }
 
 impl RunOptions {
@@ -102,6 +105,7 @@ impl RunOptions {
             expectations: Expectations::default(),
             force: false,
             allow_missing_periods: false,
+            no_registry_refresh: false,
         }
     }
 }
@@ -121,53 +125,6 @@ pub trait Progress: Send + Sync {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct NoProgress;
 impl Progress for NoProgress {}
-
-/// Where missing difficulty comes from (e.g. a mempool.space-compatible URL).
-pub trait DifficultyFeed: Send + Sync {
-    /// Every known `(date, difficulty)` entry.
-    fn fetch(&self) -> BoxFuture<'_, Result<Vec<(NaiveDate, Decimal)>, String>>;
-    /// Where it reads from, for messages.
-    fn describe(&self) -> String;
-}
-
-/// A difficulty feed in the mempool.space difficulty-adjustments shape, over HTTP.
-#[derive(Debug, Clone)]
-pub struct HttpDifficultyFeed {
-    http: elexon_client::HttpSource,
-    url: String,
-}
-
-impl HttpDifficultyFeed {
-    /// The default public feed.
-    pub const DEFAULT_URL: &'static str =
-        "https://mempool.space/api/v1/mining/difficulty-adjustments";
-
-    /// A feed reading `url` with `http`'s limits and retries.
-    pub fn new(http: elexon_client::HttpSource, url: impl Into<String>) -> Self {
-        Self {
-            http,
-            url: url.into(),
-        }
-    }
-}
-
-impl DifficultyFeed for HttpDifficultyFeed {
-    fn fetch(&self) -> BoxFuture<'_, Result<Vec<(NaiveDate, Decimal)>, String>> {
-        Box::pin(async move {
-            let body = self
-                .http
-                .get_bytes(&self.url)
-                .await
-                .map_err(|e| e.to_string())?;
-            let text = std::str::from_utf8(&body).map_err(|e| format!("not UTF-8: {e}"))?;
-            bitcoin_calc::parse_mempool_adjustments(text).map_err(|e| e.to_string())
-        })
-    }
-
-    fn describe(&self) -> String {
-        self.url.clone()
-    }
-}
 
 /// The reingestion pipeline over a source `S` and a store `St`.
 ///
@@ -193,6 +150,10 @@ pub struct Pipeline<S, St> {
     store: Arc<St>,
     config: PipelineConfig,
     difficulty_feed: Option<Arc<dyn DifficultyFeed>>,
+    /// The one sync of the difficulty feed this pipeline makes, shared by every date.
+    feed_synced: tokio::sync::OnceCell<Result<usize, String>>,
+    /// The one refresh of the BM unit registry this pipeline makes, shared by every date.
+    registry_refreshed: tokio::sync::OnceCell<Result<usize, String>>,
     archive: Option<Arc<dyn SourceArchive>>,
 }
 
@@ -208,6 +169,8 @@ where
             store,
             config,
             difficulty_feed: None,
+            feed_synced: tokio::sync::OnceCell::new(),
+            registry_refreshed: tokio::sync::OnceCell::new(),
             archive: None,
         }
     }
@@ -246,11 +209,19 @@ where
         &self.config
     }
 
-    fn model_names(&self) -> Vec<String> {
-        self.config.miners.iter().map(|m| m.name.clone()).collect()
+    pub(crate) fn difficulty_feed(&self) -> Option<Arc<dyn DifficultyFeed>> {
+        self.difficulty_feed.clone()
     }
 
-    async fn with_store<T, F>(&self, f: F) -> Result<T, PipelineError>
+    pub(crate) fn feed_synced(&self) -> &tokio::sync::OnceCell<Result<usize, String>> {
+        &self.feed_synced
+    }
+
+    pub(crate) fn registry_refreshed(&self) -> &tokio::sync::OnceCell<Result<usize, String>> {
+        &self.registry_refreshed
+    }
+
+    pub(crate) async fn with_store<T, F>(&self, f: F) -> Result<T, PipelineError>
     where
         F: FnOnce(&St) -> Result<T, store::StoreError> + Send + 'static,
         T: Send + 'static,
@@ -262,85 +233,6 @@ where
     /// Applies the store's migrations.
     pub async fn prepare(&self) -> Result<(), PipelineError> {
         self.with_store(|s| s.migrate()).await
-    }
-
-    /// Replaces the BM unit registry with the source's list; returns how many units.
-    pub async fn sync_bm_units(&self) -> Result<usize, PipelineError> {
-        let units = self.source.bm_units().await.map_err(|e| {
-            PipelineError::Registry(format!(
-                "cannot fill the BM unit registry from the API: {e}; \
-                 try `reingest bmu import FILE` with the platform's mapping file"
-            ))
-        })?;
-        if units.is_empty() {
-            return Err(PipelineError::Registry(
-                "the API returned an empty BM unit list; try `reingest bmu import FILE`".into(),
-            ));
-        }
-        self.with_store(move |s| s.replace_bm_units(&units)).await
-    }
-
-    /// The registry, filled from the source first when it is empty.
-    pub async fn ensure_registry(&self) -> Result<BmRegistry, PipelineError> {
-        let mut units = self.with_store(|s| s.bm_units()).await?;
-        if units.is_empty() {
-            info!(message = "BM unit registry is empty: filling it from the API");
-            let n = self.sync_bm_units().await?;
-            info!(message = "BM unit registry filled", units = n);
-            units = self.with_store(|s| s.bm_units()).await?;
-        }
-        let registry = BmRegistry::new(units);
-        if registry.wind_count() == 0 {
-            return Err(PipelineError::Registry(
-                "the BM unit registry holds no wind units; run `reingest bmu sync` or `reingest bmu import FILE`"
-                    .into(),
-            ));
-        }
-        Ok(registry)
-    }
-
-    /// Fetches the difficulty feed into the store; returns how many entries were written.
-    pub async fn sync_difficulty(&self) -> Result<usize, PipelineError> {
-        let feed = self.difficulty_feed.clone().ok_or_else(|| {
-            PipelineError::Difficulty("no difficulty source is configured".into())
-        })?;
-        let rows = feed.fetch().await.map_err(|e| {
-            PipelineError::Difficulty(format!(
-                "cannot read difficulty from {}: {e}; use `reingest difficulty set DATE VALUE` or `reingest difficulty import FILE`",
-                feed.describe()
-            ))
-        })?;
-        self.with_store(move |s| s.upsert_difficulties(&rows)).await
-    }
-
-    /// The difficulty in force on `date`: the override, the store's table, or (when the
-    /// table has no entry on or before the date) the feed, saved to the store.
-    pub async fn difficulty_for(&self, date: SettlementDate) -> Result<Decimal, PipelineError> {
-        if let Some(d) = self.config.difficulty_override {
-            return Ok(d);
-        }
-        let day = date.naive();
-        if let Some((_, d)) = self.with_store(move |s| s.difficulty_on(day)).await? {
-            return Ok(d);
-        }
-        let not_found = |why: String| {
-            PipelineError::Difficulty(format!(
-                "no Bitcoin difficulty is known for {date}{why}; add one with `reingest difficulty sync`, \
-                 `reingest difficulty set {date} VALUE`, `reingest difficulty import FILE`, or pass --difficulty"
-            ))
-        };
-        if self.difficulty_feed.is_none() {
-            return Err(not_found(String::new()));
-        }
-        info!(message = "no difficulty stored for the date: fetching the difficulty feed", %date);
-        match self.sync_difficulty().await {
-            Ok(n) => info!(message = "difficulty feed saved", entries = n),
-            Err(e) => return Err(not_found(format!(" and the feed failed ({e})"))),
-        }
-        match self.with_store(move |s| s.difficulty_on(day)).await? {
-            Some((_, d)) => Ok(d),
-            None => Err(not_found(" (the feed has no entry on or before it)".into())),
-        }
     }
 
     /// Reingests a date (or period range): the whole pipeline of DESIGN.md.
@@ -378,6 +270,7 @@ where
             host: self.config.operator.host.clone(),
             tool_version: self.config.tool_version.clone(),
             started_at: Utc::now(),
+            inputs: None,
         }
     }
 
@@ -391,7 +284,7 @@ where
     ) -> Result<RunReport, PipelineError> {
         let date = opts.date;
         let registry = self.ensure_registry().await?;
-        let difficulty = self.difficulty_for(date).await?;
+        let inputs = self.bitcoin_inputs(date).await?;
 
         progress.fetch_started(date, range.len() * 2);
         let fetched = fetch_range(
@@ -402,21 +295,32 @@ where
             &|| progress.request_done(),
         )
         .await?;
-        let outcome = process_fetched(date, &fetched, &registry)?;
+        let mut outcome = process_fetched(date, &fetched, &registry)?;
+        let mut registry_note = None;
         if !outcome.unclassified.is_empty() {
-            warn!(
-                message = "stack items with ids missing from the BM unit registry (not counted as curtailment); run `reingest bmu sync` if the registry is stale",
-                %date,
-                items = outcome.unclassified.len()
-            );
+            let (fresh, note) = self
+                .refresh_registry_for_unknown_ids(opts.no_registry_refresh)
+                .await?;
+            if let Some(fresh) = fresh {
+                outcome = process_fetched(date, &fetched, &fresh)?;
+            }
+            if !outcome.unclassified.is_empty() {
+                warn!(
+                    message = "stack items with ids missing from the BM unit registry (not counted as curtailment)",
+                    %date,
+                    items = outcome.unclassified.len(),
+                    registry = %note
+                );
+            }
+            registry_note = Some(note);
         }
         let missing: Vec<u8> = missing_periods(&fetched);
         let periods_fetched = range.len() - missing.len();
         let fetch_log = fetch_log(date, &fetched, &outcome.records);
 
         let before_state = self.with_store(move |s| s.day_state(date)).await?;
-        let before_pp = per_period(&before_state.records);
-        let after_pp = per_period(&outcome.records);
+        let before_pp = per_period(&before_state.records)?;
+        let after_pp = per_period(&outcome.records)?;
         let per_period_changes = range
             .numbers()
             .map(|p| {
@@ -438,34 +342,22 @@ where
                 .filter(|r| range.contains(r.settlement_period))
                 .cloned()
                 .collect::<Vec<_>>(),
-        );
-        let range_after = outcome.totals();
+        )?;
+        let range_after = outcome.totals()?;
         let unclassified = group_unclassified(&outcome.unclassified);
 
-        let mut report = RunReport {
-            date,
-            periods: range.to_string(),
-            periods_expected: range.len(),
-            periods_fetched,
-            periods_missing: missing,
-            records: 0,
-            energy_mwh: Decimal::ZERO,
-            payment_gbp: Decimal::ZERO,
-            bitcoin: BTreeMap::new(),
-            difficulty,
-            verification: VerificationReport::default(),
-            run_id: audit.run_id.clone(),
-            dry_run: opts.dry_run,
-            committed: false,
-            forced: false,
-            before: range_before,
-            after: range_after,
-            per_period: per_period_changes,
-            items_seen: outcome.items_seen,
-            unclassified,
-            null_id_items: outcome.null_id_items,
-            duration_ms: 0,
-        };
+        let mut report = RunReport::new(date, range, inputs, audit.run_id.clone());
+        report.periods_expected = range.len();
+        report.periods_fetched = periods_fetched;
+        report.periods_missing = missing;
+        report.dry_run = opts.dry_run;
+        report.before = range_before;
+        report.after = range_after;
+        report.per_period = per_period_changes;
+        report.items_seen = outcome.items_seen;
+        report.unclassified = unclassified;
+        report.null_id_items = outcome.null_id_items;
+        report.registry = registry_note;
 
         if opts.dry_run {
             // The whole day as it would be: other periods as stored, these as processed.
@@ -476,18 +368,24 @@ where
                 .cloned()
                 .collect();
             day.extend(outcome.records.iter().cloned());
-            let totals = DayTotals::from_records(&day);
+            let totals = DayTotals::from_records(&day)?;
             report.records = totals.records;
             report.energy_mwh = totals.energy_mwh;
             report.payment_gbp = totals.payment_gbp;
-            let rows = bitcoin_calc::bitcoin_rows(&day, &self.config.miners, difficulty)
-                .map_err(|e| PipelineError::Calc(e.to_string()))?;
+            let rows = bitcoin_calc::bitcoin_rows(
+                &day,
+                &self.config.miners,
+                inputs.difficulty,
+                inputs.subsidy,
+            )
+            .map_err(|e| PipelineError::Calc(e.to_string()))?;
             for m in &self.config.miners {
-                let sum: Decimal = rows
-                    .iter()
-                    .filter(|r| r.miner_model == m.name)
-                    .map(|r| r.bitcoin_mined)
-                    .sum();
+                let sum = settlement_model::checked_sum(
+                    "bitcoin",
+                    rows.iter()
+                        .filter(|r| r.miner_model == m.name)
+                        .map(|r| r.bitcoin_mined),
+                )?;
                 report.bitcoin.insert(m.name.clone(), sum);
             }
             report.verification = VerificationReport::from_checks(vec![Check {
@@ -505,16 +403,22 @@ where
             periods: range,
             records: outcome.records.clone(),
             fetch_log,
-            audit: audit.clone(),
+            audit: AuditInfo {
+                inputs: Some(inputs),
+                ..audit.clone()
+            },
             force: opts.force,
         };
         let mut hooks = PipelineHooks::new(
             date,
             self.config.miners.clone(),
-            difficulty,
-            Some((outcome.records, range)),
+            inputs,
+            RecordsFrom::Fetched {
+                records: outcome.records,
+                range,
+                missing_allowed: opts.allow_missing_periods,
+            },
             opts.expectations.clone(),
-            opts.allow_missing_periods,
         );
         let store = Arc::clone(&self.store);
         let (swap, hooks) = blocking(move || {
@@ -529,7 +433,7 @@ where
         report.verification = hooks.report.clone().unwrap_or_default();
         report.forced = swap.committed && !report.verification.ok;
         if let Some(state) = &hooks.state {
-            fill_day_figures(&mut report, state, date);
+            fill_day_figures(&mut report, state, date)?;
         }
         report.duration_ms = elapsed_ms(started);
         if swap.committed {
@@ -549,15 +453,26 @@ where
         progress: &dyn Progress,
     ) -> Result<VerifyReport, PipelineError> {
         let state = self.with_store(move |s| s.day_state(date)).await?;
-        let models = self.model_names();
+        let runs = self.with_store(move |s| s.runs(Some(date))).await?;
+        let latest = runs
+            .iter()
+            .find(|r| r.status == "committed" || r.status == "forced");
+        // The inputs the day's figures were computed with: those its latest swap recorded,
+        // or (for a day no recording run wrote) the ones in force now.
+        let bitcoin = match latest.and_then(|r| r.inputs) {
+            Some(inputs) => inputs,
+            None => self.bitcoin_inputs(date).await?,
+        };
         let expectations = Expectations::default();
         let mut verification = check_day(
             &state,
             &VerifyInputs {
                 date,
                 processed: None,
-                models: &models,
+                miners: &self.config.miners,
+                bitcoin: &bitcoin,
                 expectations: &expectations,
+                check_fetch_log: true,
                 missing_allowed: false,
             },
         );
@@ -571,8 +486,8 @@ where
             })
             .await?;
             let outcome = process_fetched(date, &fetched, &registry)?;
-            let stored = per_period(&state.records);
-            let api = per_period(&outcome.records);
+            let stored = per_period(&state.records)?;
+            let api = per_period(&outcome.records)?;
             let logged: BTreeMap<(u8, settlement_model::Side), Option<String>> = state
                 .fetch_log
                 .iter()
@@ -640,8 +555,7 @@ where
             });
             verification.ok = verification.checks.iter().all(|c| c.ok);
         }
-        let runs = self.with_store(move |s| s.runs(Some(date))).await?;
-        let totals = DayTotals::from_records(&state.records);
+        let totals = DayTotals::from_records(&state.records)?;
         let periods_fetched = count_fetched_periods(&state, date);
         Ok(VerifyReport {
             date,
@@ -652,75 +566,107 @@ where
             payment_gbp: totals.payment_gbp,
             bitcoin: day_bitcoin(&state, date),
             verification,
-            run_id: runs
-                .iter()
-                .find(|r| r.status == "committed" || r.status == "forced")
-                .map(|r| r.run_id.clone()),
+            run_id: latest.map(|r| r.run_id.clone()),
             drift,
         })
     }
 
-    /// Puts back the rows run `run_id` replaced, as a new audited run.
-    pub async fn restore(&self, run_id: &str) -> Result<RunReport, PipelineError> {
+    /// Restores run `run_id` through the one verified swap: the periods it replaced hold
+    /// again what they held before it, every other period keeps what it holds now, and
+    /// summaries and bitcoin are recomputed and verified (a failed check changes nothing).
+    /// When a later committed run replaced any of the same periods, the restore stops with
+    /// [`store::StoreError::LaterRuns`] unless `force`.
+    pub async fn restore(&self, run_id: &str, force: bool) -> Result<RunReport, PipelineError> {
         let started = Instant::now();
         let wanted = run_id.to_owned();
-        let runs = self.with_store(|s| s.runs(None)).await?;
-        let run = runs
-            .into_iter()
-            .find(|r| r.run_id == wanted)
+        let run = self
+            .with_store(move |s| s.run(&wanted))
+            .await?
             .ok_or_else(|| {
                 PipelineError::Input(format!(
-                    "no run {wanted:?} in the audit log; see `reingest runs`"
+                    "no run {run_id:?} in the audit log; see `reingest runs`"
                 ))
             })?;
+        if run.status != "committed" && run.status != "forced" {
+            return Err(store::StoreError::RunNotRestorable {
+                run_id: run.run_id,
+                status: run.status,
+            }
+            .into());
+        }
+        if let Some(when) = run.backup_pruned_at {
+            return Err(PipelineError::Input(format!(
+                "run {} can no longer be restored: `reingest archive prune` deleted its backup \
+                 on {}; restore a newer run of {}, or reingest the day",
+                run.run_id,
+                when.format("%Y-%m-%d %H:%M UTC"),
+                run.settlement_date
+            )));
+        }
         let date = run.settlement_date;
-        let difficulty = self.difficulty_for(date).await?;
-        let audit = self.audit_info("restore", Some(format!("restore of run {wanted}")));
+        let periods = PeriodRange::parse(&run.periods, date)?;
+        let runs = self.with_store(move |s| s.runs(Some(date))).await?;
+        let (newer, older) = crate::restore::split_at_run(&runs, &run.run_id);
+        let later = crate::restore::later_overlapping(newer, periods, date);
+        if !later.is_empty() && !force {
+            return Err(store::StoreError::LaterRuns {
+                run_id: run.run_id,
+                later,
+            }
+            .into());
+        }
+        let id = run.run_id.clone();
+        let records = self.with_store(move |s| s.backup_records(&id)).await?;
+        let older_ids: Vec<String> = older
+            .iter()
+            .filter(|r| crate::restore::committed(&r.status))
+            .map(|r| r.run_id.clone())
+            .collect();
+        let fetch_log = self
+            .with_store(move |s| crate::restore::fetch_log_before(s, &older_ids, periods))
+            .await?;
+        let inputs = self.bitcoin_inputs(date).await?;
+        let audit = AuditInfo {
+            inputs: Some(inputs),
+            ..self.audit_info("restore", Some(format!("restore of run {}", run.run_id)))
+        };
+        let plan = SwapPlan {
+            date,
+            periods,
+            records: records.clone(),
+            fetch_log,
+            audit: audit.clone(),
+            force: false,
+        };
         let mut hooks = PipelineHooks::new(
             date,
             self.config.miners.clone(),
-            difficulty,
-            None,
+            inputs,
+            RecordsFrom::Restored {
+                records,
+                range: periods,
+            },
             Expectations::default(),
-            true,
-        )
-        .accept_any();
+        );
         let store = Arc::clone(&self.store);
-        let (a, id) = (audit.clone(), wanted.clone());
         let (swap, hooks) = blocking(move || {
-            let out = store.restore(&id, a, &mut hooks);
+            let out = store.swap(plan, &mut hooks);
             Ok((out, hooks))
         })
         .await?;
         let swap = swap?;
-        let mut report = RunReport {
-            date,
-            periods: run.periods.clone(),
-            periods_expected: 0,
-            periods_fetched: 0,
-            periods_missing: Vec::new(),
-            records: 0,
-            energy_mwh: Decimal::ZERO,
-            payment_gbp: Decimal::ZERO,
-            bitcoin: BTreeMap::new(),
-            difficulty,
-            verification: hooks.report.clone().unwrap_or_default(),
-            run_id: audit.run_id,
-            dry_run: false,
-            committed: swap.committed,
-            forced: false,
-            before: swap.before,
-            after: swap.after,
-            per_period: Vec::new(),
-            items_seen: 0,
-            unclassified: Vec::new(),
-            null_id_items: 0,
-            duration_ms: 0,
-        };
+        let mut report = RunReport::new(date, periods, inputs, audit.run_id);
+        report.verification = hooks.report.clone().unwrap_or_default();
+        report.committed = swap.committed;
+        report.before = swap.before;
+        report.after = swap.after;
         if let Some(state) = &hooks.state {
-            fill_day_figures(&mut report, state, date);
+            fill_day_figures(&mut report, state, date)?;
         }
         report.duration_ms = elapsed_ms(started);
+        if !swap.committed {
+            warn!(message = "the restore did not verify: it was rolled back and nothing changed", %date, failed = ?report.verification.failed());
+        }
         Ok(report)
     }
 }
@@ -773,11 +719,15 @@ where
             store: Arc::clone(&self.store),
             config: self.config.clone(),
             difficulty_feed: None,
+            feed_synced: tokio::sync::OnceCell::new(),
+            registry_refreshed: tokio::sync::OnceCell::new(),
             archive: Some(archive),
         };
         let mut o = opts.clone();
         o.periods = Some(sources.periods);
         o.allow_missing_periods = sources.responses.values().any(Option::is_none);
+        // The archive's registry is today's; a refresh would only replace it with itself.
+        o.no_registry_refresh = true;
         let note = format!("from archive of run {}", sources.run.run_id);
         o.reason = Some(match &opts.reason {
             Some(r) => format!("{r} ({note})"),
@@ -829,8 +779,10 @@ where
         crate::archive::diff_runs(&sa, &sb, &registry)
     }
 
-    /// Deletes archived sources except those of the newest `keep_last` runs of every date
-    /// (at least the newest run of each date is always kept).
+    /// Deletes archived sources except those of the newest `keep_last` runs of every date,
+    /// and the backups of all but the newest `keep_last` committed runs of every date (at
+    /// least the newest run of each date always keeps both). Refused while a run is in
+    /// progress.
     pub async fn prune_archive(
         &self,
         keep_last: usize,
@@ -842,6 +794,15 @@ where
         let store = Arc::clone(&self.store);
         blocking(move || {
             let runs = store.runs(None)?;
+            let busy = crate::archive::unfinished(&runs);
+            if !busy.is_empty() {
+                return Err(PipelineError::Input(format!(
+                    "runs still in progress: {}; prune when they have finished (their \
+                     sources are not yet in a committed fetch log)",
+                    busy.join(", ")
+                )));
+            }
+            let (backups_kept, old_backups) = crate::archive::backups_to_keep(&runs, keep_last);
             let mut log_of = |id: &str| -> Result<Vec<String>, PipelineError> {
                 Ok(store
                     .run_fetch_log(id)?
@@ -853,10 +814,13 @@ where
             let all = archive.source_hashes()?;
             let doomed: Vec<String> = all.iter().filter(|h| !keep.contains(*h)).cloned().collect();
             let deleted = archive.delete_sources(&doomed)?;
+            let backup_rows_deleted = store.delete_backups(&old_backups)?;
             Ok(crate::archive::PruneReport {
                 kept: all.len() - doomed.len(),
                 deleted,
                 runs_kept,
+                backups_kept: backups_kept.len(),
+                backup_rows_deleted,
             })
         })
         .await
@@ -928,10 +892,15 @@ fn day_bitcoin(state: &DayState, date: SettlementDate) -> BTreeMap<String, Decim
     out
 }
 
-fn fill_day_figures(report: &mut RunReport, state: &DayState, date: SettlementDate) {
-    let totals = DayTotals::from_records(&state.records);
+fn fill_day_figures(
+    report: &mut RunReport,
+    state: &DayState,
+    date: SettlementDate,
+) -> Result<(), PipelineError> {
+    let totals = DayTotals::from_records(&state.records)?;
     report.records = totals.records;
     report.energy_mwh = totals.energy_mwh;
     report.payment_gbp = totals.payment_gbp;
     report.bitcoin = day_bitcoin(state, date);
+    Ok(())
 }

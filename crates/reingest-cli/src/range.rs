@@ -9,7 +9,7 @@ use std::time::Instant;
 use futures::stream::{self, StreamExt};
 use rust_decimal::Decimal;
 use serde::Serialize;
-use settlement_model::SettlementDate;
+use settlement_model::{DayTotals, SettlementDate};
 use store::SettlementStore;
 
 use elexon_client::SettlementSource;
@@ -140,7 +140,7 @@ where
     // Fail fast, once, on what every date needs; fetch a missing difficulty once rather
     // than in every date in flight (a failure here is reported by each date instead).
     pipeline.ensure_registry().await?;
-    if let Err(e) = pipeline.difficulty_for(opts.from).await {
+    if let Err(e) = pipeline.bitcoin_inputs(opts.from).await {
         tracing::warn!(message = "no difficulty for the range's first date yet", error = %e);
     }
     let dates = opts.dates();
@@ -305,6 +305,9 @@ pub struct Finding {
     pub date: SettlementDate,
     /// Why: the failed checks, or the drift.
     pub reasons: Vec<String>,
+    /// The error that stopped the date's check (its reasons then say only that).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 /// The report of `reconcile`.
@@ -319,12 +322,13 @@ pub struct ReconcileReport {
 }
 
 impl ReconcileReport {
-    /// 0 when nothing was found (or everything found was fixed), 1 otherwise, 2 when a fix
-    /// failed with an error.
+    /// 0 when nothing was found (or everything found was fixed), 1 otherwise, 2 when a
+    /// date could not be checked or a fix failed with an error.
     pub fn exit_code(&self) -> i32 {
         match &self.fixed {
             _ if self.findings.is_empty() => EXIT_OK,
             Some(r) => r.exit_code(),
+            None if self.findings.iter().any(|f| f.error.is_some()) => crate::EXIT_ERROR,
             None => EXIT_MISMATCH,
         }
     }
@@ -345,13 +349,23 @@ where
         RangeOptions::new(opts.from, opts.to, opts.jobs, None).map_err(PipelineError::Input)?;
     let dates = range.dates();
     let total = dates.len();
-    let mut results: Vec<Result<Option<Finding>, PipelineError>> = stream::iter(dates)
+    let results: Vec<Option<Finding>> = stream::iter(dates)
         .map(|date| async move {
             let report = pipeline.verify(date, opts.against_api, &NoBar).await;
             let ok = report.as_ref().is_ok_and(|r| r.verification.ok);
             let records = report.as_ref().map_or(0, |r| r.records);
             progress.date_done(total, records, ok);
-            let report = report?;
+            let report = match report {
+                Ok(r) => r,
+                Err(e) => {
+                    let error = e.to_string();
+                    return Some(Finding {
+                        date,
+                        reasons: vec![format!("could not be checked: {error}")],
+                        error: Some(error),
+                    });
+                }
+            };
             let mut reasons: Vec<String> = report
                 .verification
                 .checks
@@ -360,16 +374,16 @@ where
                 .map(|c| format!("{}: {}", c.name, c.detail))
                 .collect();
             if opts.against_api {
-                let energy: Decimal = report
-                    .drift
-                    .iter()
-                    .map(|d| d.after.energy_mwh - d.before.energy_mwh)
-                    .sum();
-                let payment: Decimal = report
-                    .drift
-                    .iter()
-                    .map(|d| d.after.payment_gbp - d.before.payment_gbp)
-                    .sum();
+                // A drift too large to sum is certainly above any threshold.
+                let net = |f: fn(&DayTotals) -> Decimal| {
+                    report.drift.iter().try_fold(Decimal::ZERO, |acc, d| {
+                        f(&d.after)
+                            .checked_sub(f(&d.before))
+                            .and_then(|x| acc.checked_add(x))
+                    })
+                };
+                let energy = net(|t| t.energy_mwh).unwrap_or(Decimal::MAX);
+                let payment = net(|t| t.payment_gbp).unwrap_or(Decimal::MAX);
                 if energy.abs() > opts.threshold_energy || payment.abs() > opts.threshold_payment {
                     let detail = report
                         .verification
@@ -383,17 +397,16 @@ where
                     ));
                 }
             }
-            Ok((!reasons.is_empty()).then_some(Finding { date, reasons }))
+            (!reasons.is_empty()).then_some(Finding {
+                date,
+                reasons,
+                error: None,
+            })
         })
         .buffer_unordered(opts.jobs.max(1))
         .collect()
         .await;
-    let mut findings = Vec::new();
-    for r in results.drain(..) {
-        if let Some(f) = r? {
-            findings.push(f);
-        }
-    }
+    let mut findings: Vec<Finding> = results.into_iter().flatten().collect();
     findings.sort_by_key(|f| f.date);
     let fixed = if opts.fix && !findings.is_empty() {
         let dates: Vec<SettlementDate> = findings.iter().map(|f| f.date).collect();

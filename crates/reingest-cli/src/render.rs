@@ -67,7 +67,17 @@ pub fn run_text(r: &RunReport) -> String {
     for (m, b) in &r.bitcoin {
         let _ = writeln!(out, "bitcoin:     {b} BTC ({m})");
     }
-    let _ = writeln!(out, "difficulty:  {}", r.difficulty);
+    let _ = writeln!(
+        out,
+        "difficulty:  {} ({}{}); block subsidy {} BTC",
+        r.inputs.difficulty,
+        r.inputs.origin,
+        r.inputs
+            .difficulty_date
+            .map(|d| format!(", adjusted {d}"))
+            .unwrap_or_default(),
+        r.inputs.subsidy
+    );
     let _ = writeln!(
         out,
         "replaced:    {} records {} MWh £{}  ->  {} records {} MWh £{}",

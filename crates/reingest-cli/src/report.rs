@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use rust_decimal::Decimal;
 use serde::Serialize;
-use settlement_model::{DayTotals, SettlementDate, UnclassifiedItem};
+use settlement_model::{BitcoinInputs, DayTotals, PeriodRange, SettlementDate, UnclassifiedItem};
 
 use crate::verify::VerificationReport;
 
@@ -31,8 +31,9 @@ pub struct RunReport {
     pub payment_gbp: Decimal,
     /// Bitcoin of the whole day per miner model.
     pub bitcoin: BTreeMap<String, Decimal>,
-    /// The difficulty used.
-    pub difficulty: Decimal,
+    /// The difficulty (with its adjustment day and source) and the block subsidy used.
+    #[serde(flatten)]
+    pub inputs: BitcoinInputs,
     /// Every verification check.
     pub verification: VerificationReport,
     /// The run's id (in the audit log, and for `restore`).
@@ -55,6 +56,9 @@ pub struct RunReport {
     pub unclassified: Vec<UnclassifiedUnit>,
     /// Items with no unit id (system rows).
     pub null_id_items: usize,
+    /// When unknown unit ids were met: whether the registry was refreshed, or why not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub registry: Option<String>,
     /// Wall time, ms.
     pub duration_ms: u64,
 }
@@ -133,6 +137,41 @@ pub struct VerifyReport {
 }
 
 impl RunReport {
+    /// A report of a swap of `periods` of `date` by run `run_id` at `inputs`, with no
+    /// figures yet; the operation fills in what it did.
+    pub fn new(
+        date: SettlementDate,
+        periods: PeriodRange,
+        inputs: BitcoinInputs,
+        run_id: String,
+    ) -> Self {
+        Self {
+            date,
+            periods: periods.to_string(),
+            periods_expected: 0,
+            periods_fetched: 0,
+            periods_missing: Vec::new(),
+            records: 0,
+            energy_mwh: Decimal::ZERO,
+            payment_gbp: Decimal::ZERO,
+            bitcoin: BTreeMap::new(),
+            inputs,
+            verification: VerificationReport::default(),
+            run_id,
+            dry_run: false,
+            committed: false,
+            forced: false,
+            before: DayTotals::default(),
+            after: DayTotals::default(),
+            per_period: Vec::new(),
+            items_seen: 0,
+            unclassified: Vec::new(),
+            null_id_items: 0,
+            registry: None,
+            duration_ms: 0,
+        }
+    }
+
     /// The process exit code this report calls for: 0 when verified, 1 on a mismatch.
     pub fn exit_code(&self) -> i32 {
         self.verification.exit_code()

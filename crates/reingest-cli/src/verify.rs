@@ -3,12 +3,18 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use bitcoin_calc::MinerModel;
 use rust_decimal::Decimal;
 use serde::Serialize;
 use settlement_model::{
-    BitcoinSummary, CurtailmentRecord, DayTotals, PeriodRange, SettlementDate, Side, SummaryPeriod,
+    checked_sum, BitcoinInputs, BitcoinSummary, CurtailmentRecord, DayTotals, PeriodRange,
+    SettlementDate, Side, SumOverflow, SummaryPeriod,
 };
 use store::{DayState, FetchStatus};
+
+pub use crate::recompute::{
+    bitcoin_rows_recomputed, one_summary_row_per_key, payments_match_prices,
+};
 
 /// One named check and its outcome.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -77,29 +83,52 @@ pub struct Expectations {
 pub struct VerifyInputs<'a> {
     /// The date.
     pub date: SettlementDate,
-    /// The records just processed and the periods they replace (inside a run).
+    /// The records just processed (or restored) and the periods they replace (inside a
+    /// swap).
     pub processed: Option<(&'a [CurtailmentRecord], PeriodRange)>,
-    /// Miner models every record must have a bitcoin row for.
-    pub models: &'a [String],
+    /// Miner models every record must have a bitcoin row for, recomputed with each.
+    pub miners: &'a [MinerModel],
+    /// The difficulty and subsidy every bitcoin row must have been computed with.
+    pub bitcoin: &'a BitcoinInputs,
     /// Operator expectations.
     pub expectations: &'a Expectations,
+    /// Whether the fetch log must cover the periods (not for a restore, which fetches
+    /// nothing).
+    pub check_fetch_log: bool,
     /// Whether periods missing at the source are acceptable (`--allow-missing-periods`).
     pub missing_allowed: bool,
 }
 
 /// Runs every check on `state`.
 pub fn check_day(state: &DayState, inputs: &VerifyInputs<'_>) -> VerificationReport {
-    let mut checks = vec![periods_fetched(state, inputs)];
+    let mut checks = Vec::new();
+    if inputs.check_fetch_log {
+        checks.push(periods_fetched(state, inputs));
+    }
     if let Some((processed, range)) = inputs.processed {
         checks.push(records_match_processed(state, processed, range));
     }
     let day = DayTotals::from_records(&state.records);
+    let models: Vec<String> = inputs.miners.iter().map(|m| m.name.clone()).collect();
+    checks.push(payments_match_prices(&state.records));
+    checks.push(one_summary_row_per_key(state, inputs.date, &models));
     checks.push(daily_matches_records(state, day));
     checks.push(monthly_matches_dailies(state));
     checks.push(yearly_matches_monthlies(state));
-    checks.push(bitcoin_rows_per_record(state, inputs.models));
+    checks.push(bitcoin_rows_per_record(state, &models));
+    checks.push(bitcoin_rows_recomputed(
+        state,
+        inputs.miners,
+        inputs.bitcoin,
+    ));
     checks.extend(bitcoin_rollups(state, inputs.date));
-    checks.extend(expectations(day, inputs.expectations));
+    match day {
+        Ok(day) => checks.extend(expectations(day, inputs.expectations)),
+        Err(e) => checks.extend(
+            expectation_names(inputs.expectations)
+                .map(|name| check(name, false, format!("cannot compare: {e}"))),
+        ),
+    }
     VerificationReport::from_checks(checks)
 }
 
@@ -166,14 +195,14 @@ fn list(periods: &BTreeSet<u8>) -> String {
         .join(",")
 }
 
-/// Per-period totals of records.
-pub fn per_period(records: &[CurtailmentRecord]) -> BTreeMap<u8, DayTotals> {
+/// Per-period totals of records (checked sums).
+pub fn per_period(records: &[CurtailmentRecord]) -> Result<BTreeMap<u8, DayTotals>, SumOverflow> {
     let mut out: BTreeMap<u8, DayTotals> = BTreeMap::new();
     for r in records {
         let t = out.entry(r.settlement_period).or_default();
-        *t = t.with_record(r);
+        *t = t.with_record(r)?;
     }
-    out
+    Ok(out)
 }
 
 fn records_match_processed(
@@ -181,8 +210,20 @@ fn records_match_processed(
     processed: &[CurtailmentRecord],
     range: PeriodRange,
 ) -> Check {
-    let stored = per_period(&state.records);
-    let expected = per_period(processed);
+    let (stored, expected, total) = match (
+        per_period(&state.records),
+        per_period(processed),
+        DayTotals::from_records(processed),
+    ) {
+        (Ok(s), Ok(e), Ok(t)) => (s, e, t),
+        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => {
+            return check(
+                "records_match_processed",
+                false,
+                format!("cannot compare: {e}"),
+            )
+        }
+    };
     let differing: Vec<String> = range
         .numbers()
         .filter_map(|p| {
@@ -196,7 +237,6 @@ fn records_match_processed(
             })
         })
         .collect();
-    let total = DayTotals::from_records(processed);
     if differing.is_empty() {
         check(
             "records_match_processed",
@@ -211,7 +251,11 @@ fn records_match_processed(
     }
 }
 
-fn daily_matches_records(state: &DayState, day: DayTotals) -> Check {
+fn daily_matches_records(state: &DayState, day: Result<DayTotals, SumOverflow>) -> Check {
+    let day = match day {
+        Ok(day) => day,
+        Err(e) => return check("daily_matches_records", false, format!("Σ records: {e}")),
+    };
     match &state.daily {
         None => check("daily_matches_records", false, "no daily summary row"),
         Some(d) => {
@@ -234,12 +278,21 @@ fn daily_matches_records(state: &DayState, day: DayTotals) -> Check {
 }
 
 fn monthly_matches_dailies(state: &DayState) -> Check {
-    let energy: Decimal = state
-        .month_dailies
-        .iter()
-        .map(|d| d.total_curtailed_energy)
-        .sum();
-    let payment: Decimal = state.month_dailies.iter().map(|d| d.total_payment).sum();
+    let sums = checked_sum(
+        "daily energy",
+        state.month_dailies.iter().map(|d| d.total_curtailed_energy),
+    )
+    .and_then(|e| {
+        checked_sum(
+            "daily payment",
+            state.month_dailies.iter().map(|d| d.total_payment),
+        )
+        .map(|p| (e, p))
+    });
+    let (energy, payment) = match sums {
+        Ok(sums) => sums,
+        Err(e) => return check("monthly_matches_dailies", false, e.to_string()),
+    };
     match &state.monthly {
         None => check("monthly_matches_dailies", false, "no monthly summary row"),
         Some(m) => check(
@@ -259,12 +312,24 @@ fn monthly_matches_dailies(state: &DayState) -> Check {
 }
 
 fn yearly_matches_monthlies(state: &DayState) -> Check {
-    let energy: Decimal = state
-        .year_monthlies
-        .iter()
-        .map(|m| m.total_curtailed_energy)
-        .sum();
-    let payment: Decimal = state.year_monthlies.iter().map(|m| m.total_payment).sum();
+    let sums = checked_sum(
+        "monthly energy",
+        state
+            .year_monthlies
+            .iter()
+            .map(|m| m.total_curtailed_energy),
+    )
+    .and_then(|e| {
+        checked_sum(
+            "monthly payment",
+            state.year_monthlies.iter().map(|m| m.total_payment),
+        )
+        .map(|p| (e, p))
+    });
+    let (energy, payment) = match sums {
+        Ok(sums) => sums,
+        Err(e) => return check("yearly_matches_monthlies", false, e.to_string()),
+    };
     match &state.yearly {
         None => check("yearly_matches_monthlies", false, "no yearly summary row"),
         Some(y) => check(
@@ -327,10 +392,14 @@ fn bitcoin_rows_per_record(state: &DayState, models: &[String]) -> Check {
     }
 }
 
-fn sum_by_model<'a>(rows: impl Iterator<Item = (&'a str, Decimal)>) -> BTreeMap<&'a str, Decimal> {
-    let mut out: BTreeMap<&str, Decimal> = BTreeMap::new();
+/// Σ per model; a model whose sum overflows maps to `None` (its check then fails).
+fn sum_by_model<'a>(
+    rows: impl Iterator<Item = (&'a str, Decimal)>,
+) -> BTreeMap<&'a str, Option<Decimal>> {
+    let mut out: BTreeMap<&str, Option<Decimal>> = BTreeMap::new();
     for (m, v) in rows {
-        *out.entry(m).or_default() += v;
+        let sum = out.entry(m).or_insert(Some(Decimal::ZERO));
+        *sum = sum.and_then(|s| s.checked_add(v));
     }
     out
 }
@@ -340,7 +409,7 @@ fn sum_by_model<'a>(rows: impl Iterator<Item = (&'a str, Decimal)>) -> BTreeMap<
 fn compare_summaries(
     name: &str,
     summaries: &[&BitcoinSummary],
-    expected: &BTreeMap<&str, Decimal>,
+    expected: &BTreeMap<&str, Option<Decimal>>,
     what: &str,
 ) -> Check {
     let mut problems = Vec::new();
@@ -350,7 +419,10 @@ fn compare_summaries(
         .chain(expected.keys().copied())
         .collect();
     for model in &models {
-        let want = expected.get(model).copied().unwrap_or_default();
+        let Some(want) = expected.get(model).copied().unwrap_or(Some(Decimal::ZERO)) else {
+            problems.push(format!("{model}: Σ {what} overflows a 28-digit decimal"));
+            continue;
+        };
         let rows: Vec<&&BitcoinSummary> = summaries
             .iter()
             .filter(|s| s.miner_model == *model)
@@ -436,6 +508,16 @@ fn dedup_by_key(rows: &[BitcoinSummary]) -> Vec<&BitcoinSummary> {
     rows.iter()
         .filter(|r| seen.insert((r.period, r.miner_model.clone())))
         .collect()
+}
+
+/// The names of the expectation checks `e` asks for.
+fn expectation_names(e: &Expectations) -> impl Iterator<Item = &'static str> {
+    [
+        e.energy_mwh.map(|_| "expected_energy"),
+        e.payment_gbp.map(|_| "expected_payment"),
+    ]
+    .into_iter()
+    .flatten()
 }
 
 fn expectations(day: DayTotals, e: &Expectations) -> Vec<Check> {

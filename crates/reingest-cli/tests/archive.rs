@@ -7,23 +7,10 @@ mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use common::{backends, d, expected_records, fingerprint, pipeline, settings, sim, TestDb};
-use diesel::{Connection, PgConnection, RunQueryDsl, SqliteConnection};
+use common::{backends, d, expected_records, fingerprint, pipeline, settings, sim, sql};
 use reingest::{NoProgress, RunOptions};
 use rust_decimal::Decimal;
 use store::{SettlementStore, SourceArchive};
-
-/// Runs SQL against the test database behind the pipeline's back.
-fn sql(db: &TestDb, statement: &str) {
-    if db.name == "postgres" {
-        let mut c = PgConnection::establish(&db.url).unwrap();
-        diesel::sql_query(statement).execute(&mut c).unwrap();
-    } else {
-        let path = db.url.strip_prefix("sqlite://").unwrap();
-        let mut c = SqliteConnection::establish(path).unwrap();
-        diesel::sql_query(statement).execute(&mut c).unwrap();
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn recompute_from_the_archive_equals_the_original_run_with_no_network() {
@@ -198,9 +185,31 @@ async fn prune_keeps_the_newest_runs_sources() {
         sim.set_revision(a, 0);
         p.run(&RunOptions::new(b), &NoProgress).await.unwrap();
         let total = p.store().source_hashes().unwrap().len();
+        // A run still in progress (its fetch log not yet committed) blocks the prune.
+        sql(
+            &db,
+            &format!(
+                "INSERT INTO reingest_runs (run_id, kind, settlement_date, periods, user_name, \
+                 host, status, started_at, tool_version) VALUES ('busy', 'run', '2024-01-12', \
+                 '1-48', 'u', 'h', 'running', '{}', 't')",
+                chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+            ),
+        );
+        let busy = p.prune_archive(1).await.unwrap_err().to_string();
+        assert!(busy.contains("busy (2024-01-12)"), "{busy}");
+        assert_eq!(p.store().source_hashes().unwrap().len(), total);
+        sql(&db, "DELETE FROM reingest_runs WHERE run_id = 'busy'");
+
         let report = p.prune_archive(1).await.unwrap();
         assert_eq!(report.runs_kept, 2, "{}", db.name);
         assert!(report.deleted > 0 && report.kept + report.deleted == total);
+        // Backups go with the sources: the older runs of a date can no longer be restored.
+        assert_eq!(report.backups_kept, 2);
+        assert!(report.backup_rows_deleted > 0);
+        assert!(p.store().backup_records(&runs_a[1]).unwrap().is_empty());
+        let gone = p.restore(&runs_a[1], false).await.unwrap_err().to_string();
+        assert!(gone.contains("can no longer be restored"), "{gone}");
+        assert!(!p.store().backup_records(&runs_a[2]).unwrap().is_empty());
         // The newest run of each date can still be recomputed; the oldest cannot.
         let newest = p
             .run_from_archive(&RunOptions::new(a), Some(&runs_a[2]), &NoProgress)

@@ -5,12 +5,17 @@
 
 mod common;
 
-use common::{backends, canonical, d, expected_records, fingerprint, pipeline, sim};
+use common::{
+    backends, canonical, d, expected_records, fingerprint, pipeline, settings, sim, sql, SEED,
+};
 use elexon_sim::{Fault, FaultRule};
 use reingest::range::{reconcile, run_range, RangeOptions, ReconcileOptions};
 use reingest::{Expectations, NoProgress, RunOptions};
 use rust_decimal::Decimal;
-use settlement_model::{DayTotals, PeriodRange, SummaryPeriod};
+use settlement_model::{
+    CurtailmentRecord, DayTotals, DifficultyEntry, DifficultyOrigin, Halving, PeriodRange,
+    RegistryOrigin, SummaryPeriod,
+};
 use store::{DayState, SettlementStore};
 
 fn state(p: &reingest::app::StandardPipeline, date: &str) -> DayState {
@@ -34,7 +39,7 @@ async fn a_full_day_is_reingested_verified_and_equal_to_the_source() {
         assert_eq!(report.periods_fetched, 48);
         let expected = expected_records(date, 0);
         assert!(!expected.is_empty(), "the simulator day has curtailment");
-        let totals = DayTotals::from_records(&expected);
+        let totals = DayTotals::from_records(&expected).unwrap();
         assert_eq!(report.records, totals.records);
         assert_eq!(report.energy_mwh, totals.energy_mwh);
         assert_eq!(report.payment_gbp, totals.payment_gbp);
@@ -171,7 +176,9 @@ async fn a_dry_run_writes_nothing_and_reports_per_period_changes() {
         assert!(r.per_period.iter().any(|c| c.changed));
         assert_eq!(
             r.records,
-            DayTotals::from_records(&expected_records(date, 0)).records
+            DayTotals::from_records(&expected_records(date, 0))
+                .unwrap()
+                .records
         );
         let s = state(&p, "2024-03-21");
         assert!(s.records.is_empty() && s.daily.is_none() && s.fetch_log.is_empty());
@@ -228,7 +235,7 @@ async fn restore_brings_back_exactly_the_rows_a_run_replaced() {
         let second = p.run(&RunOptions::new(date), &NoProgress).await.unwrap();
         assert!(second.committed);
         assert_ne!(original, fingerprint(&state(&p, "2024-05-05")));
-        let restored = p.restore(&second.run_id).await.unwrap();
+        let restored = p.restore(&second.run_id, false).await.unwrap();
         assert!(restored.committed);
         assert_eq!(
             original,
@@ -244,7 +251,7 @@ async fn restore_brings_back_exactly_the_rows_a_run_replaced() {
             .map(|r| r.kind)
             .collect();
         assert_eq!(kinds[0], "restore");
-        assert!(p.restore("no-such-run").await.is_err());
+        assert!(p.restore("no-such-run", false).await.is_err());
         sim.set_revision(date, 0);
     }
 }
@@ -415,5 +422,361 @@ async fn reconcile_finds_missing_dates_and_fix_repairs_them() {
             .bitcoin_summaries
             .iter()
             .any(|s| matches!(s.period, SummaryPeriod::Month(_))));
+    }
+}
+
+/// The records of periods `lo..=hi`, in canonical order.
+fn in_periods(records: &[CurtailmentRecord], lo: u8, hi: u8) -> Vec<CurtailmentRecord> {
+    canonical(
+        records
+            .iter()
+            .filter(|r| (lo..=hi).contains(&r.settlement_period))
+            .cloned()
+            .collect(),
+    )
+}
+
+fn periods(text: &str, date: &str) -> Option<PeriodRange> {
+    Some(PeriodRange::parse(text, d(date)).unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn restore_after_an_overlapping_later_run_is_refused_then_forced_and_verified() {
+    let sim = sim().await;
+    for db in backends() {
+        let p = pipeline(&sim, &db).await;
+        let date = d("2024-11-14");
+        assert_ne!(
+            in_periods(&expected_records(date, 0), 1, 8),
+            in_periods(&expected_records(date, 2), 1, 8),
+            "the revisions must differ for this test to mean anything"
+        );
+        p.run(&RunOptions::new(date), &NoProgress).await.unwrap();
+        sim.set_revision(date, 1);
+        let mut a = RunOptions::new(date);
+        a.periods = periods("1-4", "2024-11-14");
+        let run_a = p.run(&a, &NoProgress).await.unwrap();
+        sim.set_revision(date, 2);
+        let mut c = RunOptions::new(date);
+        c.periods = periods("1-8", "2024-11-14");
+        let run_c = p.run(&c, &NoProgress).await.unwrap();
+        assert!(run_a.committed && run_c.committed);
+        let before = fingerprint(&state(&p, "2024-11-14"));
+
+        // Refused: a later run replaced periods of A's.
+        let err = p.restore(&run_a.run_id, false).await.unwrap_err();
+        assert_eq!(err.exit_code(), 2);
+        let text = err.to_string();
+        assert!(
+            text.contains(&run_c.run_id) && text.contains("--force"),
+            "{text}"
+        );
+        assert_eq!(before, fingerprint(&state(&p, "2024-11-14")), "{}", db.name);
+
+        // Forced: A's periods hold what they held before A, the rest what they hold now.
+        let r = p.restore(&run_a.run_id, true).await.unwrap();
+        assert!(r.committed && r.verification.ok, "{:?}", r.verification);
+        let s = state(&p, "2024-11-14");
+        assert_eq!(
+            in_periods(&s.records, 1, 4),
+            in_periods(&expected_records(date, 0), 1, 4),
+            "{}",
+            db.name
+        );
+        assert_eq!(
+            in_periods(&s.records, 5, 8),
+            in_periods(&expected_records(date, 2), 5, 8)
+        );
+        assert_eq!(
+            in_periods(&s.records, 9, 48),
+            in_periods(&expected_records(date, 0), 9, 48)
+        );
+        assert_eq!(s.bitcoin_rows.len(), s.records.len() * 3);
+        let v = p.verify(date, false, &NoProgress).await.unwrap();
+        assert!(v.verification.ok, "{:?}", v.verification);
+        let runs = p.store().runs(Some(date)).unwrap();
+        assert_eq!(
+            (runs[0].kind.as_str(), runs[0].status.as_str()),
+            ("restore", "committed")
+        );
+        sim.set_revision(date, 0);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restore_that_does_not_verify_changes_nothing_and_exits_1() {
+    let sim = sim().await;
+    for db in backends() {
+        let p = pipeline(&sim, &db).await;
+        let date = d("2024-11-15");
+        p.run(&RunOptions::new(date), &NoProgress).await.unwrap();
+        sim.set_revision(date, 1);
+        let second = p.run(&RunOptions::new(date), &NoProgress).await.unwrap();
+        // A backed-up record whose payment is not volume × price.
+        sql(
+            &db,
+            &format!(
+                "UPDATE backup_curtailment_records SET payment = '12345.678' \
+                 WHERE run_id = '{}' AND backup_id = (SELECT MIN(backup_id) \
+                 FROM backup_curtailment_records WHERE run_id = '{}')",
+                second.run_id, second.run_id
+            ),
+        );
+        let before = fingerprint(&state(&p, "2024-11-15"));
+        let r = p.restore(&second.run_id, false).await.unwrap();
+        assert!(!r.committed, "{}", db.name);
+        assert_eq!(r.exit_code(), 1);
+        assert_eq!(r.verification.failed(), vec!["payments_match_prices"]);
+        assert_eq!(before, fingerprint(&state(&p, "2024-11-15")));
+        sim.set_revision(date, 0);
+    }
+}
+
+/// The simulator feed's difficulty in force on `date` (newest adjustment on or before it).
+fn feed_difficulty_on(date: &str) -> (chrono::NaiveDate, u64, Decimal) {
+    let day: chrono::NaiveDate = date.parse().unwrap();
+    elexon_sim::data::difficulty_adjustments(SEED)
+        .into_iter()
+        .map(|(t, h, v, _)| {
+            let on = chrono::DateTime::from_timestamp(t, 0).unwrap().date_naive();
+            (on, h, v)
+        })
+        .rev()
+        .find(|(on, _, _)| *on <= day)
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stale_difficulty_is_synced_from_the_feed_or_the_run_stops_before_any_write() {
+    let sim = sim().await;
+    for db in backends() {
+        let p = pipeline(&sim, &db).await;
+        let jan = DifficultyEntry::new("2024-01-01".parse().unwrap(), Decimal::from(7));
+        p.store().upsert_difficulties(&[jan]).unwrap();
+        let date = d("2024-12-07");
+
+        // The feed is down: exit 2, nothing written, and the message says what to do.
+        let mut down = settings(&sim, &db);
+        down.difficulty_url = format!("{}/no-such-feed", sim.base_url());
+        let offline = down.build().await.unwrap();
+        let err = offline
+            .run(&RunOptions::new(date), &NoProgress)
+            .await
+            .unwrap_err();
+        assert_eq!(err.exit_code(), 2);
+        let text = err.to_string();
+        assert!(
+            text.contains("2024-01-01") && text.contains("reingest difficulty sync"),
+            "{text}"
+        );
+        assert!(
+            state(&offline, "2024-12-07").records.is_empty(),
+            "{}",
+            db.name
+        );
+
+        // The feed is up: the difficulty in force on the date is used, and recorded.
+        let report = p.run(&RunOptions::new(date), &NoProgress).await.unwrap();
+        let (on, _, want) = feed_difficulty_on("2024-12-07");
+        assert_eq!(report.inputs.difficulty, want, "{}", db.name);
+        assert_eq!(report.inputs.difficulty_date, Some(on));
+        assert_eq!(report.inputs.origin, DifficultyOrigin::Feed);
+        assert_eq!(report.inputs.subsidy.to_string(), "3.125");
+        let audit = p.store().run(&report.run_id).unwrap().unwrap();
+        assert_eq!(audit.inputs, Some(report.inputs));
+        assert!(state(&p, "2024-12-07")
+            .bitcoin_rows
+            .iter()
+            .all(|b| b.difficulty == want));
+
+        // Months past the feed's newest adjustment: exit 2, nothing written.
+        let far = d("2031-06-01");
+        let err = p.run(&RunOptions::new(far), &NoProgress).await.unwrap_err();
+        assert_eq!(err.exit_code(), 2);
+        assert!(err.to_string().contains("no later adjustment"), "{err}");
+        assert!(state(&p, "2031-06-01").records.is_empty());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn past_an_unknown_halving_the_run_stops_until_its_day_is_data() {
+    let sim = sim().await;
+    for db in backends() {
+        let p = pipeline(&sim, &db)
+            .await
+            .with_difficulty_override(Decimal::from(400_000_000_000_000_u64));
+        let date = d("2029-06-01");
+        let err = p
+            .run(&RunOptions::new(date), &NoProgress)
+            .await
+            .unwrap_err();
+        assert_eq!(err.exit_code(), 2);
+        let text = err.to_string();
+        assert!(text.contains("halving at block 1050000"), "{text}");
+        assert!(state(&p, "2029-06-01").records.is_empty(), "{}", db.name);
+
+        // Once the halving's day is known, the date is in epoch 5.
+        let (day, height, _) = feed_difficulty_on("2028-12-31");
+        assert!(
+            height >= 1_050_000,
+            "the simulator passes the halving by 2029"
+        );
+        let halving = Halving::new(1_050_000, day).unwrap();
+        p.store().upsert_halving(halving, "test").unwrap();
+        let report = p.run(&RunOptions::new(date), &NoProgress).await.unwrap();
+        assert!(report.verification.ok, "{:?}", report.verification);
+        assert_eq!(report.inputs.subsidy.to_string(), "1.5625");
+        assert_eq!(report.inputs.origin, DifficultyOrigin::Override);
+    }
+}
+
+/// Two keys of `model` with one bitcoin row each and different values.
+fn two_single_rows(s: &DayState, model: &str) -> [(u8, String, Decimal); 2] {
+    let mut count: std::collections::BTreeMap<(u8, &str), usize> = Default::default();
+    for b in s.bitcoin_rows.iter().filter(|b| b.miner_model == model) {
+        *count
+            .entry((b.settlement_period, b.farm_id.as_str()))
+            .or_default() += 1;
+    }
+    let singles: Vec<(u8, String, Decimal)> = s
+        .bitcoin_rows
+        .iter()
+        .filter(|b| {
+            b.miner_model == model && count[&(b.settlement_period, b.farm_id.as_str())] == 1
+        })
+        .map(|b| (b.settlement_period, b.farm_id.clone(), b.bitcoin_mined))
+        .collect();
+    let first = singles[0].clone();
+    let second = singles.iter().find(|x| x.2 != first.2).cloned().unwrap();
+    [first, second]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verification_recomputes_tampered_bitcoin_rows_and_payments() {
+    let sim = sim().await;
+    for db in backends() {
+        let p = pipeline(&sim, &db).await;
+        let date = d("2024-03-21");
+        p.run(&RunOptions::new(date), &NoProgress).await.unwrap();
+        let ok = p.verify(date, false, &NoProgress).await.unwrap();
+        assert!(ok.verification.ok, "{:?}", ok.verification);
+        for name in [
+            "payments_match_prices",
+            "bitcoin_rows_recomputed",
+            "one_summary_row_per_key",
+        ] {
+            assert!(
+                ok.verification.checks.iter().any(|c| c.name == name),
+                "{name}"
+            );
+        }
+
+        // Two S9 rows swap their values: every sum still adds up.
+        let s = state(&p, "2024-03-21");
+        let [a, b] = two_single_rows(&s, "S9");
+        for ((period, farm, _), (_, _, value)) in [(&a, &b), (&b, &a)] {
+            sql(
+                &db,
+                &format!(
+                    "UPDATE historical_bitcoin_calculations SET bitcoin_mined = '{value}' \
+                     WHERE settlement_date = '2024-03-21' AND settlement_period = {period} \
+                     AND farm_id = '{farm}' AND miner_model = 'S9'"
+                ),
+            );
+        }
+        let v = p.verify(date, false, &NoProgress).await.unwrap();
+        assert_eq!(v.exit_code(), 1, "{}", db.name);
+        assert_eq!(v.verification.failed(), vec!["bitcoin_rows_recomputed"]);
+        p.run(&RunOptions::new(date), &NoProgress).await.unwrap();
+
+        // One payment up £1, another down £1: the daily total is unchanged.
+        let s = state(&p, "2024-03-21");
+        let r0 = &s.records[0];
+        let r1 = s
+            .records
+            .iter()
+            .rev()
+            .find(|r| r.farm_id != r0.farm_id)
+            .unwrap();
+        for (r, delta) in [(r0, Decimal::ONE), (r1, -Decimal::ONE)] {
+            sql(
+                &db,
+                &format!(
+                    "UPDATE curtailment_records SET payment = '{}' WHERE settlement_date = \
+                     '2024-03-21' AND settlement_period = {} AND farm_id = '{}' AND volume = '{}'",
+                    r.payment + delta,
+                    r.settlement_period,
+                    r.farm_id,
+                    r.volume
+                ),
+            );
+        }
+        let v = p.verify(date, false, &NoProgress).await.unwrap();
+        assert_eq!(v.exit_code(), 1, "{}", db.name);
+        assert_eq!(v.verification.failed(), vec!["payments_match_prices"]);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stale_api_registry_is_refreshed_once_but_an_imported_one_is_left_alone() {
+    let sim = sim().await;
+    for db in backends() {
+        let p = pipeline(&sim, &db).await;
+        let date = d("2024-03-23");
+        p.run(&RunOptions::new(date), &NoProgress).await.unwrap();
+        let expected = canonical(expected_records(date, 0));
+        let farm = expected[0].farm_id.clone();
+        let all = p.store().bm_units().unwrap();
+        let without: Vec<_> = all
+            .iter()
+            .filter(|u| u.elexon_bm_unit != farm)
+            .cloned()
+            .collect();
+        let lacking = |origin| {
+            p.store().replace_bm_units(&without, origin).unwrap();
+        };
+
+        // Imported from a file: left as the operator made it, and the report says so.
+        lacking(RegistryOrigin::File);
+        let r = p.run(&RunOptions::new(date), &NoProgress).await.unwrap();
+        assert!(r.unclassified.iter().any(|u| u.id == farm), "{}", db.name);
+        assert!(r
+            .registry
+            .as_deref()
+            .unwrap()
+            .contains("imported from a file"));
+        assert_eq!(p.store().bm_units().unwrap().len(), without.len());
+
+        // From the API, refreshed within the day: not refreshed again.
+        lacking(RegistryOrigin::Api);
+        let r = p.run(&RunOptions::new(date), &NoProgress).await.unwrap();
+        assert!(r
+            .registry
+            .as_deref()
+            .unwrap()
+            .contains("at most once a day"));
+
+        // From the API, a day old: refreshed, and the day processed with the fresh registry.
+        sql(
+            &db,
+            "UPDATE bm_unit_registry SET refreshed_at = '2020-01-01T00:00:00.000000Z'",
+        );
+        let mut fixed = RunOptions::new(date);
+        fixed.no_registry_refresh = true;
+        let r = p.run(&fixed, &NoProgress).await.unwrap();
+        assert!(r
+            .registry
+            .as_deref()
+            .unwrap()
+            .contains("--no-registry-refresh"));
+        let r = p.run(&RunOptions::new(date), &NoProgress).await.unwrap();
+        assert!(r
+            .registry
+            .as_deref()
+            .unwrap()
+            .contains("refreshed from the API"));
+        assert!(r.unclassified.iter().all(|u| u.id != farm));
+        assert_eq!(canonical(state(&p, "2024-03-23").records), expected);
+        assert_eq!(p.store().bm_units().unwrap().len(), all.len());
     }
 }

@@ -337,15 +337,6 @@ async fn dates_periods_and_numbers_at_and_past_every_limit() {
             "--difficulty",
             "1",
         ],
-        vec![
-            "run",
-            "2100-12-31",
-            "--periods",
-            "47-48",
-            "--dry-run",
-            "--difficulty",
-            "1",
-        ],
         vec!["run", "2024-03-21", "--periods", "48", "--dry-run"],
         vec!["run", "2024-03-31", "--periods", "46", "--dry-run"],
         vec!["run", "2024-10-27", "--periods", "50", "--dry-run"],
@@ -384,6 +375,24 @@ async fn dates_periods_and_numbers_at_and_past_every_limit() {
         let o = reingest_out(Some(&sim), &db.url, args, LIMIT).await;
         assert_eq!(o.status.code(), Some(0), "{args:?}: {}", err_text(&o));
     }
+    // The last date accepted as input: its block subsidy cannot be determined (no halving
+    // day after 2028 is known), so a clear exit 2, never an assumed subsidy.
+    let last = [
+        "run",
+        "2100-12-31",
+        "--periods",
+        "47-48",
+        "--dry-run",
+        "--difficulty",
+        "1",
+    ];
+    let o = reingest_out(Some(&sim), &db.url, &last, LIMIT).await;
+    assert_eq!(o.status.code(), Some(2), "{}", err_text(&o));
+    assert!(
+        err_text(&o).contains("halving at block 1050000"),
+        "{}",
+        err_text(&o)
+    );
     // Expectations at the edge of the decimal range: a clear verdict (mismatch or error),
     // never a panic, and a rolled-back run changes nothing.
     let max = "79228162514264337593543950335";

@@ -166,6 +166,37 @@ impl BmUnit {
     }
 }
 
+/// Where the BM unit registry came from, which decides whether a run may refresh it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RegistryOrigin {
+    /// Filled from the API (`bmu sync`, or a first run): a run may refresh it.
+    Api,
+    /// Imported from the operator's file (`bmu import`): left as the operator made it.
+    File,
+}
+
+impl RegistryOrigin {
+    /// The stored text: `api` or `file`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            RegistryOrigin::Api => "api",
+            RegistryOrigin::File => "file",
+        }
+    }
+}
+
+impl FromStr for RegistryOrigin {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "api" => Ok(RegistryOrigin::Api),
+            "file" => Ok(RegistryOrigin::File),
+            other => Err(format!("unknown registry origin {other:?} (api, file)")),
+        }
+    }
+}
+
 /// The BM Unit registry, indexed by Elexon BM Unit id.
 ///
 /// ```

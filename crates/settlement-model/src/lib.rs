@@ -9,6 +9,7 @@
 //! - [`StackItem`] and [`Side`]: one row of the settlement bid or offer stack as published;
 //! - [`BmUnit`] and [`BmRegistry`]: the BM Unit reference data, and which units are wind;
 //! - [`CurtailmentRecord`] and [`process_items`]: the curtailment rule of `elexon-api.md` §4;
+//! - [`DifficultyEntry`] and [`Halving`]: the Bitcoin chain data the bitcoin figures rest on;
 //! - [`DayTotals`] and the summary and bitcoin row types that the `summaries`, `bitcoin-calc`
 //!   and `store` crates exchange.
 //!
@@ -19,19 +20,26 @@
 //! `rust_decimal` for exact numbers, `serde` so types cross crate and JSON boundaries, and
 //! `thiserror` for [`ModelError`].
 
+mod chain;
 mod date;
 mod items;
+mod number;
 mod process;
 mod summary;
 
+pub use chain::{
+    BitcoinInputs, DifficultyEntry, DifficultyOrigin, Halving, ADJUSTMENT_INTERVAL,
+    HALVING_INTERVAL,
+};
 pub use date::{PeriodRange, SettlementDate, SettlementPeriod, YearMonth};
-pub use items::{BmRegistry, BmUnit, Side, StackItem};
+pub use items::{BmRegistry, BmUnit, RegistryOrigin, Side, StackItem};
+pub use number::{parse_decimal_exact, DecimalError};
 pub use process::{
     process_items, CurtailmentRecord, ProcessError, ProcessOutcome, UnclassifiedItem,
 };
 pub use summary::{
-    BitcoinRow, BitcoinSummary, DailySummary, DayTotals, MonthlySummary, SummaryPeriod,
-    YearlySummary,
+    checked_sum, BitcoinRow, BitcoinSummary, DailySummary, DayTotals, MonthlySummary, SumOverflow,
+    SummaryPeriod, YearlySummary,
 };
 
 pub use rust_decimal::Decimal;

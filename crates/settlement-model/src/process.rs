@@ -108,7 +108,7 @@ pub struct ProcessOutcome {
 
 impl ProcessOutcome {
     /// Totals of the kept records.
-    pub fn totals(&self) -> DayTotals {
+    pub fn totals(&self) -> Result<DayTotals, crate::SumOverflow> {
         DayTotals::from_records(&self.records)
     }
 }
@@ -341,7 +341,7 @@ mod tests {
         );
         assert_eq!(out.records[0].payment, dec!(0.3020833333333333575));
         assert_eq!(out.records[1].payment, dec!(-30.50));
-        let totals = out.totals();
+        let totals = out.totals().unwrap();
         assert_eq!(totals.energy_mwh, dec!(2.004166666666666667));
         assert_eq!(totals.payment_gbp, dec!(-30.1979166666666666425));
         assert_eq!(out.records[0].lead_party_name.as_deref(), Some("W-1 Ltd"));

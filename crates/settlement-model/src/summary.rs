@@ -7,11 +7,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::{CurtailmentRecord, SettlementDate, YearMonth};
 
-/// Totals of a set of curtailment records.
+/// Totals of a set of curtailment records, summed with checked arithmetic.
 ///
 /// ```
 /// use settlement_model::DayTotals;
-/// let t = DayTotals::from_records(&[]);
+/// let t = DayTotals::from_records(&[]).unwrap();
 /// assert_eq!(t.records, 0);
 /// assert!(t.energy_mwh.is_zero());
 /// ```
@@ -25,22 +25,60 @@ pub struct DayTotals {
     pub payment_gbp: Decimal,
 }
 
+/// A sum that does not fit a decimal (about ±7.9·10²⁸): reported, never a panic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the sum of {quantity} over {records} records overflows a 28-digit decimal")]
+pub struct SumOverflow {
+    /// What was being summed (`energy`, `payment`, …).
+    pub quantity: &'static str,
+    /// How many values were summed when it overflowed.
+    pub records: u64,
+}
+
+/// Σ `values`, exactly, or [`SumOverflow`] naming `quantity`.
+///
+/// ```
+/// use settlement_model::{checked_sum, Decimal};
+/// assert_eq!(checked_sum("x", [Decimal::ONE, Decimal::TWO]).unwrap(), Decimal::from(3));
+/// assert!(checked_sum("x", [Decimal::MAX, Decimal::MAX]).is_err());
+/// ```
+pub fn checked_sum(
+    quantity: &'static str,
+    values: impl IntoIterator<Item = Decimal>,
+) -> Result<Decimal, SumOverflow> {
+    let mut total = Decimal::ZERO;
+    for (n, v) in values.into_iter().enumerate() {
+        total = total.checked_add(v).ok_or(SumOverflow {
+            quantity,
+            records: u64::try_from(n + 1).unwrap_or(u64::MAX),
+        })?;
+    }
+    Ok(total)
+}
+
 impl DayTotals {
     /// Sums records exactly.
-    pub fn from_records(records: &[CurtailmentRecord]) -> Self {
+    pub fn from_records(records: &[CurtailmentRecord]) -> Result<Self, SumOverflow> {
         records
             .iter()
-            .fold(Self::default(), |acc, r| acc.with_record(r))
+            .try_fold(Self::default(), |acc, r| acc.with_record(r))
     }
 
     /// Adds one record.
-    #[must_use]
-    pub fn with_record(self, r: &CurtailmentRecord) -> Self {
-        Self {
-            records: self.records + 1,
-            energy_mwh: self.energy_mwh + r.energy(),
-            payment_gbp: self.payment_gbp + r.payment,
-        }
+    pub fn with_record(self, r: &CurtailmentRecord) -> Result<Self, SumOverflow> {
+        let records = self.records.saturating_add(1);
+        let overflow = |quantity| SumOverflow { quantity, records };
+        Ok(Self {
+            records,
+            energy_mwh: self
+                .energy_mwh
+                .checked_add(r.energy())
+                .ok_or_else(|| overflow("energy"))?,
+            payment_gbp: self
+                .payment_gbp
+                .checked_add(r.payment)
+                .ok_or_else(|| overflow("payment"))?,
+        })
     }
 }
 

@@ -228,14 +228,14 @@ fn sqlite_placeholders(sql: &str) -> String {
     out
 }
 
-/// Parses stored decimal text.
+/// Parses stored decimal text exactly: a value that does not fit a 28-digit decimal (the
+/// platform's `numeric` holds more) is a [`StoreError::CorruptValue`], never a rounding.
 pub(crate) fn parse_dec(
     table: &'static str,
     column: &'static str,
     text: &str,
 ) -> Result<Decimal, StoreError> {
-    use std::str::FromStr;
-    Decimal::from_str(text.trim()).map_err(|e| StoreError::CorruptValue {
+    settlement_model::parse_decimal_exact(text).map_err(|e| StoreError::CorruptValue {
         table,
         column,
         value: text.to_owned(),

@@ -11,22 +11,25 @@ use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnectio
 use diesel::{Connection, PgConnection, SqliteConnection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 use rust_decimal::Decimal;
-use settlement_model::{BmUnit, DayTotals, PeriodRange, SettlementDate};
+use settlement_model::{
+    BmUnit, CurtailmentRecord, DayTotals, DifficultyEntry, Halving, PeriodRange, RegistryOrigin,
+    SettlementDate,
+};
 
 use crate::archive::{self, ArchiveLocation, ArchivedSource, SourceArchive};
-use crate::db::{parse_dec, Db, Kind, Val};
+use crate::db::Db;
 use crate::error::{classify, connection_error, redact_text, redact_url};
 use crate::read::{
     read_day_state, read_derive_context, read_records, read_run_fetch_log, read_runs,
 };
 use crate::write::{
     backup, check_derived, delete_day_rows, insert_fetch_log, insert_records, insert_running,
-    lock_date, lock_rollups, mark_interrupted, per_period_counts, restore_from_backup,
-    running_holder, totals_in, upsert_audit, write_derived, DerivedScope,
+    lock_date, lock_rollups, mark_interrupted, per_period_counts, running_holder, totals_in,
+    upsert_audit, write_derived,
 };
 use crate::{
-    AuditInfo, AuditRow, DayState, FetchLogEntry, SettlementStore, StoreError, SwapHooks,
-    SwapOutcome, SwapPlan,
+    AuditInfo, AuditRow, DayState, DifficultyAround, FetchLogEntry, RegistryState, SettlementStore,
+    StoreError, SwapHooks, SwapOutcome, SwapPlan,
 };
 
 /// The PostgreSQL migrations: 1 is exactly the platform's schema, later ones only add.
@@ -368,8 +371,9 @@ impl DieselStore {
         })
     }
 
-    /// The shared machinery of swap and restore: running row, one transaction (lock,
-    /// backup, `body`, read back, verify, audit), and the audit of a rollback or failure.
+    /// The swap's machinery: running row, one transaction (lock, backup, `body`, read back,
+    /// verify, audit), and the audit of a rollback or failure. `body` returns notes for the
+    /// audit row's detail (legacy duplicates it removed).
     #[allow(clippy::too_many_arguments)]
     fn replace_day(
         &self,
@@ -378,7 +382,11 @@ impl DieselStore {
         periods: PeriodRange,
         force: bool,
         hooks: &mut dyn SwapHooks,
-        body: impl FnOnce(&mut Db<'_>, &mut dyn SwapHooks, &StoreConfig) -> Result<(), StoreError>,
+        body: impl FnOnce(
+            &mut Db<'_>,
+            &mut dyn SwapHooks,
+            &StoreConfig,
+        ) -> Result<Vec<String>, StoreError>,
     ) -> Result<SwapOutcome, StoreError> {
         let clock = Instant::now();
         let mut row = blank_audit_row(audit, date, periods, "running");
@@ -399,12 +407,12 @@ impl DieselStore {
         let result = conn.write_tx(|db| -> Result<(DayTotals, DayTotals), TxFail> {
             lock_date(db, date, config)?;
             mark_interrupted(db, date, &audit.run_id)?;
-            let before = totals_in(periods, &read_records(db, date, Some(periods))?);
+            let before = totals_in(periods, &read_records(db, date, Some(periods))?)?;
             backup(db, &audit.run_id, date, periods)?;
-            body(db, hooks, config)?;
+            let notes = body(db, hooks, config)?;
             let state = read_day_state(db, date)?;
             let verified = hooks.verify(&state);
-            let after = totals_in(periods, &state.records);
+            let after = totals_in(periods, &state.records)?;
             let counts = per_period_counts(periods, &state.records);
             if !verified && !force {
                 return Err(TxFail::Rejected {
@@ -415,12 +423,14 @@ impl DieselStore {
             }
             let mut done = row.clone();
             fill_totals(&mut done, before, after, counts, clock);
+            let mut detail = notes;
             if verified {
                 done.status = "committed".into();
             } else {
                 done.status = "forced".into();
-                done.detail = Some("verification failed; committed with --force".into());
+                detail.insert(0, "verification failed; committed with --force".into());
             }
+            done.detail = (!detail.is_empty()).then(|| detail.join("; "));
             upsert_audit(db, &done)?;
             Ok((before, after))
         });
@@ -548,6 +558,8 @@ fn blank_audit_row(
         duration_ms: 0,
         tool_version: audit.tool_version.clone(),
         detail: None,
+        inputs: audit.inputs,
+        backup_pruned_at: None,
     }
 }
 
@@ -638,49 +650,15 @@ impl SettlementStore for DieselStore {
     }
 
     fn bm_units(&self) -> Result<Vec<BmUnit>, StoreError> {
-        #[derive(diesel::QueryableByName)]
-        struct Row {
-            #[diesel(sql_type = diesel::sql_types::Text)]
-            elexon_bm_unit: String,
-            #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
-            national_grid_bm_unit: Option<String>,
-            #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
-            bm_unit_name: Option<String>,
-            #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
-            lead_party_name: Option<String>,
-            #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
-            fuel_type: Option<String>,
-            #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
-            generation_capacity: Option<String>,
-        }
         let mut conn = self.conn()?;
-        conn.read_tx(|db| {
-            let sql = format!(
-                "SELECT elexon_bm_unit, national_grid_bm_unit, bm_unit_name, lead_party_name, \
-                 fuel_type, {} AS generation_capacity FROM bm_units ORDER BY elexon_bm_unit",
-                db.num_out("generation_capacity")
-            );
-            let rows: Vec<Row> = db.load(&sql, &[])?;
-            rows.into_iter()
-                .map(|r| {
-                    Ok(BmUnit {
-                        generation_capacity: r
-                            .generation_capacity
-                            .map(|g| parse_dec("bm_units", "generation_capacity", &g))
-                            .transpose()?,
-                        elexon_bm_unit: r.elexon_bm_unit,
-                        national_grid_bm_unit: r.national_grid_bm_unit,
-                        bm_unit_name: r.bm_unit_name,
-                        lead_party_name: r.lead_party_name,
-                        fuel_type: r.fuel_type,
-                    })
-                })
-                .collect()
-        })
+        conn.read_tx(crate::reference::bm_units)
     }
 
-    fn replace_bm_units(&self, units: &[BmUnit]) -> Result<usize, StoreError> {
-        let mut rows = Vec::with_capacity(units.len());
+    fn replace_bm_units(
+        &self,
+        units: &[BmUnit],
+        origin: RegistryOrigin,
+    ) -> Result<usize, StoreError> {
         for u in units {
             let texts = [
                 Some(u.elexon_bm_unit.as_str()),
@@ -692,93 +670,38 @@ impl SettlementStore for DieselStore {
             for t in texts.into_iter().flatten() {
                 check_text("BM unit field", t)?;
             }
-            rows.push(vec![
-                Val::text(&u.elexon_bm_unit),
-                Val::opt_text(u.national_grid_bm_unit.as_deref()),
-                Val::opt_text(u.bm_unit_name.as_deref()),
-                Val::opt_text(u.lead_party_name.as_deref()),
-                Val::opt_text(u.fuel_type.as_deref()),
-                Val::opt_dec(u.generation_capacity),
-            ]);
-        }
-        let columns = [
-            ("elexon_bm_unit", Kind::Plain),
-            ("national_grid_bm_unit", Kind::Plain),
-            ("bm_unit_name", Kind::Plain),
-            ("lead_party_name", Kind::Plain),
-            ("fuel_type", Kind::Plain),
-            ("generation_capacity", Kind::Num),
-        ];
-        let mut conn = self.conn()?;
-        conn.write_tx(|db| {
-            if db.is_pg() {
-                // Concurrent replacements (several runs filling an empty registry at once)
-                // take turns; without this, both delete, then the second insert violates
-                // the primary key. Readers are not blocked. SQLite's write transaction
-                // already excludes other writers.
-                db.batch("LOCK TABLE bm_units IN SHARE ROW EXCLUSIVE MODE")?;
-            }
-            db.exec("DELETE FROM bm_units", &[])?;
-            db.insert_rows("bm_units", &columns, &rows)
-        })
-        .map_err(|e| self.with_wait(e))
-    }
-
-    fn difficulty_on(&self, date: NaiveDate) -> Result<Option<(NaiveDate, Decimal)>, StoreError> {
-        #[derive(diesel::QueryableByName)]
-        struct Row {
-            #[diesel(sql_type = diesel::sql_types::Text)]
-            d: String,
-            #[diesel(sql_type = diesel::sql_types::Text)]
-            v: String,
         }
         let mut conn = self.conn()?;
-        conn.read_tx(|db| {
-            let sql = format!(
-                "SELECT {} AS d, {} AS v FROM difficulty WHERE difficulty_date <= {} \
-                 ORDER BY difficulty_date DESC LIMIT 1",
-                db.date_out("difficulty_date"),
-                db.num_out("difficulty"),
-                db.param(1, Kind::Date)
-            );
-            let rows: Vec<Row> =
-                db.load(&sql, &[Val::text(date.format("%Y-%m-%d").to_string())])?;
-            rows.into_iter()
-                .next()
-                .map(|r| {
-                    let d = NaiveDate::parse_from_str(&r.d, "%Y-%m-%d").map_err(|e| {
-                        StoreError::CorruptValue {
-                            table: "difficulty",
-                            column: "difficulty_date",
-                            value: r.d.clone(),
-                            reason: e.to_string(),
-                        }
-                    })?;
-                    Ok((d, parse_dec("difficulty", "difficulty", &r.v)?))
-                })
-                .transpose()
-        })
+        conn.write_tx(|db| crate::reference::replace_bm_units(db, units, origin))
+            .map_err(|e| self.with_wait(e))
     }
 
-    fn upsert_difficulties(&self, rows: &[(NaiveDate, Decimal)]) -> Result<usize, StoreError> {
+    fn registry_state(&self) -> Result<Option<RegistryState>, StoreError> {
         let mut conn = self.conn()?;
-        conn.write_tx(|db| {
-            let sql = format!(
-                "INSERT INTO difficulty (difficulty_date, difficulty) VALUES ({}, {}) \
-                 ON CONFLICT (difficulty_date) DO UPDATE SET difficulty = excluded.difficulty",
-                db.param(1, Kind::Date),
-                db.param(2, Kind::Num)
-            );
-            let mut n = 0;
-            for (d, v) in rows {
-                n += db.exec(
-                    &sql,
-                    &[Val::text(d.format("%Y-%m-%d").to_string()), Val::dec(*v)],
-                )?;
-            }
-            Ok::<_, StoreError>(n)
-        })
-        .map_err(|e| self.with_wait(e))
+        conn.read_tx(crate::reference::registry_state)
+    }
+
+    fn difficulty_around(&self, date: NaiveDate) -> Result<DifficultyAround, StoreError> {
+        let mut conn = self.conn()?;
+        conn.read_tx(|db| crate::reference::difficulty_around(db, date))
+    }
+
+    fn upsert_difficulties(&self, rows: &[DifficultyEntry]) -> Result<usize, StoreError> {
+        let mut conn = self.conn()?;
+        conn.write_tx(|db| crate::reference::upsert_difficulties(db, rows))
+            .map_err(|e| self.with_wait(e))
+    }
+
+    fn halvings(&self) -> Result<Vec<Halving>, StoreError> {
+        let mut conn = self.conn()?;
+        conn.read_tx(crate::reference::halvings)
+    }
+
+    fn upsert_halving(&self, halving: Halving, source: &str) -> Result<(), StoreError> {
+        check_text("source", source)?;
+        let mut conn = self.conn()?;
+        conn.write_tx(|db| crate::reference::upsert_halving(db, halving, source))
+            .map_err(|e| self.with_wait(e))
     }
 
     fn run_fetch_log(&self, run_id: &str) -> Result<Vec<FetchLogEntry>, StoreError> {
@@ -809,67 +732,31 @@ impl SettlementStore for DieselStore {
             let ctx = read_derive_context(db, date)?;
             let derived = hooks
                 .derive(&ctx)
-                .map_err(|detail| StoreError::Hook { detail })?;
+                .map_err(|source| StoreError::Derive { source })?;
             check_derived(date, &derived)?;
-            write_derived(db, &derived, DerivedScope::Everything)?;
+            let notes = write_derived(db, &derived)?;
             insert_fetch_log(db, &run_id, &fetch_log)?;
-            Ok(())
+            Ok(notes)
         })
     }
 
-    fn restore(
-        &self,
-        run_id: &str,
-        audit: AuditInfo,
-        hooks: &mut dyn SwapHooks,
-    ) -> Result<SwapOutcome, StoreError> {
-        let old = {
-            let mut conn = self.conn()?;
-            conn.read_tx(|db| read_runs(db, None, Some(run_id)))?
-        };
-        let Some(old) = old.into_iter().next() else {
-            return Err(StoreError::RunNotFound {
-                run_id: run_id.to_owned(),
-            });
-        };
-        if old.status != "committed" && old.status != "forced" {
-            return Err(StoreError::RunNotRestorable {
-                run_id: old.run_id,
-                status: old.status,
-            });
-        }
-        if old.run_id == audit.run_id {
-            return Err(StoreError::InvalidInput {
-                reason: "a restore needs a run id of its own".into(),
-            });
-        }
-        let date = old.settlement_date;
-        let periods =
-            PeriodRange::parse(&old.periods, date).map_err(|e| StoreError::CorruptValue {
-                table: "reingest_runs",
-                column: "periods",
-                value: old.periods.clone(),
-                reason: e.to_string(),
-            })?;
-        let audit = AuditInfo {
-            kind: "restore".into(),
-            reason: Some(match &audit.reason {
-                Some(r) => format!("restore of run {}: {r}", old.run_id),
-                None => format!("restore of run {}", old.run_id),
-            }),
-            ..audit
-        };
-        self.replace_day(&audit, date, periods, false, hooks, |db, hooks, config| {
-            restore_from_backup(db, &old.run_id, date, periods)?;
-            lock_rollups(db, date, config)?;
-            let ctx = read_derive_context(db, date)?;
-            let derived = hooks
-                .derive(&ctx)
-                .map_err(|detail| StoreError::Hook { detail })?;
-            check_derived(date, &derived)?;
-            write_derived(db, &derived, DerivedScope::Rollups)?;
-            Ok(())
-        })
+    fn backup_records(&self, run_id: &str) -> Result<Vec<CurtailmentRecord>, StoreError> {
+        let mut conn = self.conn()?;
+        conn.read_tx(|db| crate::read::read_backup_records(db, run_id))
+    }
+
+    fn delete_backups(&self, run_ids: &[String]) -> Result<u64, StoreError> {
+        let mut conn = self.conn()?;
+        conn.write_tx(|db| crate::write::delete_backups(db, run_ids))
+            .map_err(|e| self.with_wait(e))
+    }
+
+    fn run(&self, run_id: &str) -> Result<Option<AuditRow>, StoreError> {
+        let mut conn = self.conn()?;
+        Ok(conn
+            .read_tx(|db| read_runs(db, None, Some(run_id)))?
+            .into_iter()
+            .next())
     }
 
     fn runs(&self, date: Option<SettlementDate>) -> Result<Vec<AuditRow>, StoreError> {

@@ -114,11 +114,33 @@ pub enum StoreError {
         /// Why it is not valid.
         reason: String,
     },
-    /// The caller's hooks failed or returned rows that do not belong to the swapped date.
+    /// The caller's hooks returned rows that do not belong to the swapped date.
     #[error("summary derivation failed: {detail}")]
     Hook {
-        /// The hook's message.
+        /// What is wrong.
         detail: String,
+    },
+    /// The caller's hooks could not derive the swap's rows.
+    #[error("summary derivation failed: {source}")]
+    Derive {
+        /// The hook's error.
+        #[source]
+        source: crate::HookError,
+    },
+    /// A sum of records does not fit a decimal.
+    #[error(transparent)]
+    Sum(#[from] settlement_model::SumOverflow),
+    /// A restore would undo a later committed run's periods.
+    #[error(
+        "restoring run {run_id} would overwrite periods that later runs replaced ({}); \
+         restore those first, or pass --force to put back {run_id}'s rows anyway",
+        later.join(", ")
+    )]
+    LaterRuns {
+        /// The run to restore.
+        run_id: String,
+        /// Later committed runs with overlapping periods, as `RUN_ID (periods A-B)`.
+        later: Vec<String>,
     },
     /// No archived source response has this hash.
     #[error("archived source {hash} is not in the archive; it was pruned or never written")]

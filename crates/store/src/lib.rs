@@ -17,16 +17,17 @@
 //!    `total_payment`, `last_updated`/`updated_at`, `bitcoin_mined`) are written, so
 //!    `total_wind_generation`, `wind_onshore_generation` and `wind_offshore_generation` keep
 //!    whatever other processes put there. Bitcoin summary tables have no unique key and
-//!    legacy data holds duplicates: every row of a (key, model) gets the new value, none is
-//!    deleted;
+//!    legacy data holds duplicates: the oldest row of each (key, model) the swap writes is
+//!    kept and updated, the others are deleted, and the audit detail says which;
 //! 6. write the fetch log, read back the [`DayState`] and ask [`SwapHooks::verify`]: commit
 //!    (audit status `committed`, or `forced` with [`SwapPlan::force`]) or roll back (status
 //!    `rolled_back`, written afterwards in its own small transaction). Any error rolls back
 //!    and is recorded as `failed`. Before the transaction a `running` row is committed, so a
 //!    run waiting for the lock can name the one holding it.
 //!
-//! [`SettlementStore::restore`] puts a run's backup back the same way, as an audited run of
-//! kind `restore`.
+//! There is no second write path: a restore is a swap whose records are a run's backup
+//! ([`SettlementStore::backup_records`]), so it is backed up, recomputed and verified like
+//! any run.
 //!
 //! # Architecture invariant
 //!
@@ -79,6 +80,7 @@ mod db;
 mod diesel_store;
 mod error;
 mod read;
+mod reference;
 mod write;
 
 pub use archive::{source_hash, ArchivedSource, SourceArchive};
@@ -89,8 +91,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use settlement_model::{
-    BitcoinRow, BitcoinSummary, BmUnit, CurtailmentRecord, DailySummary, MonthlySummary,
-    PeriodRange, SettlementDate, Side, YearlySummary,
+    BitcoinInputs, BitcoinRow, BitcoinSummary, BmUnit, CurtailmentRecord, DailySummary,
+    DifficultyEntry, Halving, MonthlySummary, PeriodRange, RegistryOrigin, SettlementDate, Side,
+    YearlySummary,
 };
 
 /// One row of the per-period fetch log.
@@ -141,6 +144,31 @@ pub struct AuditInfo {
     pub tool_version: String,
     /// When the run started (before fetching).
     pub started_at: DateTime<Utc>,
+    /// The difficulty and subsidy its bitcoin figures use, recorded in the audit row.
+    pub inputs: Option<BitcoinInputs>,
+}
+
+/// Where the BM unit registry came from and when it was last replaced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct RegistryState {
+    /// The API or the operator's file.
+    pub origin: RegistryOrigin,
+    /// When it was last replaced.
+    pub refreshed_at: DateTime<Utc>,
+}
+
+/// The difficulty table around a date: what is in force, what comes next, and the nearest
+/// adjustments whose block height is known (they tell the subsidy's epoch).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DifficultyAround {
+    /// The newest entry on or before the date.
+    pub in_force: Option<DifficultyEntry>,
+    /// The oldest entry after the date.
+    pub next: Option<DifficultyEntry>,
+    /// The newest entry with a block height on or before the date.
+    pub height_on_or_before: Option<DifficultyEntry>,
+    /// The oldest entry with a block height after the date.
+    pub height_after: Option<DifficultyEntry>,
 }
 
 /// Everything a swap replaces the date's (or period range's) rows with.
@@ -158,6 +186,14 @@ pub struct SwapPlan {
     pub audit: AuditInfo,
     /// Commit even when verification fails (`--force`).
     pub force: bool,
+}
+
+/// How many summary rows a swap found for each of its keys before it collapsed legacy
+/// duplicates (exactly one is kept; see [`SettlementStore::swap`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct DuplicatesRemoved {
+    /// `(table, key, model, rows removed)` for every key that had more than one row.
+    pub removed: Vec<(String, String, String, u64)>,
 }
 
 /// What the store hands the caller, inside the swap's transaction, to derive summaries.
@@ -218,12 +254,19 @@ pub struct DayState {
     pub year_bitcoin_monthlies: Vec<BitcoinSummary>,
     /// The fetch log of the date (latest entry per period and side).
     pub fetch_log: Vec<FetchLogEntry>,
+    /// How many rows the daily, monthly and yearly summary tables hold for the date's keys
+    /// (the platform's primary keys make more than one impossible there; zero is possible).
+    pub summary_row_counts: [u64; 3],
 }
+
+/// Why the caller's hooks could not derive the rows of a swap (the store rolls back and
+/// reports it as [`StoreError::Hook`]).
+pub type HookError = Box<dyn std::error::Error + Send + Sync>;
 
 /// The caller's verdict on the state read back inside the transaction.
 pub trait SwapHooks {
     /// Derives summaries and bitcoin rows from the context.
-    fn derive(&mut self, ctx: &DeriveContext) -> Result<DerivedRows, String>;
+    fn derive(&mut self, ctx: &DeriveContext) -> Result<DerivedRows, HookError>;
     /// Checks the state read back; `true` commits, `false` rolls back (unless forced).
     fn verify(&mut self, state: &DayState) -> bool;
 }
@@ -282,6 +325,11 @@ pub struct AuditRow {
     pub tool_version: String,
     /// The error or verification failure, if any.
     pub detail: Option<String>,
+    /// The difficulty and subsidy its bitcoin figures used (runs before this was recorded
+    /// have none).
+    pub inputs: Option<BitcoinInputs>,
+    /// When `archive prune` deleted the run's backup (it can no longer be restored).
+    pub backup_pruned_at: Option<DateTime<Utc>>,
 }
 
 /// The persistence stage, narrow enough for another service to swap in its own.
@@ -290,25 +338,37 @@ pub trait SettlementStore: Send + Sync {
     fn migrate(&self) -> Result<(), StoreError>;
     /// The BM unit registry.
     fn bm_units(&self) -> Result<Vec<BmUnit>, StoreError>;
-    /// Replaces the registry with `units`; returns how many were written.
-    fn replace_bm_units(&self, units: &[BmUnit]) -> Result<usize, StoreError>;
-    /// The latest difficulty entry on or before `date`.
-    fn difficulty_on(&self, date: NaiveDate) -> Result<Option<(NaiveDate, Decimal)>, StoreError>;
-    /// Inserts or replaces difficulty entries; returns how many were written.
-    fn upsert_difficulties(&self, rows: &[(NaiveDate, Decimal)]) -> Result<usize, StoreError>;
+    /// Replaces the registry with `units` from `origin`; returns how many were written.
+    fn replace_bm_units(
+        &self,
+        units: &[BmUnit],
+        origin: RegistryOrigin,
+    ) -> Result<usize, StoreError>;
+    /// Where the registry came from and when (`None`: filled before this was recorded).
+    fn registry_state(&self) -> Result<Option<RegistryState>, StoreError>;
+    /// The difficulty table around `date` (see [`DifficultyAround`]).
+    fn difficulty_around(&self, date: NaiveDate) -> Result<DifficultyAround, StoreError>;
+    /// Inserts or replaces difficulty entries (a known block height is kept when an entry
+    /// without one replaces it); returns how many were written.
+    fn upsert_difficulties(&self, rows: &[DifficultyEntry]) -> Result<usize, StoreError>;
+    /// Every known halving, by height.
+    fn halvings(&self) -> Result<Vec<Halving>, StoreError>;
+    /// Records the day of a halving (`source`: who said so, e.g. `operator`).
+    fn upsert_halving(&self, halving: Halving, source: &str) -> Result<(), StoreError>;
     /// The fetch log a run wrote: which source (hash) each period and side came from.
     fn run_fetch_log(&self, run_id: &str) -> Result<Vec<FetchLogEntry>, StoreError>;
     /// Reads the stored state of `date`.
     fn day_state(&self, date: SettlementDate) -> Result<DayState, StoreError>;
-    /// The day swap, in one transaction (see the crate docs).
+    /// The day swap, in one transaction (see the crate docs). Every write of the day's
+    /// records goes through here: runs, partial runs, recomputes and restores.
     fn swap(&self, plan: SwapPlan, hooks: &mut dyn SwapHooks) -> Result<SwapOutcome, StoreError>;
-    /// Puts back the rows a run replaced, itself as an audited run with `audit`.
-    fn restore(
-        &self,
-        run_id: &str,
-        audit: AuditInfo,
-        hooks: &mut dyn SwapHooks,
-    ) -> Result<SwapOutcome, StoreError>;
+    /// The records run `run_id` replaced (its backup), in their original order.
+    fn backup_records(&self, run_id: &str) -> Result<Vec<CurtailmentRecord>, StoreError>;
+    /// Deletes the backups of these runs (they can no longer be restored); returns how many
+    /// backed-up rows were deleted.
+    fn delete_backups(&self, run_ids: &[String]) -> Result<u64, StoreError>;
+    /// One run of the audit log.
+    fn run(&self, run_id: &str) -> Result<Option<AuditRow>, StoreError>;
     /// The audit log, newest first, optionally for one date.
     fn runs(&self, date: Option<SettlementDate>) -> Result<Vec<AuditRow>, StoreError>;
     /// Writes an audit row for a run that failed before its swap (e.g. a fetch error).

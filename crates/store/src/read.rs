@@ -9,8 +9,8 @@ use diesel::sql_types::{BigInt, Bool, Nullable, Text};
 use diesel::QueryableByName;
 use rust_decimal::Decimal;
 use settlement_model::{
-    BitcoinRow, BitcoinSummary, CurtailmentRecord, DailySummary, MonthlySummary, PeriodRange,
-    SettlementDate, Side, SummaryPeriod, YearMonth, YearlySummary,
+    BitcoinInputs, BitcoinRow, BitcoinSummary, CurtailmentRecord, DailySummary, MonthlySummary,
+    PeriodRange, SettlementDate, Side, SummaryPeriod, YearMonth, YearlySummary,
 };
 
 use crate::db::{parse_date, parse_dec, Db, Kind, Val};
@@ -147,24 +147,52 @@ pub(crate) fn read_records(
     date: SettlementDate,
     periods: Option<PeriodRange>,
 ) -> Result<Vec<CurtailmentRecord>, StoreError> {
-    const T: &str = "curtailment_records";
     let sql = format!(
-        "SELECT {}, CAST(settlement_period AS bigint) AS settlement_period, farm_id, \
-         lead_party_name, {} AS volume, {} AS payment, {} AS original_price, \
-         {} AS final_price, so_flag, cadl_flag, acceptance_id, bid_offer_pair_id, side, \
-         sequence_number FROM curtailment_records WHERE settlement_date = {} \
+        "{} FROM curtailment_records WHERE settlement_date = {} \
          AND settlement_period BETWEEN $2 AND $3 ORDER BY id",
-        format_args!("{} AS settlement_date", db.date_out("settlement_date")),
-        db.num_out("volume"),
-        db.num_out("payment"),
-        db.num_out("original_price"),
-        db.num_out("final_price"),
+        record_select(db),
         db.param(1, Kind::Date),
     );
     let (lo, hi) = periods.map_or((0, i64::from(u8::MAX)), |p| {
         (i64::from(p.first()), i64::from(p.last()))
     });
     let rows: Vec<RecordRow> = db.load(&sql, &[Val::date(date), Val::int(lo), Val::int(hi)])?;
+    records_from_rows("curtailment_records", rows)
+}
+
+/// The records run `run_id` backed up (the rows it replaced).
+pub(crate) fn read_backup_records(
+    db: &mut Db<'_>,
+    run_id: &str,
+) -> Result<Vec<CurtailmentRecord>, StoreError> {
+    let sql = format!(
+        "{} FROM backup_curtailment_records WHERE run_id = $1 ORDER BY backup_id",
+        record_select(db)
+    );
+    let rows: Vec<RecordRow> = db.load(&sql, &[Val::text(run_id)])?;
+    records_from_rows("backup_curtailment_records", rows)
+}
+
+/// The columns of a record, for the records table and its backup alike.
+fn record_select(db: &Db<'_>) -> String {
+    format!(
+        "SELECT {} AS settlement_date, CAST(settlement_period AS bigint) AS settlement_period, \
+         farm_id, lead_party_name, {} AS volume, {} AS payment, {} AS original_price, \
+         {} AS final_price, so_flag, cadl_flag, acceptance_id, bid_offer_pair_id, side, \
+         sequence_number",
+        db.date_out("settlement_date"),
+        db.num_out("volume"),
+        db.num_out("payment"),
+        db.num_out("original_price"),
+        db.num_out("final_price"),
+    )
+}
+
+/// Parses record rows of `table`, sorted by period, side, sequence number, farm.
+fn records_from_rows(
+    table: &'static str,
+    rows: Vec<RecordRow>,
+) -> Result<Vec<CurtailmentRecord>, StoreError> {
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
         let side = match r.side.as_deref() {
@@ -172,21 +200,21 @@ pub(crate) fn read_records(
             Some(s) => s
                 .parse::<Side>()
                 .map_err(|reason| StoreError::CorruptValue {
-                    table: T,
+                    table,
                     column: "side",
                     value: s.to_owned(),
                     reason,
                 })?,
         };
         out.push(CurtailmentRecord {
-            settlement_date: parse_date(T, "settlement_date", &r.settlement_date)?,
-            settlement_period: period_u8(T, r.settlement_period)?,
+            settlement_date: parse_date(table, "settlement_date", &r.settlement_date)?,
+            settlement_period: period_u8(table, r.settlement_period)?,
             farm_id: r.farm_id,
             lead_party_name: r.lead_party_name,
-            volume: parse_dec(T, "volume", &r.volume)?,
-            payment: parse_dec(T, "payment", &r.payment)?,
-            original_price: parse_dec(T, "original_price", &r.original_price)?,
-            final_price: parse_dec(T, "final_price", &r.final_price)?,
+            volume: parse_dec(table, "volume", &r.volume)?,
+            payment: parse_dec(table, "payment", &r.payment)?,
+            original_price: parse_dec(table, "original_price", &r.original_price)?,
+            final_price: parse_dec(table, "final_price", &r.final_price)?,
             so_flag: r.so_flag.unwrap_or(false),
             cadl_flag: r.cadl_flag,
             acceptance_id: r.acceptance_id,
@@ -610,7 +638,29 @@ pub(crate) fn read_day_state(
         month_bitcoin_dailies: month_btc.into_iter().map(|(_, s)| s).collect(),
         year_bitcoin_monthlies: year_btc.into_iter().map(|(_, s)| s).collect(),
         fetch_log: read_fetch_log(db, date)?,
+        summary_row_counts: count_summary_rows(db, date)?,
     })
+}
+
+/// How many rows the daily, monthly and yearly summary tables hold for `date`'s keys.
+fn count_summary_rows(db: &mut Db<'_>, date: SettlementDate) -> Result<[u64; 3], StoreError> {
+    let mut out = [0; 3];
+    let keys = [
+        (DAILY, SummaryPeriod::Day(date)),
+        (MONTHLY, SummaryPeriod::Month(date.year_month())),
+        (YEARLY, SummaryPeriod::Year(date.year())),
+    ];
+    for (slot, (t, period)) in out.iter_mut().zip(keys) {
+        let sql = format!(
+            "SELECT CAST(COUNT(*) AS bigint) AS v FROM {} WHERE {} = {}",
+            t.table,
+            t.key,
+            db.param(1, t.key_kind)
+        );
+        let rows: Vec<crate::db::IntRow> = db.load(&sql, &[Val::text(key_text(period))])?;
+        *slot = rows.first().map_or(0, |r| u64::try_from(r.v).unwrap_or(0));
+    }
+    Ok(out)
 }
 
 /// What the caller needs to derive summaries, read inside the swap's transaction. Where
@@ -684,6 +734,40 @@ struct RunRow {
     tool_version: String,
     #[diesel(sql_type = Nullable<Text>)]
     detail: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    difficulty: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    difficulty_date: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    difficulty_source: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    block_subsidy: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    backup_pruned_at: Option<String>,
+}
+
+/// The bitcoin inputs an audit row recorded, when it recorded them all.
+fn run_inputs(r: &RunRow) -> Result<Option<BitcoinInputs>, StoreError> {
+    const T: &str = "reingest_runs";
+    let (Some(d), Some(src), Some(sub)) = (&r.difficulty, &r.difficulty_source, &r.block_subsidy)
+    else {
+        return Ok(None);
+    };
+    Ok(Some(BitcoinInputs {
+        difficulty: parse_dec(T, "difficulty", d)?,
+        difficulty_date: r
+            .difficulty_date
+            .as_deref()
+            .map(|v| {
+                NaiveDate::parse_from_str(v, "%Y-%m-%d")
+                    .map_err(|e| corrupt_key(T, "difficulty_date", v, e.to_string()))
+            })
+            .transpose()?,
+        origin: src
+            .parse()
+            .map_err(|reason| corrupt_key(T, "difficulty_source", src, reason))?,
+        subsidy: parse_dec(T, "block_subsidy", sub)?,
+    }))
 }
 
 /// Audit rows, newest first: of one date, or of one run id.
@@ -697,13 +781,18 @@ pub(crate) fn read_runs(
         "SELECT run_id, kind, {} AS settlement_date, periods, reason, user_name, host, status, \
          records_before, records_after, {} AS energy_before, {} AS energy_after, \
          {} AS payment_before, {} AS payment_after, per_period_counts, {} AS started_at, \
-         duration_ms, tool_version, detail FROM reingest_runs",
+         duration_ms, tool_version, detail, {} AS difficulty, {} AS difficulty_date, \
+         difficulty_source, {} AS block_subsidy, {} AS backup_pruned_at FROM reingest_runs",
         db.date_out("settlement_date"),
         db.num_out("energy_before"),
         db.num_out("energy_after"),
         db.num_out("payment_before"),
         db.num_out("payment_after"),
         db.instant_out("started_at"),
+        db.num_out("difficulty"),
+        db.date_out("difficulty_date"),
+        db.num_out("block_subsidy"),
+        db.instant_out("backup_pruned_at"),
     );
     let mut binds = Vec::new();
     if let Some(d) = date {
@@ -721,6 +810,12 @@ pub(crate) fn read_runs(
     rows.into_iter()
         .map(|r| {
             Ok(AuditRow {
+                inputs: run_inputs(&r)?,
+                backup_pruned_at: r
+                    .backup_pruned_at
+                    .as_deref()
+                    .map(|t| parse_instant(T, "backup_pruned_at", t))
+                    .transpose()?,
                 settlement_date: parse_date(T, "settlement_date", &r.settlement_date)?,
                 energy_before: parse_dec(T, "energy_before", &r.energy_before)?,
                 energy_after: parse_dec(T, "energy_after", &r.energy_after)?,

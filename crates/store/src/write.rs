@@ -197,6 +197,43 @@ pub(crate) fn backup(
     Ok(())
 }
 
+/// The tables that hold a run's backup.
+const BACKUP_TABLES: [&str; 4] = [
+    "backup_curtailment_records",
+    "backup_bitcoin_calculations",
+    "backup_summaries",
+    "backup_bitcoin_summaries",
+];
+
+/// Deletes the backups of `run_ids`; returns the rows deleted.
+pub(crate) fn delete_backups(db: &mut Db<'_>, run_ids: &[String]) -> Result<u64, StoreError> {
+    let mut n = 0u64;
+    for chunk in run_ids.chunks(500) {
+        let params: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let binds: Vec<Val> = chunk.iter().map(Val::text).collect();
+        for table in BACKUP_TABLES {
+            let sql = format!(
+                "DELETE FROM {table} WHERE run_id IN ({})",
+                params.join(", ")
+            );
+            n = n.saturating_add(u64::try_from(db.exec(&sql, &binds)?).unwrap_or(u64::MAX));
+        }
+        let mut stamp = vec![Val::text(instant_text(Utc::now()))];
+        stamp.extend(binds);
+        let ids: Vec<String> = (2..=chunk.len() + 1).map(|i| format!("${i}")).collect();
+        db.exec(
+            &format!(
+                "UPDATE reingest_runs SET backup_pruned_at = {} WHERE run_id IN ({}) \
+                 AND backup_pruned_at IS NULL",
+                db.param(1, Kind::Instant),
+                ids.join(", ")
+            ),
+            &stamp,
+        )?;
+    }
+    Ok(n)
+}
+
 /// Deletes the records of `periods` and every bitcoin row of `date`.
 pub(crate) fn delete_day_rows(
     db: &mut Db<'_>,
@@ -373,10 +410,17 @@ pub(crate) fn write_summary(
     Ok(())
 }
 
-/// Sets every bitcoin summary row of (period, model) to the new value (legacy duplicates
-/// included, none deleted); inserts one row when there is none.
-pub(crate) fn write_btc_summary(db: &mut Db<'_>, s: &BitcoinSummary) -> Result<(), StoreError> {
+/// Sets the bitcoin summary row of (period, model) to the new value, inserting it when there
+/// is none. Legacy duplicates of the key (the platform's tables have no unique key) are
+/// collapsed first: the oldest row (lowest id) is kept, the others are deleted, and a note
+/// saying so is returned for the audit log.
+pub(crate) fn write_btc_summary(
+    db: &mut Db<'_>,
+    s: &BitcoinSummary,
+) -> Result<Option<String>, StoreError> {
     let (t, _) = btc_table(s.period);
+    let key = key_text(s.period);
+    let note = collapse_duplicates(db, t, &key, &s.miner_model)?;
     let now = db.now();
     let sql = format!(
         "UPDATE {} SET bitcoin_mined = {}, updated_at = {now} WHERE {} = {} AND miner_model = $3",
@@ -387,7 +431,7 @@ pub(crate) fn write_btc_summary(db: &mut Db<'_>, s: &BitcoinSummary) -> Result<(
     );
     let binds = [
         Val::dec(s.bitcoin_mined),
-        Val::text(key_text(s.period)),
+        Val::text(&key),
         Val::text(&s.miner_model),
     ];
     if db.exec(&sql, &binds)? == 0 {
@@ -400,17 +444,43 @@ pub(crate) fn write_btc_summary(db: &mut Db<'_>, s: &BitcoinSummary) -> Result<(
         );
         db.exec(&sql, &binds)?;
     }
-    Ok(())
+    Ok(note)
 }
 
-/// Which derived rows a write covers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum DerivedScope {
-    /// A swap: the daily, monthly and yearly summaries, bitcoin rows and all bitcoin
-    /// summaries.
-    Everything,
-    /// A restore: only the month's and year's summaries (the day's come from the backup).
-    Rollups,
+/// Deletes every row of (key, model) but the oldest; says what it removed.
+fn collapse_duplicates(
+    db: &mut Db<'_>,
+    t: SummaryTable,
+    key: &str,
+    model: &str,
+) -> Result<Option<String>, StoreError> {
+    let where_key = format!(
+        "{} = {} AND miner_model = $2",
+        t.key,
+        db.param(1, t.key_kind)
+    );
+    let binds = [Val::text(key), Val::text(model)];
+    let ids: Vec<crate::db::IntRow> = db.load(
+        &format!(
+            "SELECT CAST(id AS bigint) AS v FROM {} WHERE {where_key} ORDER BY id",
+            t.table
+        ),
+        &binds,
+    )?;
+    let Some((kept, extra)) = ids.split_first().filter(|(_, rest)| !rest.is_empty()) else {
+        return Ok(None);
+    };
+    let removed = db.exec(
+        &format!("DELETE FROM {} WHERE {where_key} AND id <> $3", t.table),
+        &[binds[0].clone(), binds[1].clone(), Val::int(kept.v)],
+    )?;
+    let ids: Vec<String> = extra.iter().map(|r| r.v.to_string()).collect();
+    Ok(Some(format!(
+        "{} {key} {model}: kept row {}, removed {removed} legacy duplicate(s) (ids {})",
+        t.table,
+        kept.v,
+        ids.join(", ")
+    )))
 }
 
 /// Checks that derived rows belong to `date`, its month and its year.
@@ -444,22 +514,17 @@ pub(crate) fn check_derived(date: SettlementDate, d: &DerivedRows) -> Result<(),
     Ok(())
 }
 
-/// Writes the derived rows of `scope`.
-pub(crate) fn write_derived(
-    db: &mut Db<'_>,
-    d: &DerivedRows,
-    scope: DerivedScope,
-) -> Result<(), StoreError> {
-    if scope == DerivedScope::Everything {
-        write_summary(
-            db,
-            DAILY,
-            &key_text(SummaryPeriod::Day(d.daily.date)),
-            Some(d.daily.total_curtailed_energy),
-            Some(d.daily.total_payment),
-        )?;
-        insert_bitcoin_rows(db, &d.bitcoin_rows)?;
-    }
+/// Writes the derived rows: the daily, monthly and yearly summaries, the day's bitcoin rows
+/// and every bitcoin summary. Returns notes on legacy duplicates it collapsed.
+pub(crate) fn write_derived(db: &mut Db<'_>, d: &DerivedRows) -> Result<Vec<String>, StoreError> {
+    write_summary(
+        db,
+        DAILY,
+        &key_text(SummaryPeriod::Day(d.daily.date)),
+        Some(d.daily.total_curtailed_energy),
+        Some(d.daily.total_payment),
+    )?;
+    insert_bitcoin_rows(db, &d.bitcoin_rows)?;
     write_summary(
         db,
         MONTHLY,
@@ -474,113 +539,11 @@ pub(crate) fn write_derived(
         Some(d.yearly.total_curtailed_energy),
         Some(d.yearly.total_payment),
     )?;
+    let mut notes = Vec::new();
     for s in &d.bitcoin_summaries {
-        if scope == DerivedScope::Everything || !matches!(s.period, SummaryPeriod::Day(_)) {
-            write_btc_summary(db, s)?;
-        }
+        notes.extend(write_btc_summary(db, s)?);
     }
-    Ok(())
-}
-
-/// Puts back a run's backed-up records (its periods) and bitcoin rows, the day's summary
-/// owned columns and the day's bitcoin summaries, after deleting what is there now.
-pub(crate) fn restore_from_backup(
-    db: &mut Db<'_>,
-    old_run: &str,
-    date: SettlementDate,
-    periods: PeriodRange,
-) -> Result<(), StoreError> {
-    delete_day_rows(db, date, periods)?;
-    db.exec(
-        &format!(
-            "INSERT INTO curtailment_records ({RECORD_COLUMNS}) SELECT {RECORD_COLUMNS} \
-             FROM backup_curtailment_records WHERE run_id = $1 ORDER BY backup_id"
-        ),
-        &[Val::text(old_run)],
-    )?;
-    db.exec(
-        &format!(
-            "INSERT INTO historical_bitcoin_calculations ({BITCOIN_COLUMNS}) SELECT {BITCOIN_COLUMNS} \
-             FROM backup_bitcoin_calculations WHERE run_id = $1 ORDER BY backup_id"
-        ),
-        &[Val::text(old_run)],
-    )?;
-
-    // The daily summary's owned columns.
-    let key = key_text(SummaryPeriod::Day(date));
-    let existed: Vec<crate::db::IntRow> = db.load(
-        "SELECT CAST(CASE WHEN existed THEN 1 ELSE 0 END AS bigint) AS v FROM backup_summaries \
-         WHERE run_id = $1 AND kind = 'day' AND summary_key = $2",
-        &[Val::text(old_run), Val::text(&key)],
-    )?;
-    let existed = existed.first().is_some_and(|r| r.v != 0);
-    let d = db.param(2, Kind::Date);
-    let pick = |col: &str| {
-        format!(
-            "(SELECT b.{col} FROM backup_summaries b WHERE b.run_id = $1 AND b.kind = 'day' \
-             AND b.summary_key = $3)"
-        )
-    };
-    let binds = [Val::text(old_run), Val::text(&key), Val::text(&key)];
-    if existed {
-        let sql = format!(
-            "UPDATE daily_summaries SET total_curtailed_energy = {}, total_payment = {}, \
-             last_updated = {} WHERE summary_date = {d}",
-            pick("total_curtailed_energy"),
-            pick("total_payment"),
-            pick("last_updated"),
-        );
-        if db.exec(&sql, &binds)? == 0 {
-            let sql = format!(
-                "INSERT INTO daily_summaries (summary_date, total_curtailed_energy, total_payment, \
-                 last_updated) VALUES ({d}, {}, {}, {})",
-                pick("total_curtailed_energy"),
-                pick("total_payment"),
-                pick("last_updated"),
-            );
-            db.exec(&sql, &binds)?;
-        }
-    } else {
-        // The run created the row: its owned columns go back to "no data"; columns other
-        // processes may have filled since keep their values.
-        write_summary(db, DAILY, &key, None, None)?;
-    }
-
-    // The day's bitcoin summaries: exactly the backed-up rows (by id).
-    let d1 = db.param(1, Kind::Date);
-    let binds = [Val::date(date), Val::text(old_run)];
-    db.exec(
-        &format!(
-            "DELETE FROM bitcoin_daily_summaries WHERE summary_date = {d1} AND id NOT IN \
-             (SELECT row_id FROM backup_bitcoin_summaries WHERE run_id = $2 AND kind = 'day')"
-        ),
-        &binds,
-    )?;
-    let pick = |col: &str| {
-        format!(
-            "(SELECT b.{col} FROM backup_bitcoin_summaries b WHERE b.run_id = $2 \
-             AND b.kind = 'day' AND b.row_id = bitcoin_daily_summaries.id)"
-        )
-    };
-    db.exec(
-        &format!(
-            "UPDATE bitcoin_daily_summaries SET bitcoin_mined = {}, updated_at = {} \
-             WHERE summary_date = {d1}",
-            pick("bitcoin_mined"),
-            pick("updated_at"),
-        ),
-        &binds,
-    )?;
-    db.exec(
-        &format!(
-            "INSERT INTO bitcoin_daily_summaries (summary_date, miner_model, bitcoin_mined, updated_at) \
-             SELECT {d1}, b.miner_model, b.bitcoin_mined, b.updated_at FROM backup_bitcoin_summaries b \
-             WHERE b.run_id = $2 AND b.kind = 'day' AND b.row_id NOT IN \
-             (SELECT id FROM bitcoin_daily_summaries WHERE summary_date = {d1}) ORDER BY b.backup_id"
-        ),
-        &binds,
-    )?;
-    Ok(())
+    Ok(notes)
 }
 
 /// An audit row as written: final rows get a finish time.
@@ -615,8 +578,13 @@ fn write_audit(db: &mut Db<'_>, row: &AuditRow, upsert: bool) -> Result<(), Stor
         ("duration_ms", Kind::Plain),
         ("tool_version", Kind::Plain),
         ("detail", Kind::Plain),
+        ("difficulty", Kind::Num),
+        ("difficulty_date", Kind::Date),
+        ("difficulty_source", Kind::Plain),
+        ("block_subsidy", Kind::Num),
     ];
     let finished = upsert.then(|| instant_text(Utc::now()));
+    let inputs = row.inputs.as_ref();
     let values = vec![
         Val::text(&row.run_id),
         Val::text(&row.kind),
@@ -638,6 +606,14 @@ fn write_audit(db: &mut Db<'_>, row: &AuditRow, upsert: bool) -> Result<(), Stor
         Val::int(row.duration_ms),
         Val::text(&row.tool_version),
         Val::opt_text(row.detail.as_deref()),
+        Val::opt_dec(inputs.map(|i| i.difficulty)),
+        Val::Text(
+            inputs
+                .and_then(|i| i.difficulty_date)
+                .map(|d| d.format("%Y-%m-%d").to_string()),
+        ),
+        Val::opt_text(inputs.map(|i| i.origin.as_str())),
+        Val::opt_dec(inputs.map(|i| i.subsidy)),
     ];
     let names: Vec<&str> = columns.iter().map(|(n, _)| *n).collect();
     let params: Vec<String> = columns
@@ -678,11 +654,14 @@ pub(crate) fn per_period_counts(periods: PeriodRange, records: &[CurtailmentReco
 }
 
 /// Totals of the records of `periods`.
-pub(crate) fn totals_in(periods: PeriodRange, records: &[CurtailmentRecord]) -> DayTotals {
-    records
+pub(crate) fn totals_in(
+    periods: PeriodRange,
+    records: &[CurtailmentRecord],
+) -> Result<DayTotals, StoreError> {
+    Ok(records
         .iter()
         .filter(|r| periods.contains(r.settlement_period))
-        .fold(DayTotals::default(), |acc, r| acc.with_record(r))
+        .try_fold(DayTotals::default(), |acc, r| acc.with_record(r))?)
 }
 
 #[cfg(test)]

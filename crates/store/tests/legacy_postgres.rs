@@ -119,14 +119,25 @@ fn migrating_and_swapping_the_platform_database_keeps_legacy_data() {
          FROM curtailment_records WHERE settlement_date = '2024-03-22'",
     );
     assert_eq!(old, vec![Some("T_OLD-2,-3.25,162.5,null,null".to_owned())]);
-    // The swapped day's duplicate bitcoin summary rows: both kept, both updated.
+    // The swapped day's (and month's) duplicate bitcoin summary rows collapse to one, the
+    // oldest, updated; the audit row says which it kept and removed.
     let dup = raw.strings(
-        "SELECT bitcoin_mined::text AS v FROM bitcoin_daily_summaries \
+        "SELECT id::text || ':' || bitcoin_mined::text AS v FROM bitcoin_daily_summaries \
          WHERE summary_date = '2024-03-21' AND miner_model = 'S9' ORDER BY id",
     );
-    assert_eq!(dup.len(), 2);
-    assert_eq!(dup[0], dup[1]);
-    assert_ne!(dup[0].as_deref(), Some("0.0001"));
+    assert_eq!(dup.len(), 1);
+    assert!(dup[0].as_deref().unwrap().starts_with("1:"), "{dup:?}");
+    assert_ne!(dup[0].as_deref(), Some("1:0.0001"));
+    let month = raw.strings(
+        "SELECT id::text AS v FROM bitcoin_monthly_summaries WHERE year_month = '2024-03' \
+         AND miner_model = 'S9'",
+    );
+    assert_eq!(month, vec![Some("1".to_owned())]);
+    let detail = store.runs(Some(d)).unwrap()[0].detail.clone().unwrap();
+    assert!(
+        detail.contains("bitcoin_daily_summaries 2024-03-21 S9: kept row 1, removed 1"),
+        "{detail}"
+    );
     // The day's total is the new records' sum; the month adds the legacy other day.
     let state = store.day_state(d).unwrap();
     assert_eq!(state.records, records);

@@ -10,7 +10,9 @@ use std::time::{Duration, Instant};
 use common::*;
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
-use settlement_model::{BmUnit, PeriodRange, SettlementDate, SummaryPeriod};
+use settlement_model::{
+    BmUnit, DifficultyEntry, Halving, PeriodRange, RegistryOrigin, SettlementDate, SummaryPeriod,
+};
 use store::{DieselStore, SettlementStore, StoreConfig, StoreError};
 
 fn full(d: SettlementDate) -> PeriodRange {
@@ -155,7 +157,10 @@ fn a_failed_verification_leaves_every_row_and_force_commits() {
 fn a_failing_hook_rolls_back_and_is_audited() {
     struct Failing;
     impl store::SwapHooks for Failing {
-        fn derive(&mut self, _: &store::DeriveContext) -> Result<store::DerivedRows, String> {
+        fn derive(
+            &mut self,
+            _: &store::DeriveContext,
+        ) -> Result<store::DerivedRows, store::HookError> {
             Err("no difficulty for 2024-03-21".into())
         }
         fn verify(&mut self, _: &store::DayState) -> bool {
@@ -170,7 +175,7 @@ fn a_failing_hook_rolls_back_and_is_audited() {
             .store
             .swap(plan(d, full(d), vec![]), &mut Failing)
             .unwrap_err();
-        assert!(matches!(err, StoreError::Hook { .. }), "{err}");
+        assert!(matches!(err, StoreError::Derive { .. }), "{err}");
         assert_eq!(dump(&db.url), before);
         let run = &db.store.runs(Some(d)).unwrap()[0];
         assert_eq!(run.status, "failed");
@@ -207,7 +212,7 @@ fn bad_plans_are_rejected_before_any_write() {
 }
 
 #[test]
-fn restore_brings_back_exactly_the_replaced_rows() {
+fn a_runs_backup_swapped_back_brings_back_exactly_the_replaced_rows() {
     fn check(db: &TestDb) {
         let s = &db.store;
         let d = date("2024-03-21");
@@ -222,12 +227,16 @@ fn restore_brings_back_exactly_the_replaced_rows() {
         let state_a = s.day_state(d).unwrap();
         let second = swap(s, d, full(d), gen_records(d, full(d), 3, "B", 11));
 
-        let out = s
-            .restore(&second.run_id, audit("restore"), &mut SumHooks::new(d))
-            .unwrap();
+        // The backup of a run is exactly what it replaced; swapping it back (a restore)
+        // recomputes everything else.
+        let backup = s.backup_records(&second.run_id).unwrap();
+        assert_eq!(backup, state_a.records, "{}", db.label);
+        assert!(s.backup_records(&first.run_id).unwrap().is_empty());
+        let mut p = plan(d, full(d), backup);
+        p.audit = audit("restore");
+        let out = s.swap(p, &mut SumHooks::new(d)).unwrap();
         assert!(out.committed);
-        assert_eq!(out.before.records, 144);
-        assert_eq!(out.after.records, 96);
+        assert_eq!((out.before.records, out.after.records), (144, 96));
         let restored = s.day_state(d).unwrap();
         assert_eq!(restored.records, state_a.records, "{}", db.label);
         assert_eq!(restored.daily, state_a.daily);
@@ -235,40 +244,52 @@ fn restore_brings_back_exactly_the_replaced_rows() {
         assert_eq!(restored.yearly, state_a.yearly);
         assert_eq!(restored.bitcoin_rows, state_a.bitcoin_rows);
         assert_eq!(restored.bitcoin_summaries, state_a.bitcoin_summaries);
-        let runs = s.runs(Some(d)).unwrap();
-        assert_eq!(runs[0].kind, "restore");
-        assert_eq!(runs[0].status, "committed");
-
-        // Restoring the first run goes back to an empty day, its summary owned columns empty.
-        s.restore(
-            &first.run_id,
-            audit("restore"),
-            &mut EmptyOk(SumHooks::new(d)),
-        )
-        .unwrap();
-        let empty = s.day_state(d).unwrap();
-        assert!(empty.records.is_empty() && empty.bitcoin_rows.is_empty());
-        assert!(empty.daily.is_none());
-        let other_daily = s.day_state(other).unwrap().daily.unwrap();
-        assert_eq!(
-            empty.monthly.unwrap().total_curtailed_energy,
-            other_daily.total_curtailed_energy
-        );
-
-        let err = s
-            .restore("no-such-run", audit("restore"), &mut SumHooks::new(d))
-            .unwrap_err();
-        assert!(matches!(err, StoreError::RunNotFound { .. }), "{err}");
+        let run = s.run(&second.run_id).unwrap().unwrap();
+        assert_eq!(run.status, "committed");
+        assert!(s.run("no-such-run").unwrap().is_none());
     }
-    /// Accepts a day without a daily summary.
-    struct EmptyOk(SumHooks);
-    impl store::SwapHooks for EmptyOk {
-        fn derive(&mut self, ctx: &store::DeriveContext) -> Result<store::DerivedRows, String> {
-            self.0.derive(ctx)
+    for db in backends() {
+        check(&db);
+    }
+}
+
+#[test]
+fn legacy_duplicate_bitcoin_summaries_collapse_to_one_row_per_key() {
+    fn check(db: &TestDb) {
+        let d = date("2024-03-21");
+        swap(&db.store, d, full(d), gen_records(d, full(d), 1, "A", 5));
+        let mut raw = Raw::open(&db.url);
+        for (table, key, value) in [
+            ("bitcoin_daily_summaries", "summary_date", "2024-03-21"),
+            ("bitcoin_monthly_summaries", "year_month", "2024-03"),
+            ("bitcoin_yearly_summaries", "year", "2024"),
+        ] {
+            raw.exec(&format!(
+                "INSERT INTO {table} ({key}, miner_model, bitcoin_mined) VALUES \
+                 ('{value}', 'S9', '1'), ('{value}', 'S9', '2')"
+            ));
         }
-        fn verify(&mut self, state: &store::DayState) -> bool {
-            state.records.is_empty() && state.daily.is_none()
+        let count = |raw: &mut Raw, table: &str| {
+            raw.one(&format!(
+                "SELECT CAST(COUNT(*) AS text) AS v FROM {table} WHERE miner_model = 'S9'"
+            ))
+            .unwrap()
+        };
+        assert_eq!(count(&mut raw, "bitcoin_daily_summaries"), "3");
+        let state = db.store.day_state(d).unwrap();
+        assert_eq!(state.bitcoin_summaries.len(), 12, "{}", db.label);
+
+        swap(&db.store, d, full(d), gen_records(d, full(d), 1, "B", 6));
+        for table in [
+            "bitcoin_daily_summaries",
+            "bitcoin_monthly_summaries",
+            "bitcoin_yearly_summaries",
+        ] {
+            assert_eq!(count(&mut raw, table), "1", "{table} on {}", db.label);
         }
+        let detail = db.store.runs(Some(d)).unwrap()[0].detail.clone().unwrap();
+        assert!(detail.contains("removed 2 legacy duplicate(s)"), "{detail}");
+        assert_eq!(db.store.day_state(d).unwrap().summary_row_counts, [1, 1, 1]);
     }
     for db in backends() {
         check(&db);
@@ -326,7 +347,16 @@ fn weird_strings_round_trip() {
                 generation_capacity: Some(dec!(123.456000)),
             })
             .collect();
-        assert_eq!(db.store.replace_bm_units(&units).unwrap(), units.len());
+        assert_eq!(db.store.registry_state().unwrap(), None);
+        assert_eq!(
+            db.store
+                .replace_bm_units(&units, RegistryOrigin::Api)
+                .unwrap(),
+            units.len()
+        );
+        let state = db.store.registry_state().unwrap().unwrap();
+        assert_eq!(state.origin, RegistryOrigin::Api);
+        assert!((chrono::Utc::now() - state.refreshed_at).num_seconds() < 60);
         let mut back = db.store.bm_units().unwrap();
         back.sort_by(|a, b| a.elexon_bm_unit.cmp(&b.elexon_bm_unit));
         let mut expected = units.clone();
@@ -336,9 +366,18 @@ fn weird_strings_round_trip() {
             back[0].generation_capacity.unwrap().to_string(),
             "123.456000"
         );
-        // Replacing really replaces.
-        assert_eq!(db.store.replace_bm_units(&units[..2]).unwrap(), 2);
+        // Replacing really replaces, and records the new origin.
+        assert_eq!(
+            db.store
+                .replace_bm_units(&units[..2], RegistryOrigin::File)
+                .unwrap(),
+            2
+        );
         assert_eq!(db.store.bm_units().unwrap().len(), 2);
+        assert_eq!(
+            db.store.registry_state().unwrap().unwrap().origin,
+            RegistryOrigin::File
+        );
 
         let d = date("2024-03-21");
         let mut records = gen_records(d, PeriodRange::parse("1", d).unwrap(), 5, "W", 13);
@@ -354,30 +393,39 @@ fn weird_strings_round_trip() {
 }
 
 #[test]
-fn difficulty_is_the_latest_on_or_before_a_date() {
+fn difficulty_around_a_date_with_heights_and_halvings() {
     fn check(db: &TestDb) {
         let nd = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
-        let rows = [
-            (nd("2024-01-10"), dec!(72006146478567.1)),
-            (nd("2024-01-24"), dec!(73197634206448.35)),
-        ];
-        assert_eq!(db.store.upsert_difficulties(&rows).unwrap(), 2);
-        assert_eq!(db.store.difficulty_on(nd("2024-01-09")).unwrap(), None);
-        assert_eq!(
-            db.store.difficulty_on(nd("2024-01-10")).unwrap(),
-            Some(rows[0])
-        );
-        assert_eq!(
-            db.store.difficulty_on(nd("2024-02-01")).unwrap(),
-            Some(rows[1])
-        );
-        db.store
-            .upsert_difficulties(&[(nd("2024-01-24"), dec!(1.5))])
+        let s = &db.store;
+        let jan10 =
+            DifficultyEntry::new(nd("2024-01-10"), dec!(72006146478567.1)).with_height(824_544);
+        let jan24 = DifficultyEntry::new(nd("2024-01-24"), dec!(73197634206448.35));
+        assert_eq!(s.upsert_difficulties(&[jan10, jan24]).unwrap(), 2);
+        let before = s.difficulty_around(nd("2024-01-09")).unwrap();
+        assert_eq!((before.in_force, before.next), (None, Some(jan10)));
+        let on = s.difficulty_around(nd("2024-01-10")).unwrap();
+        assert_eq!((on.in_force, on.next), (Some(jan10), Some(jan24)));
+        let after = s.difficulty_around(nd("2024-02-01")).unwrap();
+        assert_eq!((after.in_force, after.next), (Some(jan24), None));
+        assert_eq!(after.height_on_or_before, Some(jan10));
+        assert_eq!(after.height_after, None);
+        // A value without a height keeps the height known for that day.
+        s.upsert_difficulties(&[DifficultyEntry::new(nd("2024-01-10"), dec!(1.5))])
             .unwrap();
-        assert_eq!(
-            db.store.difficulty_on(nd("2024-01-30")).unwrap().unwrap().1,
-            dec!(1.5)
-        );
+        let on = s
+            .difficulty_around(nd("2024-01-10"))
+            .unwrap()
+            .in_force
+            .unwrap();
+        assert_eq!((on.difficulty, on.height), (dec!(1.5), Some(824_544)));
+
+        // The four known halvings are shipped; more are data.
+        let halvings = s.halvings().unwrap();
+        assert_eq!(halvings.len(), 4, "{}", db.label);
+        assert_eq!(halvings[3].day, nd("2024-04-20"));
+        let next = Halving::new(1_050_000, nd("2028-04-17")).unwrap();
+        s.upsert_halving(next, "operator").unwrap();
+        assert_eq!(s.halvings().unwrap().last(), Some(&next));
     }
     for db in backends() {
         check(&db);
@@ -774,5 +822,33 @@ fn summary_periods_cover_day_month_and_year() {
             state.records.iter().map(|r| r.payment).sum::<Decimal>()
                 == state.yearly.unwrap().total_payment
         );
+    }
+}
+
+#[test]
+fn a_stored_decimal_that_does_not_fit_is_reported_not_rounded() {
+    fn check(db: &TestDb) {
+        let d = date("2024-03-21");
+        swap(&db.store, d, full(d), gen_records(d, full(d), 1, "A", 8));
+        Raw::open(&db.url).exec(
+            "UPDATE curtailment_records SET volume = '-1.00000000000000000000000000000001' \
+             WHERE id = (SELECT MIN(id) FROM curtailment_records)",
+        );
+        let err = db.store.day_state(d).unwrap_err();
+        match &err {
+            StoreError::CorruptValue { table, column, .. } => {
+                assert_eq!(
+                    (*table, *column),
+                    ("curtailment_records", "volume"),
+                    "{}",
+                    db.label
+                );
+            }
+            other => panic!("{}: expected CorruptValue, got {other}", db.label),
+        }
+        assert!(err.to_string().contains("28-digit"), "{err}");
+    }
+    for db in backends() {
+        check(&db);
     }
 }

@@ -71,6 +71,11 @@ fn difficulty() -> Decimal {
     "95672703408223".parse().unwrap()
 }
 
+/// The block subsidy on 2024-10-27 (epoch 4, from the 2024-04-20 halving).
+fn subsidy() -> Decimal {
+    "3.125".parse().unwrap()
+}
+
 #[test]
 fn day_summary() {
     let (date, records) = the_day();
@@ -95,7 +100,7 @@ fn day_summary() {
 fn bitcoin_rollup() {
     let (date, records) = the_day();
     let models = MinerCatalog::defaults().models().to_vec();
-    let rows = bitcoin_rows(&records, &models, difficulty()).unwrap();
+    let rows = bitcoin_rows(&records, &models, difficulty(), subsidy()).unwrap();
     assert_eq!(rows.len(), 60);
     let names: Vec<String> = models.iter().map(|m| m.name.clone()).collect();
     let day = |d: &str| SummaryPeriod::Day(d.parse().unwrap());

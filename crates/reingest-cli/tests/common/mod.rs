@@ -74,6 +74,18 @@ pub fn backends() -> Vec<TestDb> {
     v
 }
 
+/// Runs SQL against the test database behind the pipeline's back.
+pub fn sql(db: &TestDb, statement: &str) {
+    if db.name == "postgres" {
+        let mut c = PgConnection::establish(&db.url).unwrap();
+        diesel::sql_query(statement).execute(&mut c).unwrap();
+    } else {
+        let path = db.url.strip_prefix("sqlite://").unwrap();
+        let mut c = diesel::SqliteConnection::establish(path).unwrap();
+        diesel::sql_query(statement).execute(&mut c).unwrap();
+    }
+}
+
 /// A simulator with the default seed.
 pub async fn sim() -> SimHandle {
     Simulator::start(SimConfig::default()).await.unwrap()

@@ -269,6 +269,7 @@ pub fn audit(kind: &str) -> AuditInfo {
         host: "testhost".into(),
         tool_version: "0.0.0-test".into(),
         started_at: Utc::now(),
+        inputs: None,
     }
 }
 
@@ -417,7 +418,7 @@ pub fn derive(date: SettlementDate, ctx: &DeriveContext) -> DerivedRows {
 }
 
 impl SwapHooks for SumHooks {
-    fn derive(&mut self, ctx: &DeriveContext) -> Result<DerivedRows, String> {
+    fn derive(&mut self, ctx: &DeriveContext) -> Result<DerivedRows, store::HookError> {
         if let Some(f) = self.on_derive.as_mut() {
             f();
         }

@@ -1,14 +1,33 @@
-//! Strict, exact parsing of decimal numbers written by people or by other programs.
+//! The one exact decimal parser of the workspace: the wire, the importers and the store's
+//! read-back all use it.
 
 use rust_decimal::Decimal;
 
-/// Parses `text` as an exact decimal: an optional sign, digits, an optional fraction and an
-/// optional exponent (`86388558925171`, `13.5`, `8.6e13`, `"1E+3"`).
+/// Text that is not an exact decimal; the message says why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct DecimalError(String);
+
+/// Parses `text` as an exact decimal: optional surrounding whitespace, an optional sign,
+/// digits, an optional fraction and an optional exponent (`86388558925171`, `13.5`,
+/// `8.6e13`, `1E+3`).
 ///
-/// Unlike `Decimal::from_str` it never rounds (more than 28 significant digits is an error)
-/// and it refuses the digit separators (`1_000`) that `rust_decimal` would accept, because
-/// in a data file they are a sign of a mangled value.
-pub(crate) fn parse_exact(text: &str) -> Result<Decimal, String> {
+/// Unlike `Decimal::from_str` and `Decimal::from_scientific` it never rounds (more than 28
+/// significant digits, or a value beyond a decimal's range, is an error) and it refuses the
+/// digit separators (`1_000`) that `rust_decimal` would accept, because in data they are a
+/// sign of a mangled value.
+///
+/// ```
+/// use settlement_model::parse_decimal_exact;
+/// assert_eq!(parse_decimal_exact("8.6e13").unwrap().to_string(), "86000000000000");
+/// assert!(parse_decimal_exact("0.00000000000000000000000000001").is_err());
+/// assert!(parse_decimal_exact("1.0000000000000000000000000001e-3").is_err());
+/// ```
+pub fn parse_decimal_exact(text: &str) -> Result<Decimal, DecimalError> {
+    parse_exact(text).map_err(DecimalError)
+}
+
+fn parse_exact(text: &str) -> Result<Decimal, String> {
     let t = text.trim();
     if t.is_empty() {
         return Err("empty number".to_owned());

@@ -1,0 +1,184 @@
+//! What a day's bitcoin figures rest on, resolved by the trust rules: the difficulty in force
+//! (current, or synced from the feed, or the run stops) and the block subsidy (from halving
+//! days held as data and the feed's block heights, never assumed).
+
+use bitcoin_calc::{assess_difficulty, subsidy_on, DifficultyTrust, HeightEvidence};
+use futures::future::BoxFuture;
+use settlement_model::{BitcoinInputs, DifficultyEntry, DifficultyOrigin, SettlementDate};
+use store::{DifficultyAround, SettlementStore};
+use tracing::info;
+
+use crate::error::PipelineError;
+use crate::pipeline::Pipeline;
+use elexon_client::SettlementSource;
+
+/// Where difficulty adjustments come from when the store's table is not current (e.g. a
+/// mempool.space-compatible URL).
+pub trait DifficultyFeed: Send + Sync {
+    /// Every known adjustment, with its block height where the feed gives one.
+    fn fetch(&self) -> BoxFuture<'_, Result<Vec<DifficultyEntry>, String>>;
+    /// Where it reads from, for messages.
+    fn describe(&self) -> String;
+}
+
+/// A difficulty feed in the mempool.space difficulty-adjustments shape, over HTTP.
+#[derive(Debug, Clone)]
+pub struct HttpDifficultyFeed {
+    http: elexon_client::HttpSource,
+    url: String,
+}
+
+impl HttpDifficultyFeed {
+    /// The default public feed.
+    pub const DEFAULT_URL: &'static str =
+        "https://mempool.space/api/v1/mining/difficulty-adjustments";
+
+    /// A feed reading `url` with `http`'s limits and retries.
+    pub fn new(http: elexon_client::HttpSource, url: impl Into<String>) -> Self {
+        Self {
+            http,
+            url: url.into(),
+        }
+    }
+}
+
+impl DifficultyFeed for HttpDifficultyFeed {
+    fn fetch(&self) -> BoxFuture<'_, Result<Vec<DifficultyEntry>, String>> {
+        Box::pin(async move {
+            let body = self
+                .http
+                .get_bytes(&self.url)
+                .await
+                .map_err(|e| e.to_string())?;
+            let text = std::str::from_utf8(&body).map_err(|e| format!("not UTF-8: {e}"))?;
+            bitcoin_calc::parse_mempool_entries(text).map_err(|e| e.to_string())
+        })
+    }
+
+    fn describe(&self) -> String {
+        self.url.clone()
+    }
+}
+
+/// How to add what is missing, for every difficulty error.
+fn how_to_add(date: SettlementDate) -> String {
+    format!(
+        "add it with `reingest difficulty sync`, `reingest difficulty set {date} VALUE` or \
+         `reingest difficulty import FILE`, or pass --difficulty VALUE for this run"
+    )
+}
+
+/// The difficulty part of the inputs, or why the table cannot be trusted for `date`.
+fn judge_difficulty(
+    date: SettlementDate,
+    around: &DifficultyAround,
+) -> Result<(DifficultyEntry, DifficultyTrust), String> {
+    let Some(in_force) = around.in_force else {
+        return Err(format!(
+            "no Bitcoin difficulty is known on or before {date}"
+        ));
+    };
+    let trust = assess_difficulty(date.naive(), &in_force, around.next.as_ref());
+    match trust {
+        DifficultyTrust::Stale { age_days } => Err(format!(
+            "the newest Bitcoin difficulty known for {date} is from {} ({age_days} days before \
+             the date's end, more than one adjustment period) and no later adjustment is known",
+            in_force.date
+        )),
+        _ => Ok((in_force, trust)),
+    }
+}
+
+impl<S, St> Pipeline<S, St>
+where
+    S: SettlementSource,
+    St: SettlementStore + 'static,
+{
+    /// Fetches the difficulty feed into the store; returns how many entries were written.
+    pub async fn sync_difficulty(&self) -> Result<usize, PipelineError> {
+        let feed = self
+            .difficulty_feed()
+            .ok_or_else(|| PipelineError::Difficulty("no difficulty feed is configured".into()))?;
+        let rows = feed.fetch().await.map_err(|e| {
+            PipelineError::Difficulty(format!(
+                "cannot read difficulty from {}: {e}; use `reingest difficulty set DATE VALUE` or `reingest difficulty import FILE`",
+                feed.describe()
+            ))
+        })?;
+        self.with_store(move |s| s.upsert_difficulties(&rows)).await
+    }
+
+    /// Syncs the feed at most once in this pipeline's life (a range shares one sync).
+    async fn sync_once(&self) -> Result<(), String> {
+        let Some(feed) = self.difficulty_feed() else {
+            return Err("no difficulty feed is configured".into());
+        };
+        let once: &tokio::sync::OnceCell<Result<usize, String>> = self.feed_synced();
+        let result = once
+            .get_or_init(|| async {
+                info!(message = "syncing the difficulty feed", feed = %feed.describe());
+                let r = self.sync_difficulty().await.map_err(|e| e.to_string());
+                if let Ok(n) = &r {
+                    info!(message = "difficulty feed saved", entries = n);
+                }
+                r
+            })
+            .await;
+        result.clone().map(|_| ())
+    }
+
+    /// What the bitcoin figures of `date` rest on, by the trust rules: the difficulty in
+    /// force (the override, or the table's newest adjustment on or before the date when a
+    /// later one is known or it is at most 21 days old, else the feed is synced once) and
+    /// the block subsidy (from the halving days and the adjustments' block heights). Any
+    /// input that cannot be established is an error before anything is written.
+    pub async fn bitcoin_inputs(
+        &self,
+        date: SettlementDate,
+    ) -> Result<BitcoinInputs, PipelineError> {
+        let day = date.naive();
+        let mut synced = false;
+        loop {
+            let around = self.with_store(move |s| s.difficulty_around(day)).await?;
+            let halvings = self.with_store(|s| s.halvings()).await?;
+            let difficulty = match self.config().difficulty_override {
+                Some(d) => Ok((d, None, DifficultyOrigin::Override)),
+                None => judge_difficulty(date, &around).map(|(e, _)| {
+                    let origin = if synced {
+                        DifficultyOrigin::Feed
+                    } else {
+                        DifficultyOrigin::Table
+                    };
+                    (e.difficulty, Some(e.date), origin)
+                }),
+            };
+            let evidence = HeightEvidence {
+                on_or_before: around.height_on_or_before,
+                after: around.height_after,
+            };
+            let problem = match (difficulty, subsidy_on(day, &halvings, &evidence)) {
+                (Ok((difficulty, difficulty_date, origin)), Ok(subsidy)) => {
+                    return Ok(BitcoinInputs {
+                        difficulty,
+                        difficulty_date,
+                        origin,
+                        subsidy: subsidy.btc,
+                    })
+                }
+                (Err(why), _) => format!("{why}; {}", how_to_add(date)),
+                (_, Err(e)) => e.to_string(),
+            };
+            if synced {
+                return Err(PipelineError::Difficulty(format!(
+                    "{problem} (the difficulty feed was synced and has nothing that settles it)"
+                )));
+            }
+            if let Err(feed_error) = self.sync_once().await {
+                return Err(PipelineError::Difficulty(format!(
+                    "{problem} (the difficulty feed could not help: {feed_error})"
+                )));
+            }
+            synced = true;
+        }
+    }
+}
