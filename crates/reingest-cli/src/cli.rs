@@ -270,6 +270,12 @@ pub struct RunArgs {
     /// committed run), with no network.
     #[arg(long, value_name = "RUN_ID", num_args = 0..=1, default_missing_value = "")]
     pub from_archive: Option<String>,
+    /// With --from-archive: replay with exactly the reference data the run recorded (its
+    /// registry snapshot, difficulty, subsidy and miner models), and fail (exit 1, nothing
+    /// changed) unless the rows reproduce its fingerprint. Without it, today's registry and
+    /// difficulty are used and the report says which differed.
+    #[arg(long, requires = "from_archive")]
+    pub as_recorded: bool,
 }
 
 #[derive(Debug, Args)]

@@ -150,6 +150,7 @@ async fn execute(args: Cli) -> Result<i32, PipelineError> {
                     payment_gbp: a.expect_payment,
                     tolerance_energy: a.tolerance_energy,
                     tolerance_payment: a.tolerance_payment,
+                    fingerprint: None,
                 },
                 force: a.force,
                 allow_missing_periods: a.allow_missing_periods,
@@ -159,7 +160,9 @@ async fn execute(args: Cli) -> Result<i32, PipelineError> {
             let report = match a.from_archive.as_deref() {
                 Some(run) => {
                     let run = Some(run).filter(|r| !r.is_empty());
-                    pipeline.run_from_archive(&opts, run, &bar).await
+                    pipeline
+                        .run_from_archive(&opts, run, a.as_recorded, &bar)
+                        .await
                 }
                 None => pipeline.run(&opts, &bar).await,
             };

@@ -19,6 +19,7 @@
 pub mod app;
 pub mod archive;
 pub mod error;
+pub mod evidence;
 pub mod fetch;
 mod hooks;
 mod inputs;
@@ -27,11 +28,13 @@ pub mod range;
 mod recompute;
 mod registry;
 pub mod render;
+mod replay;
 pub mod report;
 mod restore;
 pub mod verify;
 
 pub use error::{PipelineError, EXIT_ERROR, EXIT_INTERRUPTED, EXIT_MISMATCH, EXIT_OK};
+pub use evidence::{EvidenceDocument, Fingerprint};
 pub use inputs::{DifficultyFeed, HttpDifficultyFeed};
 pub use pipeline::{NoProgress, Operator, Pipeline, PipelineConfig, Progress, RunOptions};
 pub use report::{PeriodChange, RunReport, UnclassifiedUnit, VerifyReport};

@@ -8,7 +8,8 @@ use std::time::Instant;
 use chrono::Utc;
 use rust_decimal::Decimal;
 use settlement_model::{
-    BmRegistry, CurtailmentRecord, DayTotals, PeriodRange, SettlementDate, SummaryPeriod,
+    BitcoinInputs, BmRegistry, CurtailmentRecord, DayTotals, PeriodRange, SettlementDate,
+    SummaryPeriod,
 };
 use store::{
     AuditInfo, DayState, FetchLogEntry, FetchStatus, SettlementStore, SourceArchive, SwapPlan,
@@ -154,6 +155,9 @@ pub struct Pipeline<S, St> {
     feed_synced: tokio::sync::OnceCell<Result<usize, String>>,
     /// The one refresh of the BM unit registry this pipeline makes, shared by every date.
     registry_refreshed: tokio::sync::OnceCell<Result<usize, String>>,
+    /// Reference data a replay `--as-recorded` fixes: the registry and the bitcoin inputs
+    /// the original run recorded, instead of today's.
+    recorded: Option<(BmRegistry, BitcoinInputs)>,
     archive: Option<Arc<dyn SourceArchive>>,
 }
 
@@ -171,6 +175,7 @@ where
             difficulty_feed: None,
             feed_synced: tokio::sync::OnceCell::new(),
             registry_refreshed: tokio::sync::OnceCell::new(),
+            recorded: None,
             archive: None,
         }
     }
@@ -219,6 +224,35 @@ where
 
     pub(crate) fn registry_refreshed(&self) -> &tokio::sync::OnceCell<Result<usize, String>> {
         &self.registry_refreshed
+    }
+
+    /// The registry and inputs a replay `--as-recorded` fixes, if this is one.
+    pub(crate) fn recorded(&self) -> Option<&(BmRegistry, BitcoinInputs)> {
+        self.recorded.as_ref()
+    }
+
+    pub(crate) fn archive(&self) -> Option<Arc<dyn SourceArchive>> {
+        self.archive.clone()
+    }
+
+    /// A pipeline over `source` sharing this one's store and settings, with no network
+    /// feeds: what a replay from the archive runs on.
+    pub(crate) fn offline<S2: SettlementSource>(
+        &self,
+        source: S2,
+        config: PipelineConfig,
+        recorded: Option<(BmRegistry, BitcoinInputs)>,
+    ) -> Pipeline<S2, St> {
+        Pipeline {
+            source,
+            store: Arc::clone(&self.store),
+            config,
+            difficulty_feed: None,
+            feed_synced: tokio::sync::OnceCell::new(),
+            registry_refreshed: tokio::sync::OnceCell::new(),
+            recorded,
+            archive: self.archive.clone(),
+        }
     }
 
     pub(crate) async fn with_store<T, F>(&self, f: F) -> Result<T, PipelineError>
@@ -335,14 +369,13 @@ where
                 }
             })
             .collect::<Vec<_>>();
-        let range_before = DayTotals::from_records(
-            &before_state
-                .records
-                .iter()
-                .filter(|r| range.contains(r.settlement_period))
-                .cloned()
-                .collect::<Vec<_>>(),
-        )?;
+        let range_before_records: Vec<CurtailmentRecord> = before_state
+            .records
+            .iter()
+            .filter(|r| range.contains(r.settlement_period))
+            .cloned()
+            .collect();
+        let range_before = DayTotals::from_records(&range_before_records)?;
         let range_after = outcome.totals()?;
         let unclassified = group_unclassified(&outcome.unclassified);
 
@@ -414,12 +447,13 @@ where
             self.config.miners.clone(),
             inputs,
             RecordsFrom::Fetched {
-                records: outcome.records,
+                records: outcome.records.clone(),
                 range,
                 missing_allowed: opts.allow_missing_periods,
             },
             opts.expectations.clone(),
         );
+        let outcome_records = outcome.records;
         let store = Arc::clone(&self.store);
         let (swap, hooks) = blocking(move || {
             let out = store.swap(plan, &mut hooks);
@@ -434,6 +468,39 @@ where
         report.forced = swap.committed && !report.verification.ok;
         if let Some(state) = &hooks.state {
             fill_day_figures(&mut report, state, date)?;
+        }
+        if let (true, Some(state)) = (swap.committed, &hooks.state) {
+            let fingerprint = crate::evidence::Fingerprint::of(state, date);
+            report.fingerprint = Some(fingerprint.total.clone());
+            let created = created_per_period(&fetched);
+            let (units_appeared, units_vanished) =
+                crate::evidence::unit_changes(&range_before_records, &outcome_records);
+            let doc = crate::evidence::EvidenceDocument {
+                fingerprint,
+                registry_hash: String::new(),
+                registry_units: registry.len(),
+                miners: self.config.miners.clone(),
+                inputs,
+                tool_version: self.config.tool_version.clone(),
+                verification: report.verification.clone(),
+                per_period: report
+                    .per_period
+                    .iter()
+                    .map(|p| crate::evidence::PeriodEvidence {
+                        period: p.period,
+                        before: p.before,
+                        after: p.after,
+                        created: created.get(&p.period).copied(),
+                    })
+                    .collect(),
+                units_appeared,
+                units_vanished,
+            };
+            // Best effort after the commit: a run without evidence is listed as such by
+            // `reingest runs`, never rolled back for it.
+            if let Err(e) = self.record_evidence(&report.run_id, doc, &registry).await {
+                warn!(message = "the run committed but its evidence could not be recorded", run_id = %report.run_id, error = %e);
+            }
         }
         report.duration_ms = elapsed_ms(started);
         if swap.committed {
@@ -699,43 +766,6 @@ where
         .await
     }
 
-    /// Recomputes a date from the responses run `run_id` (default: the date's latest
-    /// committed run) used, with no network, as a new audited run.
-    pub async fn run_from_archive(
-        &self,
-        opts: &RunOptions,
-        run_id: Option<&str>,
-        progress: &dyn Progress,
-    ) -> Result<RunReport, PipelineError> {
-        let archive = self
-            .archive
-            .clone()
-            .ok_or_else(|| PipelineError::Input("this pipeline has no source archive".into()))?;
-        let run = crate::archive::find_run(&self.store, opts.date, run_id).await?;
-        let sources = crate::archive::load_run_sources(&self.store, &archive, run).await?;
-        let units = self.with_store(|s| s.bm_units()).await?;
-        let offline = Pipeline {
-            source: sources.source(units),
-            store: Arc::clone(&self.store),
-            config: self.config.clone(),
-            difficulty_feed: None,
-            feed_synced: tokio::sync::OnceCell::new(),
-            registry_refreshed: tokio::sync::OnceCell::new(),
-            archive: Some(archive),
-        };
-        let mut o = opts.clone();
-        o.periods = Some(sources.periods);
-        o.allow_missing_periods = sources.responses.values().any(Option::is_none);
-        // The archive's registry is today's; a refresh would only replace it with itself.
-        o.no_registry_refresh = true;
-        let note = format!("from archive of run {}", sources.run.run_id);
-        o.reason = Some(match &opts.reason {
-            Some(r) => format!("{r} ({note})"),
-            None => note,
-        });
-        offline.run(&o, progress).await
-    }
-
     /// What changed in `date` between two runs, from their archived sources. Defaults: the
     /// date's last two runs with sources (`run_b` the newer).
     pub async fn diff(
@@ -829,6 +859,18 @@ where
 
 fn elapsed_ms(started: Instant) -> u64 {
     u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX)
+}
+
+/// The newest `createdDateTime` of each period's responses.
+fn created_per_period(fetched: &[FetchedStack]) -> BTreeMap<u8, chrono::DateTime<Utc>> {
+    let mut out: BTreeMap<u8, chrono::DateTime<Utc>> = BTreeMap::new();
+    for f in fetched {
+        for t in f.items().iter().filter_map(|i| i.created_date_time) {
+            let e = out.entry(f.period).or_insert(t);
+            *e = (*e).max(t);
+        }
+    }
+    out
 }
 
 fn missing_periods(fetched: &[FetchedStack]) -> Vec<u8> {

@@ -37,6 +37,9 @@ where
 
     /// The registry, filled from the source first when it is empty.
     pub async fn ensure_registry(&self) -> Result<BmRegistry, PipelineError> {
+        if let Some((registry, _)) = self.recorded() {
+            return Ok(registry.clone());
+        }
         let mut units = self.with_store(|s| s.bm_units()).await?;
         if units.is_empty() {
             info!(message = "BM unit registry is empty: filling it from the API");

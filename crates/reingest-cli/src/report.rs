@@ -59,6 +59,13 @@ pub struct RunReport {
     /// When unknown unit ids were met: whether the registry was refreshed, or why not.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub registry: Option<String>,
+    /// The fingerprint of what a committed run wrote (SHA-256 over its canonical rows).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fingerprint: Option<String>,
+    /// For a replay from the archive: the reference data that differed from the original
+    /// run's (empty when it used the same, as `--as-recorded` always does).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub reference_changes: Vec<String>,
     /// Wall time, ms.
     pub duration_ms: u64,
 }
@@ -168,6 +175,8 @@ impl RunReport {
             unclassified: Vec::new(),
             null_id_items: 0,
             registry: None,
+            fingerprint: None,
+            reference_changes: Vec::new(),
             duration_ms: 0,
         }
     }

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use bitcoin_calc::MinerModel;
 use rust_decimal::Decimal;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use settlement_model::{
     checked_sum, BitcoinInputs, BitcoinSummary, CurtailmentRecord, DayTotals, PeriodRange,
     SettlementDate, Side, SumOverflow, SummaryPeriod,
@@ -17,7 +17,7 @@ pub use crate::recompute::{
 };
 
 /// One named check and its outcome.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Check {
     /// A stable, machine-readable name, e.g. `daily_matches_records`.
     pub name: String,
@@ -28,7 +28,7 @@ pub struct Check {
 }
 
 /// The outcome of every check.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VerificationReport {
     /// True when every check passed.
     pub ok: bool,
@@ -76,6 +76,8 @@ pub struct Expectations {
     pub tolerance_energy: Option<Decimal>,
     /// Allowed |difference| in payment (default £0.01).
     pub tolerance_payment: Option<Decimal>,
+    /// The fingerprint the day must have (a replay `--as-recorded` of a run).
+    pub fingerprint: Option<crate::evidence::Fingerprint>,
 }
 
 /// What a verification compares the stored day against.
@@ -122,6 +124,9 @@ pub fn check_day(state: &DayState, inputs: &VerifyInputs<'_>) -> VerificationRep
         inputs.bitcoin,
     ));
     checks.extend(bitcoin_rollups(state, inputs.date));
+    if let Some(want) = &inputs.expectations.fingerprint {
+        checks.push(fingerprint_matches(state, inputs.date, want));
+    }
     match day {
         Ok(day) => checks.extend(expectations(day, inputs.expectations)),
         Err(e) => checks.extend(
@@ -508,6 +513,35 @@ fn dedup_by_key(rows: &[BitcoinSummary]) -> Vec<&BitcoinSummary> {
     rows.iter()
         .filter(|r| seen.insert((r.period, r.miner_model.clone())))
         .collect()
+}
+
+/// `fingerprint_matches_recorded`: the day as written has the fingerprint the replayed run
+/// recorded; otherwise names the parts that differ.
+fn fingerprint_matches(
+    state: &DayState,
+    date: SettlementDate,
+    want: &crate::evidence::Fingerprint,
+) -> Check {
+    let got = crate::evidence::Fingerprint::of(state, date);
+    let differs = got.differences(want);
+    if differs.is_empty() && got == *want {
+        check(
+            "fingerprint_matches_recorded",
+            true,
+            format!("fingerprint {} reproduced exactly", got.short()),
+        )
+    } else {
+        check(
+            "fingerprint_matches_recorded",
+            false,
+            format!(
+                "fingerprint {} ≠ recorded {}: {} differ",
+                got.short(),
+                want.short(),
+                differs.join(", ")
+            ),
+        )
+    }
 }
 
 /// The names of the expectation checks `e` asks for.

@@ -29,7 +29,7 @@ async fn recompute_from_the_archive_equals_the_original_run_with_no_network() {
         offline_settings.difficulty_url = "http://127.0.0.1:1/difficulty".into();
         let offline = offline_settings.build().await.unwrap();
         let report = offline
-            .run_from_archive(&RunOptions::new(date), None, &NoProgress)
+            .run_from_archive(&RunOptions::new(date), None, false, &NoProgress)
             .await
             .unwrap();
         assert!(
@@ -157,7 +157,7 @@ async fn a_corrupt_archive_entry_is_detected_and_not_used() {
             ),
         }
         let err = p
-            .run_from_archive(&RunOptions::new(date), None, &NoProgress)
+            .run_from_archive(&RunOptions::new(date), None, false, &NoProgress)
             .await
             .unwrap_err();
         assert!(err.to_string().contains("corrupt"), "{}: {err}", db.name);
@@ -212,22 +212,22 @@ async fn prune_keeps_the_newest_runs_sources() {
         assert!(!p.store().backup_records(&runs_a[2]).unwrap().is_empty());
         // The newest run of each date can still be recomputed; the oldest cannot.
         let newest = p
-            .run_from_archive(&RunOptions::new(a), Some(&runs_a[2]), &NoProgress)
+            .run_from_archive(&RunOptions::new(a), Some(&runs_a[2]), false, &NoProgress)
             .await
             .unwrap();
         assert!(newest.committed);
-        p.run_from_archive(&RunOptions::new(b), None, &NoProgress)
+        p.run_from_archive(&RunOptions::new(b), None, false, &NoProgress)
             .await
             .unwrap();
         let old = p
-            .run_from_archive(&RunOptions::new(a), Some(&runs_a[0]), &NoProgress)
+            .run_from_archive(&RunOptions::new(a), Some(&runs_a[0]), false, &NoProgress)
             .await;
         assert!(old.unwrap_err().to_string().contains("not in the archive"));
         assert!(
             p.prune_archive(0).await.is_ok(),
             "keep-last 0 still keeps the newest"
         );
-        p.run_from_archive(&RunOptions::new(b), None, &NoProgress)
+        p.run_from_archive(&RunOptions::new(b), None, false, &NoProgress)
             .await
             .unwrap();
     }
@@ -272,5 +272,114 @@ async fn drift_is_attributed_to_elexon_or_to_our_database() {
             "{}",
             check.detail
         );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replay_as_recorded_reproduces_the_run_after_its_reference_data_changed() {
+    let sim = sim().await;
+    for db in backends() {
+        let p = pipeline(&sim, &db).await;
+        let date = d("2024-10-27");
+        let original = p.run(&RunOptions::new(date), &NoProgress).await.unwrap();
+        let recorded = original.fingerprint.clone().unwrap();
+        let rows = fingerprint(&p.store().day_state(date).unwrap());
+        let evidence = p.evidence(&original.run_id).await.unwrap().unwrap();
+        assert_eq!(evidence.fingerprint.total, recorded);
+        assert_eq!(evidence.per_period.len(), 50);
+        assert!(evidence.per_period.iter().any(|x| x.created.is_some()));
+
+        // The registry loses a farm with records; the difficulty in force is revised.
+        let farm = p.store().day_state(date).unwrap().records[0]
+            .farm_id
+            .clone();
+        let units: Vec<_> = p
+            .store()
+            .bm_units()
+            .unwrap()
+            .into_iter()
+            .filter(|u| u.elexon_bm_unit != farm)
+            .collect();
+        p.store()
+            .replace_bm_units(&units, settlement_model::RegistryOrigin::File)
+            .unwrap();
+        let adjusted = original.inputs.difficulty_date.unwrap();
+        let revised = original.inputs.difficulty * Decimal::TWO;
+        p.store()
+            .upsert_difficulties(&[settlement_model::DifficultyEntry::new(adjusted, revised)])
+            .unwrap();
+
+        // As recorded: the original rows and fingerprint, exactly, with no network.
+        let replay = p
+            .run_from_archive(
+                &RunOptions::new(date),
+                Some(&original.run_id),
+                true,
+                &NoProgress,
+            )
+            .await
+            .unwrap();
+        assert!(replay.committed, "{}: {:?}", db.name, replay.verification);
+        assert_eq!(replay.fingerprint.as_deref(), Some(recorded.as_str()));
+        assert_eq!(fingerprint(&p.store().day_state(date).unwrap()), rows);
+        assert!(replay
+            .verification
+            .checks
+            .iter()
+            .any(|c| c.name == "fingerprint_matches_recorded" && c.ok));
+        assert!(replay.reference_changes.is_empty());
+
+        // With today's reference data: other rows, and the report says what differed.
+        let today = p
+            .run_from_archive(
+                &RunOptions::new(date),
+                Some(&original.run_id),
+                false,
+                &NoProgress,
+            )
+            .await
+            .unwrap();
+        assert!(
+            today.committed && today.verification.ok,
+            "{:?}",
+            today.verification
+        );
+        assert_ne!(today.fingerprint.as_deref(), Some(recorded.as_str()));
+        assert_eq!(today.inputs.difficulty, revised);
+        let changes = today.reference_changes.join("\n");
+        assert!(changes.contains("BM unit registry"), "{changes}");
+        assert!(changes.contains("difficulty"), "{changes}");
+
+        // A snapshot that no longer matches cannot reproduce the run: exit 1, nothing changed.
+        sql(
+            &db,
+            &format!(
+                "UPDATE registry_snapshots SET units = REPLACE(units, '\"{farm}\"', '\"T_GONE\"')"
+            ),
+        );
+        let before = fingerprint(&p.store().day_state(date).unwrap());
+        let broken = p
+            .run_from_archive(
+                &RunOptions::new(date),
+                Some(&original.run_id),
+                true,
+                &NoProgress,
+            )
+            .await
+            .unwrap();
+        assert!(!broken.committed);
+        assert_eq!(broken.exit_code(), 1);
+        let check = broken
+            .verification
+            .checks
+            .iter()
+            .find(|c| c.name == "fingerprint_matches_recorded")
+            .unwrap();
+        assert!(
+            !check.ok && check.detail.contains("records"),
+            "{}",
+            check.detail
+        );
+        assert_eq!(fingerprint(&p.store().day_state(date).unwrap()), before);
     }
 }

@@ -28,8 +28,8 @@ use crate::write::{
     upsert_audit, write_derived,
 };
 use crate::{
-    AuditInfo, AuditRow, DayState, DifficultyAround, FetchLogEntry, RegistryState, SettlementStore,
-    StoreError, SwapHooks, SwapOutcome, SwapPlan,
+    AuditInfo, AuditRow, DayState, DifficultyAround, FetchLogEntry, RegistryState, RunEvidence,
+    SettlementStore, StoreError, SwapHooks, SwapOutcome, SwapPlan,
 };
 
 /// The PostgreSQL migrations: 1 is exactly the platform's schema, later ones only add.
@@ -743,6 +743,26 @@ impl SettlementStore for DieselStore {
     fn backup_records(&self, run_id: &str) -> Result<Vec<CurtailmentRecord>, StoreError> {
         let mut conn = self.conn()?;
         conn.read_tx(|db| crate::read::read_backup_records(db, run_id))
+    }
+
+    fn record_evidence(
+        &self,
+        evidence: &RunEvidence,
+        registry_json: &str,
+    ) -> Result<(), StoreError> {
+        let mut conn = self.conn()?;
+        conn.write_tx(|db| crate::evidence::record(db, evidence, registry_json))
+            .map_err(|e| self.with_wait(e))
+    }
+
+    fn evidence(&self, run_id: &str) -> Result<Option<RunEvidence>, StoreError> {
+        let mut conn = self.conn()?;
+        conn.read_tx(|db| crate::evidence::read(db, run_id))
+    }
+
+    fn registry_snapshot(&self, hash: &str) -> Result<Option<String>, StoreError> {
+        let mut conn = self.conn()?;
+        conn.read_tx(|db| crate::evidence::registry_snapshot(db, hash))
     }
 
     fn delete_backups(&self, run_ids: &[String]) -> Result<u64, StoreError> {

@@ -79,6 +79,7 @@ pub mod archive;
 mod db;
 mod diesel_store;
 mod error;
+mod evidence;
 mod read;
 mod reference;
 mod write;
@@ -155,6 +156,20 @@ pub struct RegistryState {
     pub origin: RegistryOrigin,
     /// When it was last replaced.
     pub refreshed_at: DateTime<Utc>,
+}
+
+/// The evidence a run recorded: the fingerprint of what it wrote, the registry it classified
+/// with (by hash) and the caller's document (JSON) of everything else its figures came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RunEvidence {
+    /// The run.
+    pub run_id: String,
+    /// SHA-256 (hex) over the canonical rows the run wrote.
+    pub fingerprint: String,
+    /// SHA-256 (hex) of the registry snapshot.
+    pub registry_hash: String,
+    /// The caller's evidence document (JSON).
+    pub document: String,
 }
 
 /// The difficulty table around a date: what is in force, what comes next, and the nearest
@@ -369,6 +384,17 @@ pub trait SettlementStore: Send + Sync {
     fn delete_backups(&self, run_ids: &[String]) -> Result<u64, StoreError>;
     /// One run of the audit log.
     fn run(&self, run_id: &str) -> Result<Option<AuditRow>, StoreError>;
+    /// Records a run's evidence, and the registry snapshot (`registry_json`, stored once per
+    /// hash) it names.
+    fn record_evidence(
+        &self,
+        evidence: &RunEvidence,
+        registry_json: &str,
+    ) -> Result<(), StoreError>;
+    /// The evidence `run_id` recorded, if any.
+    fn evidence(&self, run_id: &str) -> Result<Option<RunEvidence>, StoreError>;
+    /// The registry snapshot filed under `hash`, as stored.
+    fn registry_snapshot(&self, hash: &str) -> Result<Option<String>, StoreError>;
     /// The audit log, newest first, optionally for one date.
     fn runs(&self, date: Option<SettlementDate>) -> Result<Vec<AuditRow>, StoreError>;
     /// Writes an audit row for a run that failed before its swap (e.g. a fetch error).

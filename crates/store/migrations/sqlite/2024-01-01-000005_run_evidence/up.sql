@@ -1,0 +1,20 @@
+-- Additive only. The evidence of a run: what its figures came from and a fingerprint of what
+-- it wrote, so it can be replayed exactly (`run --from-archive RUN --as-recorded`) and
+-- documented (`reingest report`).
+
+-- BM unit registries as runs classified with them, by SHA-256 of their canonical JSON: a
+-- registry shared by a thousand runs is stored once.
+CREATE TABLE IF NOT EXISTS registry_snapshots (
+  hash TEXT PRIMARY KEY,
+  units TEXT NOT NULL,
+  created_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP
+);
+
+-- One row per run that recorded its evidence (a JSON document the tool reads back).
+CREATE TABLE IF NOT EXISTS run_evidence (
+  run_id TEXT PRIMARY KEY,
+  fingerprint TEXT NOT NULL,
+  registry_hash TEXT NOT NULL,
+  document TEXT NOT NULL,
+  created_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP
+);
