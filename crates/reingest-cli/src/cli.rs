@@ -190,6 +190,26 @@ pub enum Command {
         force: bool,
     },
 
+    /// The document of a run for a ticket: why, who, checks, totals, per period, units,
+    /// difficulty and subsidy, and how to restore it.
+    ///
+    /// Give a run id, or a date for its newest committed run. Markdown for tickets, or one
+    /// self-contained HTML page (inline CSS and chart, no script, prints cleanly); --json
+    /// prints the same content as data.
+    #[command(
+        after_help = "Examples:\n  reingest report 2024-03-21 > ticket.md\n  reingest report 5f0c… --format html --output 2024-03-21.html\n  reingest report 2024-03-21 --json"
+    )]
+    Report {
+        /// A run id (from `reingest runs`) or a date, YYYY-MM-DD.
+        what: String,
+        /// md (Markdown) or html.
+        #[arg(long, value_enum, default_value_t = ReportFormat::Md)]
+        format: ReportFormat,
+        /// Write the document to FILE instead of stdout.
+        #[arg(long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+
     /// What changed in a date between two runs, from their archived API responses.
     #[command(
         after_help = "Examples:\n  reingest diff 2024-03-21                 # the date's last two runs\n  reingest diff 2024-03-21 RUN_A RUN_B --json"
@@ -354,6 +374,15 @@ pub enum BmuCommand {
         #[arg(long)]
         wind: bool,
     },
+}
+
+/// The format of `reingest report`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportFormat {
+    /// Markdown, for tickets.
+    Md,
+    /// One self-contained HTML page.
+    Html,
 }
 
 #[derive(Debug, Subcommand)]

@@ -14,7 +14,9 @@ use reingest::{Expectations, HttpDifficultyFeed, PipelineError, Progress, RunOpt
 use settlement_model::{PeriodRange, SettlementDate};
 use store::SettlementStore;
 
-use crate::cli::{ArchiveCommand, BmuCommand, Cli, Command, DifficultyCommand, Global, WireFormat};
+use crate::cli::{
+    ArchiveCommand, BmuCommand, Cli, Command, DifficultyCommand, Global, ReportFormat, WireFormat,
+};
 
 type CliPipeline = StandardPipeline;
 
@@ -225,6 +227,30 @@ async fn execute(args: Cli) -> Result<i32, PipelineError> {
             let report = pipeline.restore(&run_id, force).await?;
             output::print(json, &report, || output::run_text(&report));
             Ok(report.exit_code())
+        }
+        Command::Report {
+            what,
+            format,
+            output,
+        } => {
+            let doc = pipeline.report(&what).await?;
+            if json {
+                output::print(true, &doc, String::new);
+                return Ok(EXIT_OK);
+            }
+            let text = match format {
+                ReportFormat::Md => reingest::document::markdown::render(&doc),
+                ReportFormat::Html => reingest::document::html::render(&doc),
+            };
+            match output {
+                Some(path) => {
+                    std::fs::write(&path, text)
+                        .map_err(|e| input(format!("cannot write {}: {e}", path.display())))?;
+                    eprintln!("report written to {}", path.display());
+                }
+                None => print!("{text}"),
+            }
+            Ok(EXIT_OK)
         }
         Command::Diff { date, run_a, run_b } => {
             let date = SettlementDate::parse(&date)?;

@@ -18,6 +18,7 @@
 
 pub mod app;
 pub mod archive;
+pub mod document;
 pub mod error;
 pub mod evidence;
 pub mod fetch;

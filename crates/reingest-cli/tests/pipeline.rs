@@ -780,3 +780,30 @@ async fn a_stale_api_registry_is_refreshed_once_but_an_imported_one_is_left_alon
         assert_eq!(p.store().bm_units().unwrap().len(), all.len());
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_report_of_a_run_documents_it_by_run_id_or_date() {
+    let sim = sim().await;
+    for db in backends() {
+        let p = pipeline(&sim, &db).await;
+        let date = d("2024-03-31");
+        let run = p.run(&RunOptions::new(date), &NoProgress).await.unwrap();
+        let by_date = p.report("2024-03-31").await.unwrap();
+        let by_id = p.report(&run.run_id).await.unwrap();
+        assert_eq!(by_date.run.run_id, run.run_id, "{}", db.name);
+        assert_eq!(by_id.run.run_id, run.run_id);
+        let evidence = by_id.evidence.as_ref().unwrap();
+        assert_eq!(evidence.per_period.len(), 46, "the spring clock change");
+        assert_eq!(Some(&evidence.fingerprint.total), run.fingerprint.as_ref());
+        let md = reingest::document::markdown::render(&by_id);
+        assert!(md.contains(&format!("reingest restore {}", run.run_id)));
+        let html = reingest::document::html::render(&by_id);
+        let bars = html.matches("<rect class=\"after\"").count();
+        assert_eq!(bars, 46);
+        assert!(
+            p.report("2024-04-01").await.is_err(),
+            "no committed run that day"
+        );
+        assert!(p.report("no-such-run").await.is_err());
+    }
+}

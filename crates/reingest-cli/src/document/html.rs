@@ -1,0 +1,337 @@
+//! The run document as one self-contained HTML page: inline CSS (screen and print), an inline
+//! SVG chart of curtailed energy per period before and after, no script and no external URL.
+//! The markup is also well-formed XML, so tools (and our tests) can parse it.
+
+use std::fmt::Write as _;
+
+use rust_decimal::Decimal;
+
+use super::markdown::change;
+use super::RunDocument;
+use crate::evidence::PeriodEvidence;
+
+/// Escapes text for HTML element content and attribute values.
+fn esc(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+const STYLE: &str = "body{font:15px/1.45 system-ui,-apple-system,'Segoe UI',sans-serif;\
+color:#1d2330;max-width:60rem;margin:2rem auto;padding:0 1rem}\
+h1{font-size:1.5rem;margin-bottom:.5rem}h2{font-size:1.15rem;margin-top:2rem;\
+border-bottom:1px solid #d5d9e0;padding-bottom:.2rem}\
+table{border-collapse:collapse;width:100%;margin:.5rem 0}\
+th,td{border:1px solid #d5d9e0;padding:.25rem .5rem;text-align:left;vertical-align:top}\
+td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}\
+tr.changed td{background:#fff7e0}.ok{color:#17663a}.fail{color:#a4161a;font-weight:600}\
+code{font:13px ui-monospace,Menlo,Consolas,monospace;word-break:break-all}\
+svg{width:100%;height:auto;border:1px solid #d5d9e0}\
+rect.before{fill:#9aa5b8}rect.after{fill:#2f6fd0}.legend span{margin-right:1rem}\
+@media print{body{margin:0;max-width:none;font-size:11px}h2{break-after:avoid}\
+table,svg{break-inside:avoid}tr.changed td{background:none;font-weight:600}}";
+
+/// The inline SVG chart: one bar pair (before, after) per period.
+fn chart(periods: &[PeriodEvidence]) -> String {
+    const HEIGHT: i64 = 200;
+    const BAR: usize = 6;
+    const GAP: usize = 4;
+    let max = periods
+        .iter()
+        .flat_map(|p| [p.before.energy_mwh, p.after.energy_mwh])
+        .max()
+        .unwrap_or(Decimal::ZERO);
+    let height = |energy: Decimal| -> Decimal {
+        if max <= Decimal::ZERO {
+            return Decimal::ZERO;
+        }
+        energy
+            .checked_mul(Decimal::from(HEIGHT))
+            .and_then(|x| x.checked_div(max))
+            .unwrap_or(Decimal::ZERO)
+            .max(Decimal::ZERO)
+            .round_dp(2)
+    };
+    let width = periods.len() * (2 * BAR + GAP) + GAP;
+    let mut svg = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {width} {}\" role=\"img\" \
+         aria-label=\"Curtailed energy per period, before and after\">\n",
+        HEIGHT + 16
+    );
+    for (i, p) in periods.iter().enumerate() {
+        let x = GAP + i * (2 * BAR + GAP);
+        for (class, totals, dx) in [("before", &p.before, 0), ("after", &p.after, BAR)] {
+            let h = height(totals.energy_mwh);
+            let _ = writeln!(
+                svg,
+                "<rect class=\"{class}\" data-period=\"{}\" x=\"{}\" y=\"{}\" width=\"{BAR}\" \
+                 height=\"{h}\"><title>period {} {class}: {} MWh</title></rect>",
+                p.period,
+                x + dx,
+                Decimal::from(HEIGHT) - h,
+                p.period,
+                totals.energy_mwh
+            );
+        }
+        if p.period == 1 || p.period % 6 == 0 {
+            let _ = writeln!(
+                svg,
+                "<text x=\"{}\" y=\"{}\" font-size=\"9\">{}</text>",
+                x,
+                HEIGHT + 12,
+                p.period
+            );
+        }
+    }
+    svg.push_str("</svg>\n");
+    svg
+}
+
+/// The document as a self-contained HTML page.
+pub fn render(doc: &RunDocument) -> String {
+    let r = &doc.run;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n\
+         <title>{}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<h1>{}</h1>",
+        esc(&doc.title()),
+        esc(&doc.title())
+    );
+    let fingerprint = doc.evidence.as_ref().map_or_else(
+        || "not recorded".to_owned(),
+        |e| e.fingerprint.total.clone(),
+    );
+    let _ = writeln!(out, "<table>");
+    for (k, v) in [
+        ("Run", format!("{} ({}, {})", r.run_id, r.kind, r.status)),
+        ("Reason", r.reason.clone().unwrap_or_else(|| "—".into())),
+        ("Who", format!("{}@{}", r.user, r.host)),
+        (
+            "When",
+            format!(
+                "{} (took {} ms)",
+                r.started_at.format("%Y-%m-%d %H:%M:%S UTC"),
+                r.duration_ms
+            ),
+        ),
+        ("Tool", format!("reingest {}", r.tool_version)),
+        ("Fingerprint", fingerprint),
+    ] {
+        let _ = writeln!(out, "<tr><th>{k}</th><td>{}</td></tr>", esc(&v));
+    }
+    let _ = writeln!(out, "</table>");
+    if let Some(detail) = &r.detail {
+        let _ = writeln!(out, "<p>{}</p>", esc(detail));
+    }
+
+    let _ = writeln!(out, "<h2>Verification</h2>");
+    match &doc.evidence {
+        Some(e) => {
+            let _ = writeln!(
+                out,
+                "<table>\n<tr><th>check</th><th>result</th><th>detail</th></tr>"
+            );
+            for c in &e.verification.checks {
+                let (class, word) = if c.ok {
+                    ("ok", "ok")
+                } else {
+                    ("fail", "FAILED")
+                };
+                let _ = writeln!(
+                    out,
+                    "<tr><td><code>{}</code></td><td class=\"{class}\">{word}</td><td>{}</td></tr>",
+                    esc(&c.name),
+                    esc(&c.detail)
+                );
+            }
+            let _ = writeln!(out, "</table>");
+        }
+        None => {
+            let _ = writeln!(
+                out,
+                "<p>Not recorded for this run (it predates run evidence).</p>"
+            );
+        }
+    }
+
+    let (before, after) = doc.totals();
+    let _ = writeln!(
+        out,
+        "<h2>Totals of periods {}</h2>\n<table>\n<tr><th></th><th class=\"n\">before</th>\
+         <th class=\"n\">after</th><th class=\"n\">change</th></tr>",
+        esc(&r.periods)
+    );
+    let _ = writeln!(
+        out,
+        "<tr><td>records</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{:+}</td></tr>",
+        before.records,
+        after.records,
+        i128::from(after.records) - i128::from(before.records)
+    );
+    for (name, b, a) in [
+        ("energy (MWh)", before.energy_mwh, after.energy_mwh),
+        ("payment (£)", before.payment_gbp, after.payment_gbp),
+    ] {
+        let _ = writeln!(
+            out,
+            "<tr><td>{name}</td><td class=\"n\">{b}</td><td class=\"n\">{a}</td><td class=\"n\">{}</td></tr>",
+            change(b, a)
+        );
+    }
+    let _ = writeln!(out, "</table>");
+
+    if let Some(e) = &doc.evidence {
+        let _ = writeln!(
+            out,
+            "<h2>Curtailed energy per period</h2>\n<p class=\"legend\"><span>■ before \
+             (grey)</span><span>■ after (blue)</span></p>\n{}",
+            chart(&e.per_period)
+        );
+        let _ = writeln!(
+            out,
+            "<h2>Per period</h2>\n<table>\n<tr><th class=\"n\">period</th><th class=\"n\">records</th>\
+             <th class=\"n\">energy before (MWh)</th><th class=\"n\">energy after (MWh)</th>\
+             <th class=\"n\">payment before (£)</th><th class=\"n\">payment after (£)</th>\
+             <th>Elexon calculation run</th></tr>"
+        );
+        for p in &e.per_period {
+            let _ = writeln!(
+                out,
+                "<tr{}><td class=\"n\">{}</td><td class=\"n\">{} → {}</td><td class=\"n\">{}</td>\
+                 <td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td></tr>",
+                if p.before == p.after { "" } else { " class=\"changed\"" },
+                p.period,
+                p.before.records,
+                p.after.records,
+                p.before.energy_mwh,
+                p.after.energy_mwh,
+                p.before.payment_gbp,
+                p.after.payment_gbp,
+                p.created
+                    .map_or_else(|| "—".into(), |t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+            );
+        }
+        let _ = writeln!(out, "</table>");
+        let list = |v: &[String]| {
+            if v.is_empty() {
+                "none".to_owned()
+            } else {
+                v.iter().map(|u| esc(u)).collect::<Vec<_>>().join(", ")
+            }
+        };
+        let _ = writeln!(
+            out,
+            "<h2>Units</h2>\n<ul>\n<li>appeared: {}</li>\n<li>vanished: {}</li>\n</ul>",
+            list(&e.units_appeared),
+            list(&e.units_vanished)
+        );
+    }
+
+    let _ = writeln!(out, "<h2>Bitcoin inputs</h2>\n<ul>");
+    match r.inputs {
+        Some(i) => {
+            let _ = writeln!(
+                out,
+                "<li>difficulty {} ({}{})</li>\n<li>block subsidy {} BTC</li>",
+                i.difficulty,
+                i.origin,
+                i.difficulty_date
+                    .map(|d| format!(", the adjustment of {d}"))
+                    .unwrap_or_default(),
+                i.subsidy
+            );
+        }
+        None => {
+            let _ = writeln!(out, "<li>not recorded for this run</li>");
+        }
+    }
+    if let Some(e) = &doc.evidence {
+        let models: Vec<String> = e
+            .miners
+            .iter()
+            .map(|m| format!("{} ({} TH/s, {} W)", m.name, m.hashrate_ths, m.power_w))
+            .collect();
+        let _ = writeln!(
+            out,
+            "<li>miner models: {}</li>\n<li>BM unit registry: {} units, snapshot <code>{}</code></li>",
+            esc(&models.join(", ")),
+            e.registry_units,
+            esc(&e.registry_hash)
+        );
+    }
+    let _ = writeln!(out, "</ul>");
+    let _ = writeln!(
+        out,
+        "<h2>Drift against the API</h2>\n<p>Not part of the run; check it now with \
+         <code>reingest verify {} --against-api</code>.</p>",
+        r.settlement_date
+    );
+    let _ = writeln!(
+        out,
+        "<h2>How to restore</h2>\n<p><code>{}</code> puts back what this run replaced \
+         (periods {}), through the same verified swap; it is refused while a later run holds \
+         any of those periods, unless <code>--force</code>. Replay it exactly: \
+         <code>reingest run {} --from-archive {} --as-recorded</code>.</p>\n</body>\n</html>",
+        esc(&doc.restore_command),
+        esc(&r.periods),
+        r.settlement_date,
+        esc(&r.run_id)
+    );
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_fixture_run_as_html() {
+        let html = render(&crate::document::fixture());
+        insta::assert_snapshot!("run_document_html", html);
+    }
+
+    #[test]
+    fn one_bar_pair_per_period_and_nothing_external() {
+        let doc = crate::document::fixture();
+        let html = render(&doc);
+        let tree = roxmltree::Document::parse_with_options(
+            &html,
+            roxmltree::ParsingOptions {
+                allow_dtd: true,
+                ..roxmltree::ParsingOptions::default()
+            },
+        )
+        .expect("the page is well-formed");
+        let bars = |class: &str| -> Vec<String> {
+            tree.descendants()
+                .filter(|n| n.has_tag_name("rect") && n.attribute("class") == Some(class))
+                .filter_map(|n| n.attribute("data-period").map(str::to_owned))
+                .collect()
+        };
+        let periods: Vec<String> = (1..=48).map(|p: u8| p.to_string()).collect();
+        assert_eq!(bars("before"), periods);
+        assert_eq!(bars("after"), periods);
+        // No script, and no URL but the SVG namespace name (an identifier, never fetched).
+        assert!(tree.descendants().all(|n| !n.has_tag_name("script")));
+        for node in tree.descendants() {
+            for a in node.attributes() {
+                let external =
+                    a.value().contains("://") && a.value() != "http://www.w3.org/2000/svg";
+                assert!(!external, "external URL in {}={}", a.name(), a.value());
+            }
+        }
+        assert!(!html.contains("url("), "no CSS url()");
+        // Text is escaped.
+        assert!(html.contains("missing periods &lt;17 &amp; 18&gt;"));
+    }
+}
