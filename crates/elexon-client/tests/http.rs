@@ -215,8 +215,17 @@ async fn a_persistent_500_gives_up_after_max_attempts() {
         other => panic!("expected RetriesExhausted, got {other}"),
     }
     let message = err.to_string();
-    assert!(message.contains("2024-03-21 period 7 bid"), "{message}");
+    assert_eq!(
+        message.matches("2024-03-21 period 7 bid").count(),
+        1,
+        "the target is named once: {message}"
+    );
     assert!(message.contains("HTTP 500"), "{message}");
+    assert_eq!(
+        message.matches("http://").count(),
+        1,
+        "the URL once: {message}"
+    );
     assert_eq!(sim.stats().requests_for(d, p, s), 4);
 
     // The BM unit list too.

@@ -359,7 +359,15 @@ pub enum DifficultyCommand {
     },
 }
 
-/// Sets up tracing: stderr (warnings by default, `RUST_LOG` respected), optionally a file.
+/// Whether log lines on stderr may carry colour: only on a terminal, and only when
+/// `NO_COLOR` is not set (<https://no-color.org>; any value, even empty, turns colour off).
+fn stderr_colour() -> bool {
+    use std::io::IsTerminal;
+    std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal()
+}
+
+/// Sets up tracing: stderr (warnings by default, `RUST_LOG` respected; colour only on a
+/// terminal without `NO_COLOR`), optionally a file (never coloured).
 pub fn init_logging(global: &Global) -> Result<(), String> {
     use tracing_subscriber::prelude::*;
     use tracing_subscriber::{fmt, EnvFilter};
@@ -371,6 +379,7 @@ pub fn init_logging(global: &Global) -> Result<(), String> {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
     let stderr = fmt::layer()
         .with_writer(|| crate::term::LogWriter)
+        .with_ansi(stderr_colour())
         .with_target(false)
         .compact();
     let file_layer = match &global.log_file {

@@ -313,7 +313,10 @@ async fn difficulty(
             let url = url.unwrap_or_else(|| g.difficulty_url.clone());
             let feed = HttpDifficultyFeed::new(pipeline.source().clone(), url.clone());
             reingest::DifficultyFeed::fetch(&feed).await.map_err(|e| {
-                PipelineError::Difficulty(format!("cannot read difficulty from {url}: {e}"))
+                PipelineError::Difficulty(format!(
+                    "cannot read difficulty from {}: {e}",
+                    settlement_model::redact_url(&url)
+                ))
             })?
         }
     };

@@ -9,7 +9,9 @@ use serde::Serialize;
 use settlement_model::BmUnit;
 use store::AuditRow;
 
-/// Prints `value` as JSON when `json`, else the text `human` builds.
+/// Prints `value` as JSON when `json`, else the text `human` builds; either way the output
+/// ends with a newline, so commands run one after another in a script print on their own
+/// lines.
 pub fn print<T: Serialize>(json: bool, value: &T, human: impl FnOnce() -> String) {
     if json {
         match serde_json::to_string_pretty(value) {
@@ -17,8 +19,16 @@ pub fn print<T: Serialize>(json: bool, value: &T, human: impl FnOnce() -> String
             Err(e) => eprintln!("error: cannot render JSON: {e}"),
         }
     } else {
-        print!("{}", human());
+        print!("{}", with_final_newline(human()));
     }
+}
+
+/// `text` ending with exactly the newline it had, or one added.
+fn with_final_newline(mut text: String) -> String {
+    if !text.ends_with('\n') {
+        text.push('\n');
+    }
+    text
 }
 
 fn checks(out: &mut String, v: &VerificationReport) {

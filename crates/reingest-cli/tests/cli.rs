@@ -7,7 +7,7 @@ mod common;
 use std::process::Output;
 
 use common::{backends, sim, TestDb};
-use elexon_sim::SimHandle;
+use elexon_sim::{Fault, FaultRule, SimHandle};
 use serde_json::Value;
 
 async fn reingest(sim: Option<&SimHandle>, db: &str, args: &[&str]) -> Output {
@@ -396,4 +396,149 @@ async fn operator_defined_miner_models_from_the_command_line_and_a_file() {
     )
     .await;
     assert_one_line_error(&o, 2, "S21:200");
+}
+
+/// Runs `reingest ARGS` as cron or CI would: stdout and stderr piped, `NO_COLOR` unset.
+async fn piped(sim: Option<&SimHandle>, db: &str, env: &[(&str, &str)], args: &[&str]) -> Output {
+    let mut cmd = common::reingest_cmd(sim, db);
+    cmd.env_remove("NO_COLOR")
+        .args(["--max-attempts", "2", "--timeout-secs", "5"]);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let child = cmd.args(args).spawn().unwrap();
+    tokio::time::timeout(
+        std::time::Duration::from_secs(120),
+        child.wait_with_output(),
+    )
+    .await
+    .unwrap()
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn piped_output_has_no_colour_codes_and_every_line_ends() {
+    let sim = sim().await;
+    let db = common::sqlite();
+    // Info lines (first use fills the registry), then retry warnings and an error.
+    let ok = piped(Some(&sim), &db.url, &[], &["run", "2024-03-21"]).await;
+    assert_eq!(ok.status.code(), Some(0), "{}", stderr(&ok));
+    sim.add_fault(FaultRule::new(Fault::ServerError).period(3));
+    let failed = piped(Some(&sim), &db.url, &[], &["run", "2024-03-21"]).await;
+    assert_one_line_error(&failed, 2, "period 3");
+    sim.clear_faults();
+    let err = stderr(&failed);
+    assert!(err.contains("attempt 1/2"), "a retry warning: {err}");
+    for o in [&ok, &failed] {
+        let err = stderr(o);
+        assert!(!err.is_empty());
+        assert!(
+            !err.contains("\x1b["),
+            "colour codes in piped stderr: {err:?}"
+        );
+        assert!(!String::from_utf8_lossy(&o.stdout).contains('\x1b'));
+    }
+    // One short warning per retry, the target named once, the URL only at debug level.
+    for line in err.lines().filter(|l| l.contains("attempt 1/2")) {
+        assert_eq!(line.matches("period 3").count(), 1, "{line}");
+        assert!(!line.contains("http://"), "{line}");
+        assert!(line.len() < 240, "{line}");
+    }
+    let error = err.lines().find(|l| l.starts_with("error: ")).unwrap();
+    assert_eq!(error.matches("period 3").count(), 1, "{error}");
+    // Every command's text ends with a newline, so a script's commands print line by line.
+    for args in [
+        vec!["migrate"],
+        vec!["bmu", "sync"],
+        vec!["difficulty", "set", "2030-01-01", "123"],
+        vec!["runs"],
+        vec!["verify", "2024-03-21"],
+    ] {
+        let o = piped(Some(&sim), &db.url, &[], &args).await;
+        assert_eq!(o.status.code(), Some(0), "{args:?}: {}", stderr(&o));
+        assert!(o.stdout.ends_with(b"\n"), "{args:?}: {:?}", o.stdout);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn secrets_in_api_and_difficulty_urls_are_redacted() {
+    let db = common::sqlite();
+    let sim = sim().await;
+    // The simulator ignores the credentials; every stack answers 500.
+    sim.add_fault(FaultRule::new(Fault::ServerError));
+    let keyed = sim.base_url().replacen("http://", "http://user:pw@", 1) + "?APIKey=SECRET";
+    for (what, env, args) in [
+        (
+            "unreachable API",
+            vec![],
+            vec![
+                "--elexon-url",
+                "http://user:pw@127.0.0.1:1/bmrs/api/v1?APIKey=SECRET",
+                "run",
+                "2024-03-21",
+            ],
+        ),
+        (
+            "failing API",
+            vec![],
+            vec![
+                "--elexon-url",
+                &keyed,
+                "--difficulty",
+                "1",
+                "run",
+                "2024-03-21",
+            ],
+        ),
+        (
+            "failing API, debug logs",
+            vec![("RUST_LOG", "debug")],
+            vec![
+                "--elexon-url",
+                &keyed,
+                "--difficulty",
+                "1",
+                "run",
+                "2024-03-21",
+            ],
+        ),
+        (
+            "difficulty feed",
+            vec![],
+            vec![
+                "difficulty",
+                "sync",
+                "--url",
+                "http://user:pw@127.0.0.1:1/difficulty?token=SECRET",
+            ],
+        ),
+        (
+            "insecure URL",
+            vec![],
+            vec![
+                "--elexon-url",
+                "http://user:pw@api.example.com/v1?key=SECRET",
+                "run",
+                "2024-03-21",
+            ],
+        ),
+    ] {
+        let o = piped(Some(&sim), &db.url, &env, &args).await;
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{what}: {err}");
+        assert!(err.contains("error: "), "{what}: {err}");
+        assert!(!err.contains("SECRET"), "{what}: {err}");
+        assert!(!err.contains("pw"), "{what}: {err}");
+        assert!(!String::from_utf8_lossy(&o.stdout).contains("SECRET"));
+    }
+    // The key really reaches the API: without faults the keyed URL works.
+    sim.clear_faults();
+    let o = piped(
+        Some(&sim),
+        &db.url,
+        &[],
+        &["--elexon-url", &keyed, "run", "2024-03-21"],
+    )
+    .await;
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
 }

@@ -10,7 +10,9 @@
 //! - [`BmUnit`] and [`BmRegistry`]: the BM Unit reference data, and which units are wind;
 //! - [`CurtailmentRecord`] and [`process_items`]: the curtailment rule of `elexon-api.md` §4;
 //! - [`DayTotals`] and the summary and bitcoin row types that the `summaries`, `bitcoin-calc`
-//!   and `store` crates exchange.
+//!   and `store` crates exchange;
+//! - [`redact_url`]: credentials out of any URL or connection string before it is printed,
+//!   logged or stored (the API client, the store and the CLI all use it).
 //!
 //! All money and energy are [`rust_decimal::Decimal`]: exact from the wire to the database.
 //!
@@ -22,6 +24,7 @@
 mod date;
 mod items;
 mod process;
+mod redact;
 mod summary;
 
 pub use date::{PeriodRange, SettlementDate, SettlementPeriod, YearMonth};
@@ -29,6 +32,7 @@ pub use items::{BmRegistry, BmUnit, Side, StackItem};
 pub use process::{
     process_items, CurtailmentRecord, ProcessError, ProcessOutcome, UnclassifiedItem,
 };
+pub use redact::{redact_url, SECRET_KEYS};
 pub use summary::{
     BitcoinRow, BitcoinSummary, DailySummary, DayTotals, MonthlySummary, SummaryPeriod,
     YearlySummary,
