@@ -3,7 +3,7 @@
 
 use std::fmt;
 use std::num::NonZeroU32;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -61,6 +61,10 @@ struct Inner {
     client: reqwest::Client,
     limiter: DefaultDirectRateLimiter,
     permits: Semaphore,
+    /// Requests sent (every attempt), for metrics.
+    requests: AtomicU64,
+    /// Attempts that were retries of a failed one, for metrics.
+    retries: AtomicU64,
 }
 
 impl fmt::Debug for HttpSource {
@@ -136,6 +140,8 @@ impl HttpSource {
                 base,
                 base_query,
                 config,
+                requests: AtomicU64::new(0),
+                retries: AtomicU64::new(0),
             }),
         })
     }
@@ -143,6 +149,17 @@ impl HttpSource {
     /// The settings this source was built with.
     pub fn config(&self) -> &ClientConfig {
         &self.inner.config
+    }
+
+    /// HTTP requests sent since this source was built, by it and every clone, retries
+    /// included (the CLI's `--metrics-file` reports it).
+    pub fn requests_sent(&self) -> u64 {
+        self.inner.requests.load(Ordering::Relaxed)
+    }
+
+    /// How many of [`HttpSource::requests_sent`] were retries of a failed request.
+    pub fn retries(&self) -> u64 {
+        self.inner.retries.load(Ordering::Relaxed)
     }
 
     /// The URL of one stack in the configured format:
@@ -218,6 +235,7 @@ impl HttpSource {
             })
         })
         .notify(|error, delay| {
+            self.inner.retries.fetch_add(1, Ordering::Relaxed);
             warn!(
                 "{target}: attempt {}/{} failed, retrying in {} ms: {}",
                 attempts.load(Ordering::Relaxed),
@@ -251,6 +269,7 @@ impl HttpSource {
         inner.limiter.until_ready().await;
         let timeout = inner.config.timeout;
         debug!(request = %target, url = shown, "GET");
+        inner.requests.fetch_add(1, Ordering::Relaxed);
         match tokio::time::timeout(timeout, self.exchange(target, url, shown)).await {
             Ok(result) => result,
             Err(_) => Err(FetchError::Timeout {

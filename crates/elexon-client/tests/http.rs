@@ -227,6 +227,11 @@ async fn a_persistent_500_gives_up_after_max_attempts() {
         "the URL once: {message}"
     );
     assert_eq!(sim.stats().requests_for(d, p, s), 4);
+    assert_eq!(
+        (http.requests_sent(), http.retries()),
+        (4, 3),
+        "the counters"
+    );
 
     // The BM unit list too.
     sim.add_fault(FaultRule::new(Fault::ServerError).kind(PathKind::BmUnits));

@@ -123,6 +123,11 @@ pub struct Global {
     /// table on PostgreSQL).
     #[arg(long, env = "REINGEST_ARCHIVE_DIR", global = true)]
     pub archive_dir: Option<PathBuf>,
+
+    /// At the end of the command (failed ones too), write Prometheus metrics to this file
+    /// (node_exporter textfile collector: written beside it, then renamed over it).
+    #[arg(long, env = "REINGEST_METRICS_FILE", global = true)]
+    pub metrics_file: Option<PathBuf>,
 }
 
 /// The wire format.
@@ -217,6 +222,46 @@ pub enum Command {
         after_help = "Example:\n  DATABASE_URL=postgres://user@db-host/curtailment reingest migrate"
     )]
     Migrate,
+}
+
+impl Command {
+    /// The command as typed (`run`, `bmu sync`, …): the `command` label of the metrics and
+    /// the PostgreSQL `application_name` (`reingest run`).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::Run(_) => "run",
+            Command::Range(_) => "range",
+            Command::Verify(_) => "verify",
+            Command::Reconcile(_) => "reconcile",
+            Command::Runs { .. } => "runs",
+            Command::Restore { .. } => "restore",
+            Command::Diff { .. } => "diff",
+            Command::Archive(ArchiveCommand::Prune { .. }) => "archive prune",
+            Command::Bmu(BmuCommand::Sync) => "bmu sync",
+            Command::Bmu(BmuCommand::Import { .. }) => "bmu import",
+            Command::Bmu(BmuCommand::List { .. }) => "bmu list",
+            Command::Difficulty(DifficultyCommand::Import { .. }) => "difficulty import",
+            Command::Difficulty(DifficultyCommand::Set { .. }) => "difficulty set",
+            Command::Difficulty(DifficultyCommand::Sync { .. }) => "difficulty sync",
+            Command::Migrate => "migrate",
+        }
+    }
+
+    /// The dates the command is about, as typed: `(date, from, to)`, each empty when it
+    /// does not apply (a range has `from` and `to`, a one-date command `date`).
+    pub fn dates(&self) -> (String, String, String) {
+        let one = |d: &str| (d.to_owned(), String::new(), String::new());
+        match self {
+            Command::Run(a) => one(&a.date),
+            Command::Verify(a) => one(&a.date),
+            Command::Diff { date, .. }
+            | Command::Runs { date: Some(date) }
+            | Command::Difficulty(DifficultyCommand::Set { date, .. }) => one(date),
+            Command::Range(a) => (String::new(), a.from.clone(), a.to.clone()),
+            Command::Reconcile(a) => (String::new(), a.from.clone(), a.to.clone()),
+            _ => Default::default(),
+        }
+    }
 }
 
 #[derive(Debug, Args)]

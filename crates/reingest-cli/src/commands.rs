@@ -15,14 +15,16 @@ use settlement_model::{PeriodRange, SettlementDate};
 use store::SettlementStore;
 
 use crate::cli::{ArchiveCommand, BmuCommand, Cli, Command, DifficultyCommand, Global, WireFormat};
+use crate::metrics::Recorder;
 
 type CliPipeline = StandardPipeline;
 
 /// Runs the command and returns the exit code; errors become one line on stderr.
 /// With `--json`, an error is also one JSON document on stdout, so scripts always get one.
-pub async fn dispatch(args: Cli) -> i32 {
+/// What the command observes (totals, API counters) goes to `metrics`.
+pub async fn dispatch(args: Cli, metrics: &Recorder) -> i32 {
     let json = args.global.json;
-    match execute(args).await {
+    match execute(args, metrics).await {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e}");
@@ -120,13 +122,14 @@ fn validate(command: &Command) -> Result<(), PipelineError> {
     Ok(())
 }
 
-async fn execute(args: Cli) -> Result<i32, PipelineError> {
+async fn execute(args: Cli, metrics: &Recorder) -> Result<i32, PipelineError> {
     let g = &args.global;
     validate(&args.command)?;
     let settings = settings(g);
     // Miner models are checked before connecting too.
     settings.pipeline_config()?;
     let pipeline = settings.build().await?;
+    metrics.source(pipeline.source());
     let json = g.json;
     match args.command {
         Command::Run(a) => {
@@ -164,6 +167,7 @@ async fn execute(args: Cli) -> Result<i32, PipelineError> {
             };
             bar.finish();
             let report = report?;
+            metrics.totals(report.records, report.energy_mwh, report.payment_gbp);
             output::print(json, &report, || output::run_text(&report));
             Ok(report.exit_code())
         }
@@ -173,6 +177,7 @@ async fn execute(args: Cli) -> Result<i32, PipelineError> {
             let report = pipeline.verify(date, a.against_api, &bar).await;
             bar.finish();
             let report = report?;
+            metrics.totals(report.records, report.energy_mwh, report.payment_gbp);
             output::print(json, &report, || output::verify_text(&report));
             Ok(report.exit_code())
         }
@@ -186,6 +191,7 @@ async fn execute(args: Cli) -> Result<i32, PipelineError> {
             let report = run_range(&pipeline, &opts, &bar).await;
             bar.finish();
             let report = report?;
+            metrics.range(&report);
             output::print(json, &report, || output::range_text(&report));
             Ok(report.exit_code())
         }
@@ -205,6 +211,9 @@ async fn execute(args: Cli) -> Result<i32, PipelineError> {
             let report = reconcile(&pipeline, &opts, &bar).await;
             bar.finish();
             let report = report?;
+            if let Some(fixed) = &report.fixed {
+                metrics.range(fixed);
+            }
             output::print(json, &report, || output::reconcile_text(&report));
             Ok(report.exit_code())
         }
@@ -219,6 +228,7 @@ async fn execute(args: Cli) -> Result<i32, PipelineError> {
         }
         Command::Restore { run_id } => {
             let report = pipeline.restore(&run_id).await?;
+            metrics.totals(report.records, report.energy_mwh, report.payment_gbp);
             output::print(json, &report, || output::run_text(&report));
             Ok(EXIT_OK)
         }

@@ -542,3 +542,129 @@ async fn secrets_in_api_and_difficulty_urls_are_redacted() {
     .await;
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
 }
+
+/// Parses a Prometheus textfile: every sample is `name{labels} value` with a float value,
+/// and every metric has its `# HELP` and `# TYPE` lines. Returns `(name, labels, value)`.
+fn parse_metrics(text: &str) -> Vec<(String, String, f64)> {
+    let mut helped = std::collections::HashSet::new();
+    let mut typed = std::collections::HashSet::new();
+    let mut samples = Vec::new();
+    for line in text.lines() {
+        if let Some(rest) = line.strip_prefix("# HELP ") {
+            helped.insert(rest.split_once(' ').unwrap().0.to_owned());
+        } else if let Some(rest) = line.strip_prefix("# TYPE ") {
+            let (name, kind) = rest.split_once(' ').unwrap();
+            assert!(["gauge", "counter"].contains(&kind), "{line}");
+            typed.insert(name.to_owned());
+        } else {
+            let (name, rest) = line.split_once('{').unwrap_or_else(|| panic!("{line:?}"));
+            let (labels, value) = rest.rsplit_once("} ").unwrap_or_else(|| panic!("{line:?}"));
+            assert!(
+                name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'),
+                "{line}"
+            );
+            let value: f64 = value.parse().unwrap_or_else(|e| panic!("{line}: {e}"));
+            samples.push((name.to_owned(), labels.to_owned(), value));
+        }
+    }
+    assert!(!samples.is_empty(), "{text}");
+    for (name, _, _) in &samples {
+        assert!(
+            helped.contains(name) && typed.contains(name),
+            "{name}: {text}"
+        );
+    }
+    samples
+}
+
+fn sample(samples: &[(String, String, f64)], name: &str) -> Option<f64> {
+    samples.iter().find(|s| s.0 == name).map(|s| s.2)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_file_after_a_run_a_failure_and_a_range() {
+    let sim = sim().await;
+    let db = common::sqlite();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("reingest.prom");
+    let file = path.to_str().unwrap();
+
+    let o = piped(
+        Some(&sim),
+        &db.url,
+        &[],
+        &["--metrics-file", file, "--json", "run", "2024-03-21"],
+    )
+    .await;
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let run = json(&o);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let samples = parse_metrics(&text);
+    assert_eq!(sample(&samples, "reingest_last_run_success"), Some(1.0));
+    assert!(sample(&samples, "reingest_last_run_timestamp_seconds").unwrap() > 1.7e9);
+    assert!(sample(&samples, "reingest_run_duration_seconds").is_some());
+    assert_eq!(
+        sample(&samples, "reingest_run_records"),
+        run["records"].as_f64()
+    );
+    // Energy and payment are written as the report's exact decimal text.
+    let energy = run["energy_mwh"].as_str().unwrap();
+    assert!(text.contains(&format!("}} {energy}\n")), "{energy}: {text}");
+    assert!(sample(&samples, "reingest_run_api_requests").unwrap() >= 96.0);
+    assert_eq!(sample(&samples, "reingest_run_api_retries"), Some(0.0));
+    assert!(
+        samples
+            .iter()
+            .all(|s| s.1 == r#"command="run",date="2024-03-21",from="",to="""#),
+        "{text}"
+    );
+    let entries = std::fs::read_dir(dir.path()).unwrap().count();
+    assert_eq!(entries, 1, "only the metrics file, no temporary one");
+
+    // A failing command writes them too, with success 0 and its retries.
+    sim.add_fault(FaultRule::new(Fault::ServerError).period(5));
+    let o = piped(
+        Some(&sim),
+        &db.url,
+        &[("REINGEST_METRICS_FILE", file)],
+        &["run", "2024-03-22"],
+    )
+    .await;
+    assert_one_line_error(&o, 2, "period 5");
+    let samples = parse_metrics(&std::fs::read_to_string(&path).unwrap());
+    assert_eq!(sample(&samples, "reingest_last_run_success"), Some(0.0));
+    assert_eq!(sample(&samples, "reingest_last_run_exit_code"), Some(2.0));
+    assert!(sample(&samples, "reingest_run_api_retries").unwrap() >= 1.0);
+    assert_eq!(
+        sample(&samples, "reingest_run_records"),
+        None,
+        "nothing was counted"
+    );
+
+    // A range: from/to labels, and its failed dates.
+    sim.clear_faults();
+    sim.add_fault(FaultRule::new(Fault::ServerError).date(common::d("2024-03-23")));
+    let o = piped(
+        Some(&sim),
+        &db.url,
+        &[],
+        &["--metrics-file", file, "range", "2024-03-22", "2024-03-23"],
+    )
+    .await;
+    assert_ne!(o.status.code(), Some(0), "{}", stderr(&o));
+    let samples = parse_metrics(&std::fs::read_to_string(&path).unwrap());
+    assert_eq!(sample(&samples, "reingest_run_failed_dates"), Some(1.0));
+    assert!(samples[0]
+        .1
+        .contains(r#"command="range",date="",from="2024-03-22",to="2024-03-23""#));
+
+    // A metrics folder that does not exist fails before any work.
+    let o = piped(
+        Some(&sim),
+        &db.url,
+        &[],
+        &["--metrics-file", "/nonexistent/dir/x.prom", "migrate"],
+    )
+    .await;
+    assert_one_line_error(&o, 2, "does not exist");
+}
