@@ -44,6 +44,12 @@ pub struct AppSettings {
     /// Where to keep archived source responses (default: beside an SQLite file, in a table
     /// on PostgreSQL).
     pub archive_dir: Option<std::path::PathBuf>,
+    /// PostgreSQL `application_name` of every session (the binary: `reingest <command>`).
+    pub application_name: String,
+    /// PostgreSQL `statement_timeout` of every session (zero: no limit).
+    pub statement_timeout: Duration,
+    /// PostgreSQL `idle_in_transaction_session_timeout` of every session (zero: no limit).
+    pub idle_in_transaction_timeout: Duration,
 }
 
 impl AppSettings {
@@ -51,6 +57,7 @@ impl AppSettings {
     /// defaults to mempool.space.
     pub fn new(database_url: impl Into<String>, elexon_url: impl Into<String>) -> Self {
         let client = ClientConfig::default();
+        let store = StoreConfig::default();
         Self {
             database_url: database_url.into(),
             elexon_url: elexon_url.into(),
@@ -62,9 +69,12 @@ impl AppSettings {
             timeout: client.timeout,
             max_attempts: client.max_attempts,
             max_body_bytes: client.max_body_bytes,
-            lock_timeout: StoreConfig::default().lock_timeout,
+            lock_timeout: store.lock_timeout,
             allow_insecure_http: false,
             archive_dir: None,
+            application_name: store.application_name,
+            statement_timeout: store.statement_timeout,
+            idle_in_transaction_timeout: store.idle_in_transaction_timeout,
         }
     }
 
@@ -151,6 +161,9 @@ impl AppSettings {
             // On SQLite the per-date lock is the file's write lock: the same wait applies.
             busy_timeout: self.lock_timeout,
             archive_dir: self.archive_dir.clone(),
+            application_name: self.application_name.clone(),
+            statement_timeout: self.statement_timeout,
+            idle_in_transaction_timeout: self.idle_in_transaction_timeout,
             ..StoreConfig::default()
         };
         let store = crate::error::blocking(move || {

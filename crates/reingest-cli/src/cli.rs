@@ -115,6 +115,24 @@ pub struct Global {
     #[arg(long, default_value_t = 60, global = true)]
     pub lock_timeout_secs: u64,
 
+    /// PostgreSQL: longest a single statement may run, seconds (0: no limit).
+    #[arg(
+        long,
+        env = "REINGEST_STATEMENT_TIMEOUT_SECS",
+        default_value_t = 300,
+        global = true
+    )]
+    pub statement_timeout_secs: u64,
+
+    /// PostgreSQL: longest a session may sit idle inside a transaction, seconds (0: no limit).
+    #[arg(
+        long,
+        env = "REINGEST_IDLE_IN_TRANSACTION_TIMEOUT_SECS",
+        default_value_t = 60,
+        global = true
+    )]
+    pub idle_in_transaction_timeout_secs: u64,
+
     /// Allow a plain-http API URL that is not on this machine (unsafe).
     #[arg(long, global = true)]
     pub allow_insecure_http: bool,

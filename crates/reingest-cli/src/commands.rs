@@ -43,8 +43,9 @@ fn input(e: impl std::fmt::Display) -> PipelineError {
     PipelineError::Input(e.to_string())
 }
 
-/// The library's settings from the parsed flags (which fall back to the environment).
-fn settings(g: &Global) -> AppSettings {
+/// The library's settings from the parsed flags (which fall back to the environment);
+/// PostgreSQL sessions are named after `command`.
+fn settings(g: &Global, command: &Command) -> AppSettings {
     let mut s = AppSettings::new(g.database_url.clone(), g.elexon_url.clone());
     s.format = match g.format {
         WireFormat::Xml => Format::Xml,
@@ -60,6 +61,9 @@ fn settings(g: &Global) -> AppSettings {
     s.lock_timeout = Duration::from_secs(g.lock_timeout_secs);
     s.allow_insecure_http = g.allow_insecure_http;
     s.archive_dir = g.archive_dir.clone();
+    s.application_name = format!("reingest {}", command.name());
+    s.statement_timeout = Duration::from_secs(g.statement_timeout_secs);
+    s.idle_in_transaction_timeout = Duration::from_secs(g.idle_in_transaction_timeout_secs);
     s
 }
 
@@ -125,7 +129,7 @@ fn validate(command: &Command) -> Result<(), PipelineError> {
 async fn execute(args: Cli, metrics: &Recorder) -> Result<i32, PipelineError> {
     let g = &args.global;
     validate(&args.command)?;
-    let settings = settings(g);
+    let settings = settings(g, &args.command);
     // Miner models are checked before connecting too.
     settings.pipeline_config()?;
     let pipeline = settings.build().await?;

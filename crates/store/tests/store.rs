@@ -527,6 +527,49 @@ fn a_second_run_of_a_locked_date_times_out_naming_the_holder() {
 }
 
 #[test]
+fn postgres_sessions_carry_the_application_name() {
+    let Some(base) = pg_base_url() else { return };
+    let (url, _guard) = fresh_pg(&base);
+    let name = format!("reingest test {}", uuid::Uuid::new_v4().simple());
+    let config = StoreConfig {
+        application_name: name.clone(),
+        ..StoreConfig::default()
+    };
+    let store = DieselStore::connect(&url, config).unwrap();
+    store.migrate().unwrap();
+    // The swap holds a pooled connection inside its transaction while the hook asks the
+    // server, from another connection, what the sessions on this database call themselves.
+    let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let mut hooks = SumHooks::new(date("2024-03-21"));
+    let (seen_in_hook, url_in_hook) = (seen.clone(), url.clone());
+    hooks.on_derive = Some(Box::new(move || {
+        let mut raw = Raw::open(&url_in_hook);
+        *seen_in_hook.lock().unwrap() = raw.strings(
+            "SELECT application_name || ' / ' || state AS v FROM pg_stat_activity \
+             WHERE datname = current_database() AND pid <> pg_backend_pid() \
+             AND backend_type = 'client backend'",
+        );
+    }));
+    let d = date("2024-03-21");
+    let out = store
+        .swap(
+            plan(d, full(d), gen_records(d, full(d), 1, "N", 3)),
+            &mut hooks,
+        )
+        .unwrap();
+    assert!(out.committed);
+    let seen: Vec<String> = seen.lock().unwrap().iter().flatten().cloned().collect();
+    assert!(
+        seen.contains(&format!("{name} / idle in transaction")),
+        "the store's session in pg_stat_activity: {seen:?}"
+    );
+    assert!(
+        seen.iter().all(|s| s.starts_with("reingest")),
+        "every session of the store is named: {seen:?}"
+    );
+}
+
+#[test]
 fn different_dates_swap_concurrently_on_postgres() {
     let Some(base) = pg_base_url() else { return };
     let (url, _guard) = fresh_pg(&base);
