@@ -185,14 +185,20 @@ pub enum Command {
     #[command(after_help = "Example:\n  reingest reconcile 2024-03-01 2024-03-31 --fix")]
     Reconcile(ReconcileArgs),
 
-    /// The audit log of runs, newest first.
+    /// The audit log of runs, newest first (the newest 50 unless --limit says otherwise).
     #[command(
-        after_help = "Examples:\n  reingest runs --date 2024-03-21\n  reingest runs --json | jq '.[0].status'"
+        after_help = "Examples:\n  reingest runs --date 2024-03-21\n  reingest runs --since 2024-03-01 --limit 200\n  reingest runs --json | jq '.[0].status'"
     )]
     Runs {
-        /// Only runs of this date.
+        /// Only runs of this settlement date.
         #[arg(long)]
         date: Option<String>,
+        /// Only runs started on or after this day, YYYY-MM-DD (from 00:00 UTC).
+        #[arg(long)]
+        since: Option<String>,
+        /// At most this many runs, the newest (the database reads no more).
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
     },
 
     /// Put back the rows a run replaced (itself an audited, reversible run).
@@ -273,7 +279,9 @@ impl Command {
             Command::Run(a) => one(&a.date),
             Command::Verify(a) => one(&a.date),
             Command::Diff { date, .. }
-            | Command::Runs { date: Some(date) }
+            | Command::Runs {
+                date: Some(date), ..
+            }
             | Command::Difficulty(DifficultyCommand::Set { date, .. }) => one(date),
             Command::Range(a) => (String::new(), a.from.clone(), a.to.clone()),
             Command::Reconcile(a) => (String::new(), a.from.clone(), a.to.clone()),

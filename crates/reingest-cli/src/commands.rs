@@ -112,8 +112,13 @@ fn validate(command: &Command) -> Result<(), PipelineError> {
             );
             RangeOptions::new(from, to, a.jobs, None).map_err(input)?;
         }
-        Command::Runs { date: Some(date) } => {
-            SettlementDate::parse(date)?;
+        Command::Runs { date, since, limit } => {
+            for d in [date, since].into_iter().flatten() {
+                SettlementDate::parse(d)?;
+            }
+            if *limit == 0 {
+                return Err(input("--limit must be at least 1"));
+            }
         }
         Command::Difficulty(DifficultyCommand::Set { date, value }) => {
             SettlementDate::parse(date)?;
@@ -221,13 +226,29 @@ async fn execute(args: Cli, metrics: &Recorder) -> Result<i32, PipelineError> {
             output::print(json, &report, || output::reconcile_text(&report));
             Ok(report.exit_code())
         }
-        Command::Runs { date } => {
-            let date = date.as_deref().map(SettlementDate::parse).transpose()?;
+        Command::Runs { date, since, limit } => {
+            let query = store::RunsQuery {
+                date: date.as_deref().map(SettlementDate::parse).transpose()?,
+                since: since
+                    .as_deref()
+                    .map(SettlementDate::parse)
+                    .transpose()?
+                    .map(|d| d.naive()),
+                limit,
+            };
             let store = Arc::clone(pipeline.store());
-            let runs = tokio::task::spawn_blocking(move || store.runs(date))
+            let runs = tokio::task::spawn_blocking(move || store.recent_runs(&query))
                 .await
                 .map_err(|e| PipelineError::Internal(e.to_string()))??;
-            output::print(json, &runs, || output::runs_text(&runs));
+            output::print(json, &runs, || {
+                let mut text = output::runs_text(&runs);
+                if runs.len() == limit {
+                    text.push_str(&format!(
+                        "(the newest {limit} runs; --limit N or --since DATE for others)\n"
+                    ));
+                }
+                text
+            });
             Ok(EXIT_OK)
         }
         Command::Restore { run_id } => {

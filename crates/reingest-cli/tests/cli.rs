@@ -668,3 +668,47 @@ async fn metrics_file_after_a_run_a_failure_and_a_range() {
     .await;
     assert_one_line_error(&o, 2, "does not exist");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn runs_reads_a_limited_page_of_the_audit_log() {
+    let sim = sim().await;
+    let db = common::sqlite();
+    for date in ["2024-03-21", "2024-03-22"] {
+        let o = reingest(Some(&sim), &db.url, &["run", date]).await;
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    }
+    let count = |o: &Output| json(o).as_array().unwrap().len();
+    let o = reingest(Some(&sim), &db.url, &["--json", "runs"]).await;
+    assert_eq!(count(&o), 2);
+    let o = reingest(Some(&sim), &db.url, &["--json", "runs", "--limit", "1"]).await;
+    assert_eq!(json(&o)[0]["settlement_date"], "2024-03-22", "the newest");
+    assert_eq!(count(&o), 1);
+    let o = reingest(Some(&sim), &db.url, &["runs", "--limit", "1"]).await;
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.contains("the newest 1 runs; --limit N"), "{text}");
+    let o = reingest(
+        Some(&sim),
+        &db.url,
+        &["--json", "runs", "--since", "2099-01-01"],
+    )
+    .await;
+    assert_eq!(count(&o), 0);
+    let o = reingest(
+        Some(&sim),
+        &db.url,
+        &[
+            "--json",
+            "runs",
+            "--since",
+            "2001-01-01",
+            "--date",
+            "2024-03-21",
+        ],
+    )
+    .await;
+    assert_eq!(count(&o), 1);
+    let o = reingest(Some(&sim), &db.url, &["runs", "--limit", "0"]).await;
+    assert_one_line_error(&o, 2, "--limit must be at least 1");
+    let o = reingest(Some(&sim), &db.url, &["runs", "--since", "last week"]).await;
+    assert_one_line_error(&o, 2, "\"last week\"");
+}

@@ -79,11 +79,13 @@ mod db;
 mod diesel_store;
 mod error;
 mod read;
+mod runs_query;
 mod write;
 
 pub use archive::{source_hash, ArchivedSource, SourceArchive};
 pub use diesel_store::{Backend, DieselStore, StoreConfig, POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS};
 pub use error::{redact_url, StoreError};
+pub use runs_query::RunsQuery;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;

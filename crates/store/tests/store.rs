@@ -11,7 +11,7 @@ use common::*;
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 use settlement_model::{BmUnit, PeriodRange, SettlementDate, SummaryPeriod};
-use store::{DieselStore, SettlementStore, StoreConfig, StoreError};
+use store::{DieselStore, RunsQuery, SettlementStore, StoreConfig, StoreError};
 
 fn full(d: SettlementDate) -> PeriodRange {
     PeriodRange::full(d)
@@ -522,6 +522,58 @@ fn a_second_run_of_a_locked_date_times_out_naming_the_holder() {
         ..StoreConfig::default()
     };
     for db in backends_with(config) {
+        check(&db);
+    }
+}
+
+#[test]
+fn recent_runs_reads_a_page_of_the_audit_log() {
+    fn check(db: &TestDb) {
+        let s = &db.store;
+        let days = ["2024-03-21", "2024-03-22", "2024-03-21", "2024-03-23"];
+        for (i, day) in days.iter().enumerate() {
+            let d = date(day);
+            swap(
+                s,
+                d,
+                full(d),
+                gen_records(d, full(d), 1, "P", 60 + i as u64),
+            );
+        }
+        let all = s.runs(None).unwrap();
+        assert_eq!(all.len(), 4, "{}", db.label);
+        let ids = |rows: &[store::AuditRow]| -> Vec<String> {
+            rows.iter().map(|r| r.run_id.clone()).collect()
+        };
+        let page = |q: RunsQuery| s.recent_runs(&q).unwrap();
+        assert_eq!(
+            ids(&page(RunsQuery {
+                limit: 2,
+                ..RunsQuery::default()
+            })),
+            ids(&all[..2]),
+            "the newest two, newest first: {}",
+            db.label
+        );
+        assert_eq!(ids(&page(RunsQuery::default())), ids(&all));
+        let of_date = page(RunsQuery {
+            date: Some(date("2024-03-21")),
+            limit: 1,
+            ..RunsQuery::default()
+        });
+        assert_eq!(ids(&of_date), ids(&all[1..2]), "{}", db.label);
+        let today = chrono::Utc::now().date_naive();
+        let since = |day| {
+            page(RunsQuery {
+                since: Some(day),
+                ..RunsQuery::default()
+            })
+            .len()
+        };
+        assert_eq!(since(today.pred_opt().unwrap()), 4, "{}", db.label);
+        assert_eq!(since(today.succ_opt().unwrap()), 0, "{}", db.label);
+    }
+    for db in backends() {
         check(&db);
     }
 }
