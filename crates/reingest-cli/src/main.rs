@@ -43,6 +43,12 @@ fn main() -> ExitCode {
     if let Some(path) = &args.global.metrics_file {
         if let Err(e) = metrics::check_path(path) {
             eprintln!("error: {e}");
+            if args.global.json {
+                println!(
+                    "{}",
+                    serde_json::json!({"error": e, "exit_code": reingest::EXIT_ERROR})
+                );
+            }
             return exit(reingest::EXIT_ERROR);
         }
     }

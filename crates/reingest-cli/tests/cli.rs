@@ -484,10 +484,10 @@ async fn secrets_in_api_and_difficulty_urls_are_redacted() {
             vec![
                 "--elexon-url",
                 &keyed,
-                "--difficulty",
-                "1",
                 "run",
                 "2024-03-21",
+                "--difficulty",
+                "1",
             ],
         ),
         (
@@ -496,10 +496,10 @@ async fn secrets_in_api_and_difficulty_urls_are_redacted() {
             vec![
                 "--elexon-url",
                 &keyed,
-                "--difficulty",
-                "1",
                 "run",
                 "2024-03-21",
+                "--difficulty",
+                "1",
             ],
         ),
         (
@@ -527,6 +527,11 @@ async fn secrets_in_api_and_difficulty_urls_are_redacted() {
         let err = stderr(&o);
         assert_eq!(o.status.code(), Some(2), "{what}: {err}");
         assert!(err.contains("error: "), "{what}: {err}");
+        assert!(!err.contains("Usage:"), "{what}: the command ran: {err}");
+        assert!(
+            err.contains("127.0.0.1") || err.contains("api.example.com"),
+            "{what}: the URL is named: {err}"
+        );
         assert!(!err.contains("SECRET"), "{what}: {err}");
         assert!(!err.contains("pw"), "{what}: {err}");
         assert!(!String::from_utf8_lossy(&o.stdout).contains("SECRET"));
@@ -667,6 +672,23 @@ async fn metrics_file_after_a_run_a_failure_and_a_range() {
     )
     .await;
     assert_one_line_error(&o, 2, "does not exist");
+    let o = piped(
+        Some(&sim),
+        &db.url,
+        &[],
+        &[
+            "--json",
+            "--metrics-file",
+            "/nonexistent/dir/x.prom",
+            "migrate",
+        ],
+    )
+    .await;
+    assert_eq!(
+        json(&o)["exit_code"],
+        2,
+        "--json gets its error document too"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
