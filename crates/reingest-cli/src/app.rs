@@ -15,7 +15,8 @@ use crate::PipelineError;
 pub type StandardPipeline = Pipeline<HttpSource, DieselStore>;
 
 /// Settings of the standard pipeline; the binary fills them from flags and environment.
-#[derive(Debug, Clone)]
+/// Its `Debug` output redacts the credentials of every URL.
+#[derive(Clone)]
 pub struct AppSettings {
     /// `sqlite://PATH` or `postgres://…`.
     pub database_url: String,
@@ -50,6 +51,33 @@ pub struct AppSettings {
     pub statement_timeout: Duration,
     /// PostgreSQL `idle_in_transaction_session_timeout` of every session (zero: no limit).
     pub idle_in_transaction_timeout: Duration,
+}
+
+impl std::fmt::Debug for AppSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use settlement_model::redact_url;
+        f.debug_struct("AppSettings")
+            .field("database_url", &redact_url(&self.database_url))
+            .field("elexon_url", &redact_url(&self.elexon_url))
+            .field("format", &self.format)
+            .field("difficulty_url", &redact_url(&self.difficulty_url))
+            .field("miners", &self.miners)
+            .field("miner_models", &self.miner_models)
+            .field("rate_limit", &self.rate_limit)
+            .field("timeout", &self.timeout)
+            .field("max_attempts", &self.max_attempts)
+            .field("max_body_bytes", &self.max_body_bytes)
+            .field("lock_timeout", &self.lock_timeout)
+            .field("allow_insecure_http", &self.allow_insecure_http)
+            .field("archive_dir", &self.archive_dir)
+            .field("application_name", &self.application_name)
+            .field("statement_timeout", &self.statement_timeout)
+            .field(
+                "idle_in_transaction_timeout",
+                &self.idle_in_transaction_timeout,
+            )
+            .finish()
+    }
 }
 
 impl AppSettings {
