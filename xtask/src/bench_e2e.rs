@@ -240,7 +240,10 @@ fn drive(common: &Common, body: impl AsyncFnOnce(&mut Bench) -> Result<()>) -> R
                     "PostgreSQL at {url} (--pg-url / REINGEST_TEST_DATABASE_URL) is unreachable"
                 )
             })?;
-            println!("PostgreSQL: fresh databases on {}", redact(url));
+            println!(
+                "PostgreSQL: fresh databases on {}",
+                settlement_model::redact_url(url)
+            );
             Some(url.clone())
         } else {
             println!(
@@ -295,18 +298,6 @@ fn load_average() -> String {
     std::fs::read_to_string("/proc/loadavg")
         .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
         .unwrap_or_else(|_| "?".into())
-}
-
-fn redact(url: &str) -> String {
-    match url.split_once('@') {
-        Some((scheme_user, host)) => match scheme_user.split_once("://") {
-            Some((scheme, user)) => {
-                format!("{scheme}://{}@{host}", user.split(':').next().unwrap_or(""))
-            }
-            None => url.to_owned(),
-        },
-        None => url.to_owned(),
-    }
 }
 
 /// A fresh, empty database; PostgreSQL ones are dropped on drop.

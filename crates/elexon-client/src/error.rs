@@ -57,7 +57,7 @@ pub enum FetchError {
     Status {
         /// What was asked for.
         target: Target,
-        /// The URL.
+        /// The URL, credentials redacted ([`settlement_model::redact_url`]).
         url: String,
         /// The status code.
         status: u16,
@@ -71,7 +71,7 @@ pub enum FetchError {
     Timeout {
         /// What was asked for.
         target: Target,
-        /// The URL.
+        /// The URL, credentials redacted ([`settlement_model::redact_url`]).
         url: String,
         /// The configured per-request timeout.
         timeout: Duration,
@@ -81,7 +81,7 @@ pub enum FetchError {
     Connection {
         /// What was asked for.
         target: Target,
-        /// The URL.
+        /// The URL, credentials redacted ([`settlement_model::redact_url`]).
         url: String,
         /// The underlying error, with its causes.
         message: String,
@@ -93,7 +93,7 @@ pub enum FetchError {
     Truncated {
         /// What was asked for.
         target: Target,
-        /// The URL.
+        /// The URL, credentials redacted ([`settlement_model::redact_url`]).
         url: String,
         /// Bytes received.
         received: usize,
@@ -108,7 +108,7 @@ pub enum FetchError {
     BodyTooLarge {
         /// What was asked for.
         target: Target,
-        /// The URL.
+        /// The URL, credentials redacted ([`settlement_model::redact_url`]).
         url: String,
         /// The configured limit.
         limit: usize,
@@ -121,13 +121,13 @@ pub enum FetchError {
     /// A plain-HTTP URL whose host is not loopback, without `allow_insecure_http`.
     #[error("refusing plain-HTTP URL {url}: only loopback hosts may use http:// (use https://, or allow insecure HTTP explicitly)")]
     InsecureUrl {
-        /// The URL.
+        /// The URL, credentials redacted ([`settlement_model::redact_url`]).
         url: String,
     },
     /// The URL does not parse or has an unsupported scheme.
     #[error("invalid URL {url:?}: {reason}")]
     InvalidUrl {
-        /// The URL as given.
+        /// The URL as given, credentials redacted.
         url: String,
         /// What is wrong with it.
         reason: String,
@@ -141,8 +141,10 @@ pub enum FetchError {
     /// The HTTP client could not be built.
     #[error("cannot build the HTTP client: {0}")]
     Client(String),
-    /// Every attempt failed with a retryable error; `last` is the final one.
-    #[error("{target}: giving up after {attempts} attempts; last error: {last}")]
+    /// Every attempt failed with a retryable error; `last` is the final one. The message
+    /// names the target and the URL once, then the last error's [`FetchError::reason`].
+    #[error("{target}: giving up after {attempts} attempts; last error: {}{}",
+        last.reason(), last.url().map(|u| format!(" (GET {u})")).unwrap_or_default())]
     RetriesExhausted {
         /// What was asked for.
         target: Target,
@@ -184,6 +186,57 @@ impl FetchError {
             FetchError::Status { status, .. } => Some(*status),
             FetchError::NotPublished { .. } => Some(404),
             FetchError::RetriesExhausted { last, .. } => last.status(),
+            _ => None,
+        }
+    }
+
+    /// What went wrong, without the target or the URL: the retry warnings and
+    /// [`FetchError::RetriesExhausted`] name those once themselves.
+    pub fn reason(&self) -> String {
+        match self {
+            FetchError::Status { status, detail, .. } => {
+                format!("HTTP {status}{}", detail_suffix(detail))
+            }
+            FetchError::Timeout { timeout, .. } => {
+                format!("no complete response within {timeout:?}")
+            }
+            FetchError::Connection { message, .. } => format!("cannot connect: {message}"),
+            FetchError::Truncated {
+                received,
+                expected,
+                message,
+                ..
+            } => format!(
+                "truncated body after {received} bytes{}: {message}",
+                expected.map(|e| format!(" of {e}")).unwrap_or_default()
+            ),
+            FetchError::BodyTooLarge {
+                limit, announced, ..
+            } => format!(
+                "body exceeds the limit of {limit} bytes{}",
+                announced
+                    .map(|a| format!(" (Content-Length {a})"))
+                    .unwrap_or_default()
+            ),
+            FetchError::Parse(ParseError::Malformed {
+                format, message, ..
+            }) => format!("malformed {format} document: {message}"),
+            FetchError::RetriesExhausted { last, .. } => last.reason(),
+            other => other.to_string(),
+        }
+    }
+
+    /// The URL the error is about (credentials redacted), if it names one.
+    pub fn url(&self) -> Option<&str> {
+        match self {
+            FetchError::Status { url, .. }
+            | FetchError::Timeout { url, .. }
+            | FetchError::Connection { url, .. }
+            | FetchError::Truncated { url, .. }
+            | FetchError::BodyTooLarge { url, .. }
+            | FetchError::InsecureUrl { url }
+            | FetchError::InvalidUrl { url, .. } => Some(url),
+            FetchError::RetriesExhausted { last, .. } => last.url(),
             _ => None,
         }
     }

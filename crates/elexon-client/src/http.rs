@@ -3,7 +3,7 @@
 
 use std::fmt;
 use std::num::NonZeroU32;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -11,7 +11,7 @@ use backon::{ExponentialBuilder, Retryable};
 use bytes::{Bytes, BytesMut};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use reqwest::header::RETRY_AFTER;
-use settlement_model::{BmUnit, SettlementDate, Side};
+use settlement_model::{redact_url, BmUnit, SettlementDate, Side};
 use tokio::sync::Semaphore;
 use tracing::{debug, warn};
 use url::{Host, Url};
@@ -34,7 +34,9 @@ const ERROR_DETAIL_BYTES: usize = 300;
 /// then runs under the per-request timeout (connect, send and the whole body). Retryable
 /// failures (see [`FetchError::is_retryable`]) are retried up to `max_attempts` in all with
 /// exponential backoff and jitter, stretched to the server's `Retry-After` (capped at six
-/// times `max_backoff`); each retry is logged with `tracing::warn!`.
+/// times `max_backoff`); each retry is one `tracing::warn!` line (the target, attempt n/m,
+/// the reason), the URL being logged at debug level. Every URL in a log line or an error
+/// has its credentials redacted ([`settlement_model::redact_url`]).
 ///
 /// ```no_run
 /// # async fn demo() -> Result<(), elexon_client::FetchError> {
@@ -52,17 +54,26 @@ pub struct HttpSource {
 
 struct Inner {
     config: ClientConfig,
-    /// The base URL without a trailing slash.
+    /// The base URL's path without a trailing slash (and without its query).
     base: String,
+    /// The base URL's query (e.g. `APIKey=…`), added to every request's query.
+    base_query: Option<String>,
     client: reqwest::Client,
     limiter: DefaultDirectRateLimiter,
     permits: Semaphore,
+    /// Requests sent (every attempt), for metrics.
+    requests: AtomicU64,
+    /// Attempts that were retries of a failed one, for metrics.
+    retries: AtomicU64,
 }
 
 impl fmt::Debug for HttpSource {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let config = &self.inner.config;
         f.debug_struct("HttpSource")
-            .field("config", &self.inner.config)
+            .field("base_url", &redact_url(&config.base_url))
+            .field("format", &config.format)
+            .field("requests_per_minute", &config.requests_per_minute)
             .finish_non_exhaustive()
     }
 }
@@ -90,8 +101,13 @@ impl HttpSource {
                 "timeout must be positive".to_owned(),
             ));
         }
-        let base = config.base_url.trim_end_matches('/').to_owned();
-        check_url(&base, config.allow_insecure_http)?;
+        check_url(&config.base_url, config.allow_insecure_http)?;
+        let (path, query) = config
+            .base_url
+            .split_once('?')
+            .unwrap_or((config.base_url.as_str(), ""));
+        let base = path.trim_end_matches('/').to_owned();
+        let base_query = Some(query.to_owned()).filter(|q| !q.is_empty());
         let quota = quota(config.requests_per_minute).ok_or_else(|| {
             FetchError::InvalidConfig("requests_per_minute must be at least 1".to_owned())
         })?;
@@ -122,7 +138,10 @@ impl HttpSource {
                 limiter: RateLimiter::direct(quota),
                 client,
                 base,
+                base_query,
                 config,
+                requests: AtomicU64::new(0),
+                retries: AtomicU64::new(0),
             }),
         })
     }
@@ -132,18 +151,46 @@ impl HttpSource {
         &self.inner.config
     }
 
+    /// HTTP requests sent since this source was built, by it and every clone, retries
+    /// included (the CLI's `--metrics-file` reports it).
+    pub fn requests_sent(&self) -> u64 {
+        self.inner.requests.load(Ordering::Relaxed)
+    }
+
+    /// How many of [`HttpSource::requests_sent`] were retries of a failed request.
+    pub fn retries(&self) -> u64 {
+        self.inner.retries.load(Ordering::Relaxed)
+    }
+
     /// The URL of one stack in the configured format:
-    /// `{base}/balancing/settlement/stack/all/{bid|offer}/{YYYY-MM-DD}/{period}?format=…`.
+    /// `{base}/balancing/settlement/stack/all/{bid|offer}/{YYYY-MM-DD}/{period}?format=…`;
+    /// a query on the base URL (e.g. `?APIKey=…`) is added after `format`.
     pub fn stack_url(&self, date: SettlementDate, period: u8, side: Side) -> String {
         format!(
-            "{}/balancing/settlement/stack/all/{side}/{date}/{period}?format={}",
-            self.inner.base, self.inner.config.format
+            "{}/balancing/settlement/stack/all/{side}/{date}/{period}?format={}{}",
+            self.inner.base,
+            self.inner.config.format,
+            self.base_query('&')
         )
     }
 
-    /// The URL of the BM unit list: `{base}/reference/bmunits/all`.
+    /// The URL of the BM unit list: `{base}/reference/bmunits/all`, with the base URL's
+    /// query if it has one.
     pub fn bm_units_url(&self) -> String {
-        format!("{}/reference/bmunits/all", self.inner.base)
+        format!(
+            "{}/reference/bmunits/all{}",
+            self.inner.base,
+            self.base_query('?')
+        )
+    }
+
+    /// The base URL's query after `separator`, or nothing.
+    fn base_query(&self, separator: char) -> String {
+        self.inner
+            .base_query
+            .as_deref()
+            .map(|q| format!("{separator}{q}"))
+            .unwrap_or_default()
     }
 
     /// Downloads any URL under the same rules as the API calls: the insecure-URL check, the
@@ -171,10 +218,11 @@ impl HttpSource {
             .with_jitter()
             .with_max_times(retries);
         let retry_after_cap = config.max_backoff.saturating_mul(6);
+        let shown = redact_url(url);
 
         let result = (|| async {
             attempts.fetch_add(1, Ordering::Relaxed);
-            let body = self.attempt(target, url).await?;
+            let body = self.attempt(target, url, &shown).await?;
             parse(body)
         })
         .retry(backoff)
@@ -187,14 +235,13 @@ impl HttpSource {
             })
         })
         .notify(|error, delay| {
+            self.inner.retries.fetch_add(1, Ordering::Relaxed);
             warn!(
-                request = %target,
-                url,
-                attempt = attempts.load(Ordering::Relaxed),
-                max_attempts = config.max_attempts,
-                delay_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
-                error = %error,
-                "Elexon request failed; retrying"
+                "{target}: attempt {}/{} failed, retrying in {} ms: {}",
+                attempts.load(Ordering::Relaxed),
+                config.max_attempts,
+                delay.as_millis(),
+                error.reason()
             );
         })
         .await;
@@ -211,8 +258,8 @@ impl HttpSource {
     }
 
     /// One attempt: a concurrency permit, then the rate limiter, then the exchange under the
-    /// timeout.
-    async fn attempt(&self, target: Target, url: &str) -> Result<Bytes, FetchError> {
+    /// timeout. `shown` is `url` redacted, for logs and errors.
+    async fn attempt(&self, target: Target, url: &str, shown: &str) -> Result<Bytes, FetchError> {
         let inner = &*self.inner;
         let _permit = inner
             .permits
@@ -221,41 +268,38 @@ impl HttpSource {
             .map_err(|_| FetchError::Client("the request semaphore is closed".to_owned()))?;
         inner.limiter.until_ready().await;
         let timeout = inner.config.timeout;
-        debug!(request = %target, url, "GET");
-        match tokio::time::timeout(timeout, self.exchange(target, url)).await {
+        debug!(request = %target, url = shown, "GET");
+        inner.requests.fetch_add(1, Ordering::Relaxed);
+        match tokio::time::timeout(timeout, self.exchange(target, url, shown)).await {
             Ok(result) => result,
             Err(_) => Err(FetchError::Timeout {
                 target,
-                url: url.to_owned(),
+                url: shown.to_owned(),
                 timeout,
             }),
         }
     }
 
-    async fn exchange(&self, target: Target, url: &str) -> Result<Bytes, FetchError> {
+    async fn exchange(&self, target: Target, url: &str, shown: &str) -> Result<Bytes, FetchError> {
         let inner = &*self.inner;
         let timeout = inner.config.timeout;
-        let transport = |e: &reqwest::Error| {
+        // reqwest's messages repeat the URL: it is named once, redacted, in our error.
+        let transport = |e: reqwest::Error| {
             if e.is_timeout() {
                 FetchError::Timeout {
                     target,
-                    url: url.to_owned(),
+                    url: shown.to_owned(),
                     timeout,
                 }
             } else {
                 FetchError::Connection {
                     target,
-                    url: url.to_owned(),
-                    message: error_chain(e),
+                    url: shown.to_owned(),
+                    message: redact_url(&error_chain(&e.without_url())),
                 }
             }
         };
-        let mut response = inner
-            .client
-            .get(url)
-            .send()
-            .await
-            .map_err(|e| transport(&e))?;
+        let mut response = inner.client.get(url).send().await.map_err(transport)?;
 
         let status = response.status();
         if !status.is_success() {
@@ -268,10 +312,10 @@ impl HttpSource {
             let detail = error_detail(&mut response).await;
             return Err(FetchError::Status {
                 target,
-                url: url.to_owned(),
+                url: shown.to_owned(),
                 status: status.as_u16(),
                 retry_after,
-                detail,
+                detail: redact_url(&detail),
             });
         }
 
@@ -279,7 +323,7 @@ impl HttpSource {
         let announced = response.content_length();
         let too_large = || FetchError::BodyTooLarge {
             target,
-            url: url.to_owned(),
+            url: shown.to_owned(),
             limit,
             announced,
         };
@@ -300,14 +344,14 @@ impl HttpSource {
                     body.extend_from_slice(&chunk);
                 }
                 Ok(None) => break,
-                Err(e) if e.is_timeout() => return Err(transport(&e)),
+                Err(e) if e.is_timeout() => return Err(transport(e)),
                 Err(e) => {
                     return Err(FetchError::Truncated {
                         target,
-                        url: url.to_owned(),
+                        url: shown.to_owned(),
                         received: body.len(),
                         expected: announced,
-                        message: error_chain(&e),
+                        message: redact_url(&error_chain(&e.without_url())),
                     })
                 }
             }
@@ -316,7 +360,7 @@ impl HttpSource {
             if u64::try_from(body.len()).unwrap_or(u64::MAX) < expected {
                 return Err(FetchError::Truncated {
                     target,
-                    url: url.to_owned(),
+                    url: shown.to_owned(),
                     received: body.len(),
                     expected: Some(expected),
                     message: "the body ended early".to_owned(),
@@ -391,7 +435,7 @@ fn quota(requests_per_minute: u32) -> Option<Quota> {
 /// is loopback or insecure HTTP is allowed.
 fn check_url(url: &str, allow_insecure_http: bool) -> Result<Url, FetchError> {
     let invalid = |reason: &str| FetchError::InvalidUrl {
-        url: url.to_owned(),
+        url: redact_url(url),
         reason: reason.to_owned(),
     };
     let parsed = Url::parse(url).map_err(|e| invalid(&e.to_string()))?;
@@ -403,7 +447,7 @@ fn check_url(url: &str, allow_insecure_http: bool) -> Result<Url, FetchError> {
     }
     if !allow_insecure_http && is_insecure(&parsed) {
         return Err(FetchError::InsecureUrl {
-            url: url.to_owned(),
+            url: redact_url(url),
         });
     }
     Ok(parsed)
@@ -526,6 +570,19 @@ mod tests {
             source.bm_units_url(),
             "http://127.0.0.1:9/bmrs/api/v1/reference/bmunits/all"
         );
+        let keyed = HttpSource::new(ClientConfig::with_base_url(
+            "http://127.0.0.1:9/bmrs/api/v1/?APIKey=k1",
+        ))
+        .unwrap();
+        assert_eq!(
+            keyed.stack_url(date, 35, Side::Bid),
+            "http://127.0.0.1:9/bmrs/api/v1/balancing/settlement/stack/all/bid/2024-03-21/35?format=xml&APIKey=k1"
+        );
+        assert_eq!(
+            keyed.bm_units_url(),
+            "http://127.0.0.1:9/bmrs/api/v1/reference/bmunits/all?APIKey=k1"
+        );
+        assert!(!format!("{keyed:?}").contains("k1"));
     }
 
     #[test]

@@ -128,8 +128,8 @@ pub trait SettlementSource: Send + Sync {
     fn bm_units(&self) -> impl Future<Output = Result<Vec<BmUnit>, FetchError>> + Send;
 }
 
-/// Settings of the HTTP client.
-#[derive(Debug, Clone)]
+/// Settings of the HTTP client. Its `Debug` output redacts the base URL's credentials.
+#[derive(Clone)]
 pub struct ClientConfig {
     /// Base URL, e.g. `https://data.elexon.co.uk/bmrs/api/v1`.
     pub base_url: String,
@@ -151,6 +151,23 @@ pub struct ClientConfig {
     pub max_body_bytes: usize,
     /// Allow a plain-HTTP base URL that is not loopback.
     pub allow_insecure_http: bool,
+}
+
+impl fmt::Debug for ClientConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientConfig")
+            .field("base_url", &settlement_model::redact_url(&self.base_url))
+            .field("format", &self.format)
+            .field("requests_per_minute", &self.requests_per_minute)
+            .field("max_concurrency", &self.max_concurrency)
+            .field("timeout", &self.timeout)
+            .field("max_attempts", &self.max_attempts)
+            .field("initial_backoff", &self.initial_backoff)
+            .field("max_backoff", &self.max_backoff)
+            .field("max_body_bytes", &self.max_body_bytes)
+            .field("allow_insecure_http", &self.allow_insecure_http)
+            .finish()
+    }
 }
 
 impl Default for ClientConfig {
@@ -199,6 +216,17 @@ mod tests {
         assert_eq!(c.max_body_bytes, 64 << 20);
         assert!(!c.allow_insecure_http);
         assert_eq!(c.format, Format::Xml);
+    }
+
+    #[test]
+    fn debug_output_redacts_the_base_url() {
+        let c = ClientConfig::with_base_url("https://u:pw@api.example/v1?APIKey=k1");
+        let text = format!("{c:?}");
+        assert!(
+            text.contains("https://***@api.example/v1?APIKey=***"),
+            "{text}"
+        );
+        assert!(!text.contains("pw") && !text.contains("k1"), "{text}");
     }
 
     #[test]

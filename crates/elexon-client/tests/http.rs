@@ -215,9 +215,23 @@ async fn a_persistent_500_gives_up_after_max_attempts() {
         other => panic!("expected RetriesExhausted, got {other}"),
     }
     let message = err.to_string();
-    assert!(message.contains("2024-03-21 period 7 bid"), "{message}");
+    assert_eq!(
+        message.matches("2024-03-21 period 7 bid").count(),
+        1,
+        "the target is named once: {message}"
+    );
     assert!(message.contains("HTTP 500"), "{message}");
+    assert_eq!(
+        message.matches("http://").count(),
+        1,
+        "the URL once: {message}"
+    );
     assert_eq!(sim.stats().requests_for(d, p, s), 4);
+    assert_eq!(
+        (http.requests_sent(), http.retries()),
+        (4, 3),
+        "the counters"
+    );
 
     // The BM unit list too.
     sim.add_fault(FaultRule::new(Fault::ServerError).kind(PathKind::BmUnits));

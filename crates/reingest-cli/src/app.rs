@@ -16,7 +16,8 @@ use crate::PipelineError;
 pub type StandardPipeline = Pipeline<HttpSource, DieselStore>;
 
 /// Settings of the standard pipeline; the binary fills them from flags and environment.
-#[derive(Debug, Clone)]
+/// Its `Debug` output redacts the credentials of every URL.
+#[derive(Clone)]
 pub struct AppSettings {
     /// `sqlite://PATH` or `postgres://…`.
     pub database_url: String,
@@ -45,6 +46,39 @@ pub struct AppSettings {
     /// Where to keep archived source responses (default: beside an SQLite file, in a table
     /// on PostgreSQL).
     pub archive_dir: Option<std::path::PathBuf>,
+    /// PostgreSQL `application_name` of every session (the binary: `reingest <command>`).
+    pub application_name: String,
+    /// PostgreSQL `statement_timeout` of every session (zero: no limit).
+    pub statement_timeout: Duration,
+    /// PostgreSQL `idle_in_transaction_session_timeout` of every session (zero: no limit).
+    pub idle_in_transaction_timeout: Duration,
+}
+
+impl std::fmt::Debug for AppSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use settlement_model::redact_url;
+        f.debug_struct("AppSettings")
+            .field("database_url", &redact_url(&self.database_url))
+            .field("elexon_url", &redact_url(&self.elexon_url))
+            .field("format", &self.format)
+            .field("difficulty_url", &redact_url(&self.difficulty_url))
+            .field("miners", &self.miners)
+            .field("miner_models", &self.miner_models)
+            .field("rate_limit", &self.rate_limit)
+            .field("timeout", &self.timeout)
+            .field("max_attempts", &self.max_attempts)
+            .field("max_body_bytes", &self.max_body_bytes)
+            .field("lock_timeout", &self.lock_timeout)
+            .field("allow_insecure_http", &self.allow_insecure_http)
+            .field("archive_dir", &self.archive_dir)
+            .field("application_name", &self.application_name)
+            .field("statement_timeout", &self.statement_timeout)
+            .field(
+                "idle_in_transaction_timeout",
+                &self.idle_in_transaction_timeout,
+            )
+            .finish()
+    }
 }
 
 impl AppSettings {
@@ -52,6 +86,7 @@ impl AppSettings {
     /// defaults to mempool.space.
     pub fn new(database_url: impl Into<String>, elexon_url: impl Into<String>) -> Self {
         let client = ClientConfig::default();
+        let store = StoreConfig::default();
         Self {
             database_url: database_url.into(),
             elexon_url: elexon_url.into(),
@@ -63,9 +98,12 @@ impl AppSettings {
             timeout: client.timeout,
             max_attempts: client.max_attempts,
             max_body_bytes: client.max_body_bytes,
-            lock_timeout: StoreConfig::default().lock_timeout,
+            lock_timeout: store.lock_timeout,
             allow_insecure_http: false,
             archive_dir: None,
+            application_name: store.application_name,
+            statement_timeout: store.statement_timeout,
+            idle_in_transaction_timeout: store.idle_in_transaction_timeout,
         }
     }
 
@@ -152,6 +190,9 @@ impl AppSettings {
             // On SQLite the per-date lock is the file's write lock: the same wait applies.
             busy_timeout: self.lock_timeout,
             archive_dir: self.archive_dir.clone(),
+            application_name: self.application_name.clone(),
+            statement_timeout: self.statement_timeout,
+            idle_in_transaction_timeout: self.idle_in_transaction_timeout,
             ..StoreConfig::default()
         };
         let store = crate::error::blocking(move || {

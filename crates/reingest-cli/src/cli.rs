@@ -115,6 +115,24 @@ pub struct Global {
     #[arg(long, default_value_t = 60, global = true)]
     pub lock_timeout_secs: u64,
 
+    /// PostgreSQL: longest a single statement may run, seconds (0: no limit).
+    #[arg(
+        long,
+        env = "REINGEST_STATEMENT_TIMEOUT_SECS",
+        default_value_t = 300,
+        global = true
+    )]
+    pub statement_timeout_secs: u64,
+
+    /// PostgreSQL: longest a session may sit idle inside a transaction, seconds (0: no limit).
+    #[arg(
+        long,
+        env = "REINGEST_IDLE_IN_TRANSACTION_TIMEOUT_SECS",
+        default_value_t = 60,
+        global = true
+    )]
+    pub idle_in_transaction_timeout_secs: u64,
+
     /// Allow a plain-http API URL that is not on this machine (unsafe).
     #[arg(long, global = true)]
     pub allow_insecure_http: bool,
@@ -123,6 +141,11 @@ pub struct Global {
     /// table on PostgreSQL).
     #[arg(long, env = "REINGEST_ARCHIVE_DIR", global = true)]
     pub archive_dir: Option<PathBuf>,
+
+    /// At the end of the command (failed ones too), write Prometheus metrics to this file
+    /// (node_exporter textfile collector: written beside it, then renamed over it).
+    #[arg(long, env = "REINGEST_METRICS_FILE", global = true)]
+    pub metrics_file: Option<PathBuf>,
 }
 
 /// The wire format.
@@ -162,14 +185,20 @@ pub enum Command {
     #[command(after_help = "Example:\n  reingest reconcile 2024-03-01 2024-03-31 --fix")]
     Reconcile(ReconcileArgs),
 
-    /// The audit log of runs, newest first.
+    /// The audit log of runs, newest first (the newest 50 unless --limit says otherwise).
     #[command(
-        after_help = "Examples:\n  reingest runs --date 2024-03-21\n  reingest runs --json | jq '.[0].status'"
+        after_help = "Examples:\n  reingest runs --date 2024-03-21\n  reingest runs --since 2024-03-01 --limit 200\n  reingest runs --json | jq '.[0].status'"
     )]
     Runs {
-        /// Only runs of this date.
+        /// Only runs of this settlement date.
         #[arg(long)]
         date: Option<String>,
+        /// Only runs started on or after this day, YYYY-MM-DD (from 00:00 UTC).
+        #[arg(long)]
+        since: Option<String>,
+        /// At most this many runs, the newest (the database reads no more).
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
     },
 
     /// Put back the rows a run replaced, through the same verified swap as a run.
@@ -246,6 +275,50 @@ pub enum Command {
         after_help = "Example:\n  DATABASE_URL=postgres://user@db-host/curtailment reingest migrate"
     )]
     Migrate,
+}
+
+impl Command {
+    /// The command as typed (`run`, `bmu sync`, …): the `command` label of the metrics and
+    /// the PostgreSQL `application_name` (`reingest run`).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::Run(_) => "run",
+            Command::Range(_) => "range",
+            Command::Verify(_) => "verify",
+            Command::Reconcile(_) => "reconcile",
+            Command::Runs { .. } => "runs",
+            Command::Restore { .. } => "restore",
+            Command::Diff { .. } => "diff",
+            Command::Report { .. } => "report",
+            Command::Archive(ArchiveCommand::Prune { .. }) => "archive prune",
+            Command::Bmu(BmuCommand::Sync) => "bmu sync",
+            Command::Bmu(BmuCommand::Import { .. }) => "bmu import",
+            Command::Bmu(BmuCommand::List { .. }) => "bmu list",
+            Command::Difficulty(DifficultyCommand::Import { .. }) => "difficulty import",
+            Command::Difficulty(DifficultyCommand::Set { .. }) => "difficulty set",
+            Command::Difficulty(DifficultyCommand::Sync { .. }) => "difficulty sync",
+            Command::Difficulty(DifficultyCommand::Halving { .. }) => "difficulty halving",
+            Command::Migrate => "migrate",
+        }
+    }
+
+    /// The dates the command is about, as typed: `(date, from, to)`, each empty when it
+    /// does not apply (a range has `from` and `to`, a one-date command `date`).
+    pub fn dates(&self) -> (String, String, String) {
+        let one = |d: &str| (d.to_owned(), String::new(), String::new());
+        match self {
+            Command::Run(a) => one(&a.date),
+            Command::Verify(a) => one(&a.date),
+            Command::Diff { date, .. }
+            | Command::Runs {
+                date: Some(date), ..
+            }
+            | Command::Difficulty(DifficultyCommand::Set { date, .. }) => one(date),
+            Command::Range(a) => (String::new(), a.from.clone(), a.to.clone()),
+            Command::Reconcile(a) => (String::new(), a.from.clone(), a.to.clone()),
+            _ => Default::default(),
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -419,7 +492,15 @@ pub enum DifficultyCommand {
     },
 }
 
-/// Sets up tracing: stderr (warnings by default, `RUST_LOG` respected), optionally a file.
+/// Whether log lines on stderr may carry colour: only on a terminal, and only when
+/// `NO_COLOR` is not set (<https://no-color.org>; any value, even empty, turns colour off).
+fn stderr_colour() -> bool {
+    use std::io::IsTerminal;
+    std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal()
+}
+
+/// Sets up tracing: stderr (warnings by default, `RUST_LOG` respected; colour only on a
+/// terminal without `NO_COLOR`), optionally a file (never coloured).
 pub fn init_logging(global: &Global) -> Result<(), String> {
     use tracing_subscriber::prelude::*;
     use tracing_subscriber::{fmt, EnvFilter};
@@ -431,6 +512,7 @@ pub fn init_logging(global: &Global) -> Result<(), String> {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
     let stderr = fmt::layer()
         .with_writer(|| crate::term::LogWriter)
+        .with_ansi(stderr_colour())
         .with_target(false)
         .compact();
     let file_layer = match &global.log_file {

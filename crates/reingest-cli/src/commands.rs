@@ -17,14 +17,16 @@ use store::SettlementStore;
 use crate::cli::{
     ArchiveCommand, BmuCommand, Cli, Command, DifficultyCommand, Global, ReportFormat, WireFormat,
 };
+use crate::metrics::Recorder;
 
 type CliPipeline = StandardPipeline;
 
 /// Runs the command and returns the exit code; errors become one line on stderr.
 /// With `--json`, an error is also one JSON document on stdout, so scripts always get one.
-pub async fn dispatch(args: Cli) -> i32 {
+/// What the command observes (totals, API counters) goes to `metrics`.
+pub async fn dispatch(args: Cli, metrics: &Recorder) -> i32 {
     let json = args.global.json;
-    match execute(args).await {
+    match execute(args, metrics).await {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e}");
@@ -43,8 +45,9 @@ fn input(e: impl std::fmt::Display) -> PipelineError {
     PipelineError::Input(e.to_string())
 }
 
-/// The library's settings from the parsed flags (which fall back to the environment).
-fn settings(g: &Global) -> AppSettings {
+/// The library's settings from the parsed flags (which fall back to the environment);
+/// PostgreSQL sessions are named after `command`.
+fn settings(g: &Global, command: &Command) -> AppSettings {
     let mut s = AppSettings::new(g.database_url.clone(), g.elexon_url.clone());
     s.format = match g.format {
         WireFormat::Xml => Format::Xml,
@@ -60,6 +63,9 @@ fn settings(g: &Global) -> AppSettings {
     s.lock_timeout = Duration::from_secs(g.lock_timeout_secs);
     s.allow_insecure_http = g.allow_insecure_http;
     s.archive_dir = g.archive_dir.clone();
+    s.application_name = format!("reingest {}", command.name());
+    s.statement_timeout = Duration::from_secs(g.statement_timeout_secs);
+    s.idle_in_transaction_timeout = Duration::from_secs(g.idle_in_transaction_timeout_secs);
     s
 }
 
@@ -108,8 +114,13 @@ fn validate(command: &Command) -> Result<(), PipelineError> {
             );
             RangeOptions::new(from, to, a.jobs, None).map_err(input)?;
         }
-        Command::Runs { date: Some(date) } => {
-            SettlementDate::parse(date)?;
+        Command::Runs { date, since, limit } => {
+            for d in [date, since].into_iter().flatten() {
+                SettlementDate::parse(d)?;
+            }
+            if *limit == 0 {
+                return Err(input("--limit must be at least 1"));
+            }
         }
         Command::Difficulty(DifficultyCommand::Set { date, value }) => {
             SettlementDate::parse(date)?;
@@ -122,13 +133,14 @@ fn validate(command: &Command) -> Result<(), PipelineError> {
     Ok(())
 }
 
-async fn execute(args: Cli) -> Result<i32, PipelineError> {
+async fn execute(args: Cli, metrics: &Recorder) -> Result<i32, PipelineError> {
     let g = &args.global;
     validate(&args.command)?;
-    let settings = settings(g);
+    let settings = settings(g, &args.command);
     // Miner models are checked before connecting too.
     settings.pipeline_config()?;
     let pipeline = settings.build().await?;
+    metrics.source(pipeline.source());
     let json = g.json;
     match args.command {
         Command::Run(a) => {
@@ -170,6 +182,7 @@ async fn execute(args: Cli) -> Result<i32, PipelineError> {
             };
             bar.finish();
             let report = report?;
+            metrics.totals(report.records, report.energy_mwh, report.payment_gbp);
             output::print(json, &report, || output::run_text(&report));
             Ok(report.exit_code())
         }
@@ -179,6 +192,7 @@ async fn execute(args: Cli) -> Result<i32, PipelineError> {
             let report = pipeline.verify(date, a.against_api, &bar).await;
             bar.finish();
             let report = report?;
+            metrics.totals(report.records, report.energy_mwh, report.payment_gbp);
             output::print(json, &report, || output::verify_text(&report));
             Ok(report.exit_code())
         }
@@ -192,6 +206,7 @@ async fn execute(args: Cli) -> Result<i32, PipelineError> {
             let report = run_range(&pipeline, &opts, &bar).await;
             bar.finish();
             let report = report?;
+            metrics.range(&report);
             output::print(json, &report, || output::range_text(&report));
             Ok(report.exit_code())
         }
@@ -211,20 +226,41 @@ async fn execute(args: Cli) -> Result<i32, PipelineError> {
             let report = reconcile(&pipeline, &opts, &bar).await;
             bar.finish();
             let report = report?;
+            if let Some(fixed) = &report.fixed {
+                metrics.range(fixed);
+            }
             output::print(json, &report, || output::reconcile_text(&report));
             Ok(report.exit_code())
         }
-        Command::Runs { date } => {
-            let date = date.as_deref().map(SettlementDate::parse).transpose()?;
+        Command::Runs { date, since, limit } => {
+            let query = store::RunsQuery {
+                date: date.as_deref().map(SettlementDate::parse).transpose()?,
+                since: since
+                    .as_deref()
+                    .map(SettlementDate::parse)
+                    .transpose()?
+                    .map(|d| d.naive()),
+                limit,
+            };
             let store = Arc::clone(pipeline.store());
-            let runs = tokio::task::spawn_blocking(move || store.runs(date))
+            let runs = tokio::task::spawn_blocking(move || store.recent_runs(&query))
                 .await
                 .map_err(|e| PipelineError::Internal(e.to_string()))??;
-            output::print(json, &runs, || output::runs_text(&runs));
+            let runs = pipeline.listing(runs).await?;
+            output::print(json, &runs, || {
+                let mut text = output::runs_text(&runs);
+                if runs.len() == limit {
+                    text.push_str(&format!(
+                        "(the newest {limit} runs; --limit N or --since DATE for others)\n"
+                    ));
+                }
+                text
+            });
             Ok(EXIT_OK)
         }
         Command::Restore { run_id, force } => {
             let report = pipeline.restore(&run_id, force).await?;
+            metrics.totals(report.records, report.energy_mwh, report.payment_gbp);
             output::print(json, &report, || output::run_text(&report));
             Ok(report.exit_code())
         }
@@ -371,7 +407,10 @@ async fn difficulty(
             let url = url.unwrap_or_else(|| g.difficulty_url.clone());
             let feed = HttpDifficultyFeed::new(pipeline.source().clone(), url.clone());
             reingest::DifficultyFeed::fetch(&feed).await.map_err(|e| {
-                PipelineError::Difficulty(format!("cannot read difficulty from {url}: {e}"))
+                PipelineError::Difficulty(format!(
+                    "cannot read difficulty from {}: {e}",
+                    settlement_model::redact_url(&url)
+                ))
             })?
         }
     };

@@ -56,7 +56,7 @@ impl DifficultyFeed for HttpDifficultyFeed {
     }
 
     fn describe(&self) -> String {
-        self.url.clone()
+        settlement_model::redact_url(&self.url)
     }
 }
 

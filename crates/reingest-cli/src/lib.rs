@@ -30,6 +30,7 @@ mod recompute;
 mod registry;
 pub mod render;
 mod replay;
+pub use replay::{EvidenceState, RunListing};
 pub mod report;
 mod restore;
 pub mod verify;

@@ -2,10 +2,12 @@
 //!
 //! Thin glue: parse and validate arguments (`cli`), build the source, store and pipeline,
 //! run one command (`commands`), print a human or JSON report (the library's `render`), and map the
-//! outcome to an exit code in one place: 0 verified, 1 mismatch, 2 error, 130 interrupted.
+//! outcome to an exit code in one place: 0 verified, 1 mismatch, 2 error, 130 interrupted;
+//! then write the `--metrics-file` (`metrics`), whatever the outcome.
 
 mod cli;
 mod commands;
+mod metrics;
 mod term;
 
 use std::process::ExitCode;
@@ -28,6 +30,28 @@ fn main() -> ExitCode {
             return exit(reingest::EXIT_ERROR);
         }
     };
+    let (date, from, to) = args.command.dates();
+    let recorder = metrics::Recorder::new(
+        args.global.metrics_file.clone(),
+        metrics::Labels {
+            command: args.command.name().to_owned(),
+            date,
+            from,
+            to,
+        },
+    );
+    if let Some(path) = &args.global.metrics_file {
+        if let Err(e) = metrics::check_path(path) {
+            eprintln!("error: {e}");
+            if args.global.json {
+                println!(
+                    "{}",
+                    serde_json::json!({"error": e, "exit_code": reingest::EXIT_ERROR})
+                );
+            }
+            return exit(reingest::EXIT_ERROR);
+        }
+    }
     let hint = match &args.command {
         cli::Command::Range(_) => {
             "; run the same range again with --resume to redo only the dates that did not finish"
@@ -36,7 +60,7 @@ fn main() -> ExitCode {
     };
     let code = runtime.block_on(async {
         tokio::select! {
-            code = commands::dispatch(args) => code,
+            code = commands::dispatch(args, &recorder) => code,
             _ = tokio::signal::ctrl_c() => {
                 eprintln!("interrupted: stopped by Ctrl-C; an unfinished day swap was rolled back by the database, nothing partial was written{hint}");
                 reingest::EXIT_INTERRUPTED
@@ -46,6 +70,19 @@ fn main() -> ExitCode {
     // Do not wait for blocking store calls still running: exiting closes their
     // connections, and the database rolls back any open transaction.
     runtime.shutdown_background();
+    // Written for failed and interrupted commands too: that is what an alert needs.
+    let code = match recorder.write(code) {
+        Ok(()) => code,
+        Err(e) => {
+            eprintln!("error: {e}");
+            // A success whose metrics are missing would look like a silent cron job.
+            if code == reingest::EXIT_OK {
+                reingest::EXIT_ERROR
+            } else {
+                code
+            }
+        }
+    };
     exit(code)
 }
 

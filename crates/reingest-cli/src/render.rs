@@ -7,9 +7,10 @@ use crate::range::{RangeReport, ReconcileReport};
 use crate::{RunReport, VerificationReport, VerifyReport};
 use serde::Serialize;
 use settlement_model::BmUnit;
-use store::AuditRow;
 
-/// Prints `value` as JSON when `json`, else the text `human` builds.
+/// Prints `value` as JSON when `json`, else the text `human` builds; either way the output
+/// ends with a newline, so commands run one after another in a script print on their own
+/// lines.
 pub fn print<T: Serialize>(json: bool, value: &T, human: impl FnOnce() -> String) {
     if json {
         match serde_json::to_string_pretty(value) {
@@ -17,8 +18,16 @@ pub fn print<T: Serialize>(json: bool, value: &T, human: impl FnOnce() -> String
             Err(e) => eprintln!("error: cannot render JSON: {e}"),
         }
     } else {
-        print!("{}", human());
+        print!("{}", with_final_newline(human()));
     }
+}
+
+/// `text` ending with exactly the newline it had, or one added.
+fn with_final_newline(mut text: String) -> String {
+    if !text.ends_with('\n') {
+        text.push('\n');
+    }
+    text
 }
 
 fn checks(out: &mut String, v: &VerificationReport) {
@@ -215,17 +224,27 @@ pub fn reconcile_text(r: &ReconcileReport) -> String {
 }
 
 /// `runs`.
-pub fn runs_text(runs: &[AuditRow]) -> String {
+pub fn runs_text(runs: &[crate::RunListing]) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{:<36}  {:<8}  {:<10}  {:<6}  {:<11}  {:>7}  {:>14}  {:<20}  reason",
-        "run id", "kind", "date", "periods", "status", "records", "energy MWh", "started"
+        "{:<36}  {:<8}  {:<10}  {:<6}  {:<11}  {:>7}  {:>14}  {:<20}  {:<12}  {:<10}  reason",
+        "run id",
+        "kind",
+        "date",
+        "periods",
+        "status",
+        "records",
+        "energy MWh",
+        "started",
+        "fingerprint",
+        "evidence"
     );
-    for r in runs {
+    for l in runs {
+        let r = &l.run;
         let _ = writeln!(
             out,
-            "{:<36}  {:<8}  {:<10}  {:<6}  {:<11}  {:>7}  {:>14}  {:<20}  {}",
+            "{:<36}  {:<8}  {:<10}  {:<6}  {:<11}  {:>7}  {:>14}  {:<20}  {:<12}  {:<10}  {}",
             r.run_id,
             r.kind,
             r.settlement_date.to_string(),
@@ -234,6 +253,10 @@ pub fn runs_text(runs: &[AuditRow]) -> String {
             r.records_after,
             r.energy_after.round_dp(3).to_string(),
             r.started_at.format("%Y-%m-%d %H:%M:%S").to_string(),
+            l.fingerprint
+                .as_deref()
+                .map_or("-", |f| f.get(..12).unwrap_or(f)),
+            l.evidence.as_str(),
             r.reason.as_deref().unwrap_or("")
         );
     }

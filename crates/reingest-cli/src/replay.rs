@@ -4,14 +4,54 @@
 
 use std::sync::Arc;
 
+use serde::Serialize;
 use settlement_model::{BmRegistry, BmUnit};
-use store::{RunEvidence, SettlementStore};
+use store::{AuditRow, RunEvidence, SettlementStore};
 
 use crate::error::PipelineError;
 use crate::evidence::{registry_snapshot, EvidenceDocument};
 use crate::pipeline::{Pipeline, Progress, RunOptions};
 use crate::report::RunReport;
 use elexon_client::SettlementSource;
+
+/// Whether a run's evidence is stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EvidenceState {
+    /// The evidence document and its registry snapshot are stored: the run can be replayed
+    /// `--as-recorded` and documented.
+    Complete,
+    /// The document is stored but its registry snapshot is not.
+    Incomplete,
+    /// A committed run without evidence (it predates this version, or recording failed).
+    Missing,
+    /// Nothing to record (the run did not commit rows, or is a restore).
+    None,
+}
+
+impl EvidenceState {
+    /// `complete`, `incomplete`, `missing`, `-`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            EvidenceState::Complete => "complete",
+            EvidenceState::Incomplete => "incomplete",
+            EvidenceState::Missing => "missing",
+            EvidenceState::None => "-",
+        }
+    }
+}
+
+/// One run of `reingest runs`: its audit row, fingerprint and evidence.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunListing {
+    /// The audit row.
+    #[serde(flatten)]
+    pub run: AuditRow,
+    /// The fingerprint of what it wrote, when recorded.
+    pub fingerprint: Option<String>,
+    /// Whether its evidence is stored.
+    pub evidence: EvidenceState,
+}
 
 fn json_error(what: &str, e: &serde_json::Error) -> PipelineError {
     PipelineError::Internal(format!("{what}: {e}"))
@@ -51,6 +91,38 @@ where
         serde_json::from_str(&stored.document)
             .map(Some)
             .map_err(|e| json_error(&format!("the evidence of run {run_id}"), &e))
+    }
+
+    /// The audit rows with each run's fingerprint and whether its evidence is complete (the
+    /// evidence document and the registry snapshot it names are both stored).
+    pub async fn listing(&self, runs: Vec<AuditRow>) -> Result<Vec<RunListing>, PipelineError> {
+        let mut out = Vec::with_capacity(runs.len());
+        for run in runs {
+            let id = run.run_id.clone();
+            let stored = self.with_store(move |s| s.evidence(&id)).await?;
+            let (fingerprint, evidence) = match stored {
+                Some(e) => {
+                    let hash = e.registry_hash.clone();
+                    let snapshot = self.with_store(move |s| s.registry_snapshot(&hash)).await?;
+                    let state = if snapshot.is_some() {
+                        EvidenceState::Complete
+                    } else {
+                        EvidenceState::Incomplete
+                    };
+                    (Some(e.fingerprint), state)
+                }
+                None if crate::restore::committed(&run.status) && run.kind == "run" => {
+                    (None, EvidenceState::Missing)
+                }
+                None => (None, EvidenceState::None),
+            };
+            out.push(RunListing {
+                run,
+                fingerprint,
+                evidence,
+            });
+        }
+        Ok(out)
     }
 
     /// The registry run evidence names, from its content-addressed snapshot.

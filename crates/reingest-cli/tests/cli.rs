@@ -7,7 +7,7 @@ mod common;
 use std::process::Output;
 
 use common::{backends, sim, TestDb};
-use elexon_sim::SimHandle;
+use elexon_sim::{Fault, FaultRule, SimHandle};
 use serde_json::Value;
 
 async fn reingest(sim: Option<&SimHandle>, db: &str, args: &[&str]) -> Output {
@@ -396,4 +396,341 @@ async fn operator_defined_miner_models_from_the_command_line_and_a_file() {
     )
     .await;
     assert_one_line_error(&o, 2, "S21:200");
+}
+
+/// Runs `reingest ARGS` as cron or CI would: stdout and stderr piped, `NO_COLOR` unset.
+async fn piped(sim: Option<&SimHandle>, db: &str, env: &[(&str, &str)], args: &[&str]) -> Output {
+    let mut cmd = common::reingest_cmd(sim, db);
+    cmd.env_remove("NO_COLOR")
+        .args(["--max-attempts", "2", "--timeout-secs", "5"]);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let child = cmd.args(args).spawn().unwrap();
+    tokio::time::timeout(
+        std::time::Duration::from_secs(120),
+        child.wait_with_output(),
+    )
+    .await
+    .unwrap()
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn piped_output_has_no_colour_codes_and_every_line_ends() {
+    let sim = sim().await;
+    let db = common::sqlite();
+    // Info lines (first use fills the registry), then retry warnings and an error.
+    let ok = piped(Some(&sim), &db.url, &[], &["run", "2024-03-21"]).await;
+    assert_eq!(ok.status.code(), Some(0), "{}", stderr(&ok));
+    sim.add_fault(FaultRule::new(Fault::ServerError).period(3));
+    let failed = piped(Some(&sim), &db.url, &[], &["run", "2024-03-21"]).await;
+    assert_one_line_error(&failed, 2, "period 3");
+    sim.clear_faults();
+    let err = stderr(&failed);
+    assert!(err.contains("attempt 1/2"), "a retry warning: {err}");
+    for o in [&ok, &failed] {
+        let err = stderr(o);
+        assert!(!err.is_empty());
+        assert!(
+            !err.contains("\x1b["),
+            "colour codes in piped stderr: {err:?}"
+        );
+        assert!(!String::from_utf8_lossy(&o.stdout).contains('\x1b'));
+    }
+    // One short warning per retry, the target named once, the URL only at debug level.
+    for line in err.lines().filter(|l| l.contains("attempt 1/2")) {
+        assert_eq!(line.matches("period 3").count(), 1, "{line}");
+        assert!(!line.contains("http://"), "{line}");
+        assert!(line.len() < 240, "{line}");
+    }
+    let error = err.lines().find(|l| l.starts_with("error: ")).unwrap();
+    assert_eq!(error.matches("period 3").count(), 1, "{error}");
+    // Every command's text ends with a newline, so a script's commands print line by line.
+    for args in [
+        vec!["migrate"],
+        vec!["bmu", "sync"],
+        vec!["difficulty", "set", "2030-01-01", "123"],
+        vec!["runs"],
+        vec!["verify", "2024-03-21"],
+    ] {
+        let o = piped(Some(&sim), &db.url, &[], &args).await;
+        assert_eq!(o.status.code(), Some(0), "{args:?}: {}", stderr(&o));
+        assert!(o.stdout.ends_with(b"\n"), "{args:?}: {:?}", o.stdout);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn secrets_in_api_and_difficulty_urls_are_redacted() {
+    let db = common::sqlite();
+    let sim = sim().await;
+    // The simulator ignores the credentials; every stack answers 500.
+    sim.add_fault(FaultRule::new(Fault::ServerError));
+    let keyed = sim.base_url().replacen("http://", "http://user:pw@", 1) + "?APIKey=SECRET";
+    for (what, env, args) in [
+        (
+            "unreachable API",
+            vec![],
+            vec![
+                "--elexon-url",
+                "http://user:pw@127.0.0.1:1/bmrs/api/v1?APIKey=SECRET",
+                "run",
+                "2024-03-21",
+            ],
+        ),
+        (
+            "failing API",
+            vec![],
+            vec![
+                "--elexon-url",
+                &keyed,
+                "run",
+                "2024-03-21",
+                "--difficulty",
+                "1",
+            ],
+        ),
+        (
+            "failing API, debug logs",
+            vec![("RUST_LOG", "debug")],
+            vec![
+                "--elexon-url",
+                &keyed,
+                "run",
+                "2024-03-21",
+                "--difficulty",
+                "1",
+            ],
+        ),
+        (
+            "difficulty feed",
+            vec![],
+            vec![
+                "difficulty",
+                "sync",
+                "--url",
+                "http://user:pw@127.0.0.1:1/difficulty?token=SECRET",
+            ],
+        ),
+        (
+            "insecure URL",
+            vec![],
+            vec![
+                "--elexon-url",
+                "http://user:pw@api.example.com/v1?key=SECRET",
+                "run",
+                "2024-03-21",
+            ],
+        ),
+    ] {
+        let o = piped(Some(&sim), &db.url, &env, &args).await;
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{what}: {err}");
+        assert!(err.contains("error: "), "{what}: {err}");
+        assert!(!err.contains("Usage:"), "{what}: the command ran: {err}");
+        assert!(
+            err.contains("127.0.0.1") || err.contains("api.example.com"),
+            "{what}: the URL is named: {err}"
+        );
+        assert!(!err.contains("SECRET"), "{what}: {err}");
+        assert!(!err.contains("pw"), "{what}: {err}");
+        assert!(!String::from_utf8_lossy(&o.stdout).contains("SECRET"));
+    }
+    // The key really reaches the API: without faults the keyed URL works.
+    sim.clear_faults();
+    let o = piped(
+        Some(&sim),
+        &db.url,
+        &[],
+        &["--elexon-url", &keyed, "run", "2024-03-21"],
+    )
+    .await;
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}
+
+/// Parses a Prometheus textfile: every sample is `name{labels} value` with a float value,
+/// and every metric has its `# HELP` and `# TYPE` lines. Returns `(name, labels, value)`.
+fn parse_metrics(text: &str) -> Vec<(String, String, f64)> {
+    let mut helped = std::collections::HashSet::new();
+    let mut typed = std::collections::HashSet::new();
+    let mut samples = Vec::new();
+    for line in text.lines() {
+        if let Some(rest) = line.strip_prefix("# HELP ") {
+            helped.insert(rest.split_once(' ').unwrap().0.to_owned());
+        } else if let Some(rest) = line.strip_prefix("# TYPE ") {
+            let (name, kind) = rest.split_once(' ').unwrap();
+            assert!(["gauge", "counter"].contains(&kind), "{line}");
+            typed.insert(name.to_owned());
+        } else {
+            let (name, rest) = line.split_once('{').unwrap_or_else(|| panic!("{line:?}"));
+            let (labels, value) = rest.rsplit_once("} ").unwrap_or_else(|| panic!("{line:?}"));
+            assert!(
+                name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'),
+                "{line}"
+            );
+            let value: f64 = value.parse().unwrap_or_else(|e| panic!("{line}: {e}"));
+            samples.push((name.to_owned(), labels.to_owned(), value));
+        }
+    }
+    assert!(!samples.is_empty(), "{text}");
+    for (name, _, _) in &samples {
+        assert!(
+            helped.contains(name) && typed.contains(name),
+            "{name}: {text}"
+        );
+    }
+    samples
+}
+
+fn sample(samples: &[(String, String, f64)], name: &str) -> Option<f64> {
+    samples.iter().find(|s| s.0 == name).map(|s| s.2)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_file_after_a_run_a_failure_and_a_range() {
+    let sim = sim().await;
+    let db = common::sqlite();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("reingest.prom");
+    let file = path.to_str().unwrap();
+
+    let o = piped(
+        Some(&sim),
+        &db.url,
+        &[],
+        &["--metrics-file", file, "--json", "run", "2024-03-21"],
+    )
+    .await;
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let run = json(&o);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let samples = parse_metrics(&text);
+    assert_eq!(sample(&samples, "reingest_last_run_success"), Some(1.0));
+    assert!(sample(&samples, "reingest_last_run_timestamp_seconds").unwrap() > 1.7e9);
+    assert!(sample(&samples, "reingest_run_duration_seconds").is_some());
+    assert_eq!(
+        sample(&samples, "reingest_run_records"),
+        run["records"].as_f64()
+    );
+    // Energy and payment are written as the report's exact decimal text.
+    let energy = run["energy_mwh"].as_str().unwrap();
+    assert!(text.contains(&format!("}} {energy}\n")), "{energy}: {text}");
+    assert!(sample(&samples, "reingest_run_api_requests").unwrap() >= 96.0);
+    assert_eq!(sample(&samples, "reingest_run_api_retries"), Some(0.0));
+    assert!(
+        samples
+            .iter()
+            .all(|s| s.1 == r#"command="run",date="2024-03-21",from="",to="""#),
+        "{text}"
+    );
+    let entries = std::fs::read_dir(dir.path()).unwrap().count();
+    assert_eq!(entries, 1, "only the metrics file, no temporary one");
+
+    // A failing command writes them too, with success 0 and its retries.
+    sim.add_fault(FaultRule::new(Fault::ServerError).period(5));
+    let o = piped(
+        Some(&sim),
+        &db.url,
+        &[("REINGEST_METRICS_FILE", file)],
+        &["run", "2024-03-22"],
+    )
+    .await;
+    assert_one_line_error(&o, 2, "period 5");
+    let samples = parse_metrics(&std::fs::read_to_string(&path).unwrap());
+    assert_eq!(sample(&samples, "reingest_last_run_success"), Some(0.0));
+    assert_eq!(sample(&samples, "reingest_last_run_exit_code"), Some(2.0));
+    assert!(sample(&samples, "reingest_run_api_retries").unwrap() >= 1.0);
+    assert_eq!(
+        sample(&samples, "reingest_run_records"),
+        None,
+        "nothing was counted"
+    );
+
+    // A range: from/to labels, and its failed dates.
+    sim.clear_faults();
+    sim.add_fault(FaultRule::new(Fault::ServerError).date(common::d("2024-03-23")));
+    let o = piped(
+        Some(&sim),
+        &db.url,
+        &[],
+        &["--metrics-file", file, "range", "2024-03-22", "2024-03-23"],
+    )
+    .await;
+    assert_ne!(o.status.code(), Some(0), "{}", stderr(&o));
+    let samples = parse_metrics(&std::fs::read_to_string(&path).unwrap());
+    assert_eq!(sample(&samples, "reingest_run_failed_dates"), Some(1.0));
+    assert!(samples[0]
+        .1
+        .contains(r#"command="range",date="",from="2024-03-22",to="2024-03-23""#));
+
+    // A metrics folder that does not exist fails before any work.
+    let o = piped(
+        Some(&sim),
+        &db.url,
+        &[],
+        &["--metrics-file", "/nonexistent/dir/x.prom", "migrate"],
+    )
+    .await;
+    assert_one_line_error(&o, 2, "does not exist");
+    let o = piped(
+        Some(&sim),
+        &db.url,
+        &[],
+        &[
+            "--json",
+            "--metrics-file",
+            "/nonexistent/dir/x.prom",
+            "migrate",
+        ],
+    )
+    .await;
+    assert_eq!(
+        json(&o)["exit_code"],
+        2,
+        "--json gets its error document too"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn runs_reads_a_limited_page_of_the_audit_log() {
+    let sim = sim().await;
+    let db = common::sqlite();
+    for date in ["2024-03-21", "2024-03-22"] {
+        let o = reingest(Some(&sim), &db.url, &["run", date]).await;
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    }
+    let count = |o: &Output| json(o).as_array().unwrap().len();
+    let o = reingest(Some(&sim), &db.url, &["--json", "runs"]).await;
+    assert_eq!(count(&o), 2);
+    let o = reingest(Some(&sim), &db.url, &["--json", "runs", "--limit", "1"]).await;
+    assert_eq!(json(&o)[0]["settlement_date"], "2024-03-22", "the newest");
+    assert_eq!(count(&o), 1);
+    let o = reingest(Some(&sim), &db.url, &["runs", "--limit", "1"]).await;
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.contains("the newest 1 runs; --limit N"), "{text}");
+    let o = reingest(
+        Some(&sim),
+        &db.url,
+        &["--json", "runs", "--since", "2099-01-01"],
+    )
+    .await;
+    assert_eq!(count(&o), 0);
+    let o = reingest(
+        Some(&sim),
+        &db.url,
+        &[
+            "--json",
+            "runs",
+            "--since",
+            "2001-01-01",
+            "--date",
+            "2024-03-21",
+        ],
+    )
+    .await;
+    assert_eq!(count(&o), 1);
+    let o = reingest(Some(&sim), &db.url, &["runs", "--limit", "0"]).await;
+    assert_one_line_error(&o, 2, "--limit must be at least 1");
+    let o = reingest(Some(&sim), &db.url, &["runs", "--since", "last week"]).await;
+    assert_one_line_error(&o, 2, "\"last week\"");
 }

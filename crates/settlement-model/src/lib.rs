@@ -11,7 +11,9 @@
 //! - [`CurtailmentRecord`] and [`process_items`]: the curtailment rule of `elexon-api.md` §4;
 //! - [`DifficultyEntry`] and [`Halving`]: the Bitcoin chain data the bitcoin figures rest on;
 //! - [`DayTotals`] and the summary and bitcoin row types that the `summaries`, `bitcoin-calc`
-//!   and `store` crates exchange.
+//!   and `store` crates exchange;
+//! - [`redact_url`]: credentials out of any URL or connection string before it is printed,
+//!   logged or stored (the API client, the store and the CLI all use it).
 //!
 //! All money and energy are [`rust_decimal::Decimal`]: exact from the wire to the database.
 //!
@@ -25,6 +27,7 @@ mod date;
 mod items;
 mod number;
 mod process;
+mod redact;
 mod summary;
 
 pub use chain::{
@@ -37,6 +40,7 @@ pub use number::{parse_decimal_exact, DecimalError};
 pub use process::{
     process_items, CurtailmentRecord, ProcessError, ProcessOutcome, UnclassifiedItem,
 };
+pub use redact::{redact_url, SECRET_KEYS};
 pub use summary::{
     checked_sum, BitcoinRow, BitcoinSummary, DailySummary, DayTotals, MonthlySummary, SumOverflow,
     SummaryPeriod, YearlySummary,

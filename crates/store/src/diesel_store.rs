@@ -53,6 +53,14 @@ pub struct StoreConfig {
     /// Keep archived source responses in this folder. `None`: beside an SQLite file
     /// (`PATH.archive/`), in the `source_archive` table on PostgreSQL.
     pub archive_dir: Option<std::path::PathBuf>,
+    /// PostgreSQL: the `application_name` every session sets, so a DBA can tell our sessions
+    /// apart in `pg_stat_activity` (the CLI uses `reingest <command>`).
+    pub application_name: String,
+    /// PostgreSQL: the longest one statement may run (`statement_timeout`); zero: no limit.
+    pub statement_timeout: Duration,
+    /// PostgreSQL: how long a session may sit idle inside a transaction before the server
+    /// ends it (`idle_in_transaction_session_timeout`); zero: no limit.
+    pub idle_in_transaction_timeout: Duration,
 }
 
 impl Default for StoreConfig {
@@ -62,6 +70,9 @@ impl Default for StoreConfig {
             busy_timeout: Duration::from_secs(60),
             pool_size: 10,
             archive_dir: None,
+            application_name: "reingest".to_owned(),
+            statement_timeout: Duration::from_secs(300),
+            idle_in_transaction_timeout: Duration::from_secs(60),
         }
     }
 }
@@ -112,6 +123,53 @@ struct SqlitePragmas {
 impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for SqlitePragmas {
     fn on_acquire(&self, conn: &mut SqliteConnection) -> Result<(), diesel::r2d2::Error> {
         apply_pragmas(conn, self.busy_ms).map_err(diesel::r2d2::Error::QueryError)
+    }
+}
+
+/// The settings of every PostgreSQL session, applied as the pool opens each connection.
+#[derive(Debug)]
+struct PgSession {
+    sql: String,
+}
+
+impl PgSession {
+    fn new(config: &StoreConfig) -> Self {
+        // PostgreSQL keeps 63 bytes of printable ASCII; quotes are doubled for the literal.
+        let name: String = config
+            .application_name
+            .chars()
+            .map(|c| {
+                if c.is_ascii_graphic() || c == ' ' {
+                    c
+                } else {
+                    '?'
+                }
+            })
+            .take(63)
+            .collect::<String>()
+            .replace('\'', "''");
+        // Both settings are ints of milliseconds (at most about 24.8 days).
+        let ms = |d: Duration| d.as_millis().min(i32::MAX as u128);
+        Self {
+            sql: format!(
+                "SET application_name = '{name}'; SET statement_timeout = {}; \
+                 SET idle_in_transaction_session_timeout = {};",
+                ms(config.statement_timeout),
+                ms(config.idle_in_transaction_timeout)
+            ),
+        }
+    }
+
+    fn apply(&self, conn: &mut PgConnection) -> diesel::QueryResult<()> {
+        conn.batch_execute(&self.sql)
+    }
+}
+
+// `SET` on connect rather than URL parameters: no rewriting of the operator's URL (which may
+// carry parameters of its own), and the same SQL for the probe connection and the pool.
+impl CustomizeConnection<PgConnection, diesel::r2d2::Error> for PgSession {
+    fn on_acquire(&self, conn: &mut PgConnection) -> Result<(), diesel::r2d2::Error> {
+        self.apply(conn).map_err(diesel::r2d2::Error::QueryError)
     }
 }
 
@@ -257,9 +315,19 @@ impl DieselStore {
         let pools = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             // One direct connection first, for a precise error (the pool would only say
             // "timed out").
-            PgConnection::establish(url)
+            let session = PgSession::new(&config);
+            let mut probe = PgConnection::establish(url)
                 .map_err(|e| connection_error(&redacted, &e.to_string()))?;
+            session.apply(&mut probe).map_err(|e| match classify(&e) {
+                StoreError::Database { detail } => StoreError::ConnectionFailed {
+                    url: redacted.clone(),
+                    detail,
+                },
+                other => other,
+            })?;
+            drop(probe);
             let pool = Pool::builder()
+                .connection_customizer(Box::new(session))
                 .max_size(config.pool_size.max(1))
                 .min_idle(Some(0))
                 .connection_timeout(wait)

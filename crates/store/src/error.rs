@@ -253,7 +253,9 @@ pub(crate) fn connection_error(url: &str, message: &str) -> StoreError {
     }
 }
 
-/// `url` with any password replaced by `***`.
+/// Credentials out of a URL or any text holding one: the workspace's one redaction,
+/// [`settlement_model::redact_url`], re-exported so the store's users need not depend on
+/// the model crate for it.
 ///
 /// ```
 /// assert_eq!(
@@ -262,83 +264,14 @@ pub(crate) fn connection_error(url: &str, message: &str) -> StoreError {
 /// );
 /// assert_eq!(store::redact_url("sqlite://data/reingest.db"), "sqlite://data/reingest.db");
 /// ```
-pub fn redact_url(url: &str) -> String {
-    redact_text(url)
-}
+pub use settlement_model::redact_url;
 
-/// Replaces the password of every `scheme://user:password@` in `text` with `***`, and any
-/// `password=…` key/value (libpq's connection-string form) likewise.
-pub(crate) fn redact_text(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(pos) = rest.find("://") {
-        let (head, tail) = rest.split_at(pos + 3);
-        out.push_str(head);
-        // The authority ends at the first '/', whitespace, quote or end of text.
-        let end = tail
-            .find(|c: char| c == '/' || c.is_whitespace() || c == '"' || c == '\'')
-            .unwrap_or(tail.len());
-        let authority = &tail[..end];
-        match authority.rfind('@') {
-            Some(at) => {
-                let userinfo = &authority[..at];
-                match userinfo.find(':') {
-                    Some(colon) => {
-                        out.push_str(&userinfo[..colon]);
-                        out.push_str(":***");
-                    }
-                    None => out.push_str(userinfo),
-                }
-                out.push_str(&authority[at..]);
-            }
-            None => out.push_str(authority),
-        }
-        rest = &tail[end..];
-    }
-    out.push_str(rest);
-    redact_password_pairs(&out)
-}
-
-fn redact_password_pairs(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(pos) = rest.find("password=") {
-        let (head, tail) = rest.split_at(pos + "password=".len());
-        out.push_str(head);
-        let end = tail
-            .find(|c: char| c.is_whitespace() || c == '&')
-            .unwrap_or(tail.len());
-        out.push_str("***");
-        rest = &tail[end..];
-    }
-    out.push_str(rest);
-    out
-}
+/// The same redaction applied to messages (driver errors, migration output).
+pub(crate) use settlement_model::redact_url as redact_text;
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn passwords_are_redacted_everywhere() {
-        let check = |input: &str, expected: &str| assert_eq!(redact_text(input), expected);
-        check("postgres://u:secret@h/db", "postgres://u:***@h/db");
-        check("postgresql://u@h/db", "postgresql://u@h/db");
-        check(
-            "failed for postgres://a:b@c:1/x and postgres://d:e@f/y",
-            "failed for postgres://a:***@c:1/x and postgres://d:***@f/y",
-        );
-        check("postgres://u:p%40ss@h", "postgres://u:***@h");
-        check(
-            "host=h password=hunter2 user=u",
-            "host=h password=*** user=u",
-        );
-        check(
-            "postgres://h/db?password=x&a=1",
-            "postgres://h/db?password=***&a=1",
-        );
-        check("no url here", "no url here");
-    }
 
     #[test]
     fn connection_errors_are_classified() {

@@ -82,11 +82,13 @@ mod error;
 mod evidence;
 mod read;
 mod reference;
+mod runs_query;
 mod write;
 
 pub use archive::{source_hash, ArchivedSource, SourceArchive};
 pub use diesel_store::{Backend, DieselStore, StoreConfig, POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS};
 pub use error::{redact_url, StoreError};
+pub use runs_query::RunsQuery;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;

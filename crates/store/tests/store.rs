@@ -13,7 +13,7 @@ use rust_decimal_macros::dec;
 use settlement_model::{
     BmUnit, DifficultyEntry, Halving, PeriodRange, RegistryOrigin, SettlementDate, SummaryPeriod,
 };
-use store::{DieselStore, SettlementStore, StoreConfig, StoreError};
+use store::{DieselStore, RunsQuery, SettlementStore, StoreConfig, StoreError};
 
 fn full(d: SettlementDate) -> PeriodRange {
     PeriodRange::full(d)
@@ -572,6 +572,101 @@ fn a_second_run_of_a_locked_date_times_out_naming_the_holder() {
     for db in backends_with(config) {
         check(&db);
     }
+}
+
+#[test]
+fn recent_runs_reads_a_page_of_the_audit_log() {
+    fn check(db: &TestDb) {
+        let s = &db.store;
+        let days = ["2024-03-21", "2024-03-22", "2024-03-21", "2024-03-23"];
+        for (i, day) in days.iter().enumerate() {
+            let d = date(day);
+            swap(
+                s,
+                d,
+                full(d),
+                gen_records(d, full(d), 1, "P", 60 + i as u64),
+            );
+        }
+        let all = s.runs(None).unwrap();
+        assert_eq!(all.len(), 4, "{}", db.label);
+        let ids = |rows: &[store::AuditRow]| -> Vec<String> {
+            rows.iter().map(|r| r.run_id.clone()).collect()
+        };
+        let page = |q: RunsQuery| s.recent_runs(&q).unwrap();
+        assert_eq!(
+            ids(&page(RunsQuery {
+                limit: 2,
+                ..RunsQuery::default()
+            })),
+            ids(&all[..2]),
+            "the newest two, newest first: {}",
+            db.label
+        );
+        assert_eq!(ids(&page(RunsQuery::default())), ids(&all));
+        let of_date = page(RunsQuery {
+            date: Some(date("2024-03-21")),
+            limit: 1,
+            ..RunsQuery::default()
+        });
+        assert_eq!(ids(&of_date), ids(&all[1..2]), "{}", db.label);
+        let today = chrono::Utc::now().date_naive();
+        let since = |day| {
+            page(RunsQuery {
+                since: Some(day),
+                ..RunsQuery::default()
+            })
+            .len()
+        };
+        assert_eq!(since(today.pred_opt().unwrap()), 4, "{}", db.label);
+        assert_eq!(since(today.succ_opt().unwrap()), 0, "{}", db.label);
+    }
+    for db in backends() {
+        check(&db);
+    }
+}
+
+#[test]
+fn postgres_sessions_carry_the_application_name() {
+    let Some(base) = pg_base_url() else { return };
+    let (url, _guard) = fresh_pg(&base);
+    let name = format!("reingest test {}", uuid::Uuid::new_v4().simple());
+    let config = StoreConfig {
+        application_name: name.clone(),
+        ..StoreConfig::default()
+    };
+    let store = DieselStore::connect(&url, config).unwrap();
+    store.migrate().unwrap();
+    // The swap holds a pooled connection inside its transaction while the hook asks the
+    // server, from another connection, what the sessions on this database call themselves.
+    let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let mut hooks = SumHooks::new(date("2024-03-21"));
+    let (seen_in_hook, url_in_hook) = (seen.clone(), url.clone());
+    hooks.on_derive = Some(Box::new(move || {
+        let mut raw = Raw::open(&url_in_hook);
+        *seen_in_hook.lock().unwrap() = raw.strings(
+            "SELECT application_name || ' / ' || state AS v FROM pg_stat_activity \
+             WHERE datname = current_database() AND pid <> pg_backend_pid() \
+             AND backend_type = 'client backend'",
+        );
+    }));
+    let d = date("2024-03-21");
+    let out = store
+        .swap(
+            plan(d, full(d), gen_records(d, full(d), 1, "N", 3)),
+            &mut hooks,
+        )
+        .unwrap();
+    assert!(out.committed);
+    let seen: Vec<String> = seen.lock().unwrap().iter().flatten().cloned().collect();
+    assert!(
+        seen.contains(&format!("{name} / idle in transaction")),
+        "the store's session in pg_stat_activity: {seen:?}"
+    );
+    assert!(
+        seen.iter().all(|s| s.starts_with("reingest")),
+        "every session of the store is named: {seen:?}"
+    );
 }
 
 #[test]
