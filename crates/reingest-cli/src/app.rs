@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use bitcoin_calc::MinerCatalog;
 use elexon_client::{ClientConfig, Format, HttpSource};
-use store::{DieselStore, StoreConfig};
+use store::{Backend, DieselStore, SettlementStore, StoreConfig};
 
 use crate::inputs::HttpDifficultyFeed;
 use crate::pipeline::{Pipeline, PipelineConfig};
@@ -52,6 +52,21 @@ pub struct AppSettings {
     pub statement_timeout: Duration,
     /// PostgreSQL `idle_in_transaction_session_timeout` of every session (zero: no limit).
     pub idle_in_transaction_timeout: Duration,
+    /// What [`AppSettings::build`] does about pending migrations (default: apply them).
+    pub migrations: MigrationPolicy,
+}
+
+/// What building a pipeline does about the database's pending migrations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MigrationPolicy {
+    /// Apply them (the library's default, and every command on the embedded SQLite).
+    Apply,
+    /// On PostgreSQL, stop with an error naming `reingest migrate` when any is pending: a
+    /// shared database's schema changes only when its DBA says so (the binary's default for
+    /// every command but `migrate`). SQLite still migrates.
+    Require,
+    /// Neither apply nor check (`reingest migrate --dry-run`).
+    Skip,
 }
 
 impl std::fmt::Debug for AppSettings {
@@ -104,6 +119,7 @@ impl AppSettings {
             application_name: store.application_name,
             statement_timeout: store.statement_timeout,
             idle_in_transaction_timeout: store.idle_in_transaction_timeout,
+            migrations: MigrationPolicy::Apply,
         }
     }
 
@@ -208,7 +224,26 @@ impl AppSettings {
         let pipeline = Pipeline::new(source, store, config)
             .with_difficulty_feed(feed)
             .with_archive(archive);
-        pipeline.prepare().await?;
+        match self.migrations {
+            MigrationPolicy::Apply => pipeline.prepare().await?,
+            MigrationPolicy::Skip => {}
+            MigrationPolicy::Require if pipeline.store().backend() == Backend::Sqlite => {
+                pipeline.prepare().await?;
+            }
+            MigrationPolicy::Require => {
+                let pending = pipeline.with_store(|s| s.pending_migrations()).await?;
+                if !pending.is_empty() {
+                    return Err(PipelineError::Input(format!(
+                        "the database needs {} migration(s) ({}); on a shared PostgreSQL only \
+                         `reingest migrate` changes the schema (it only adds tables, nullable \
+                         columns and indexes; `reingest migrate --dry-run` shows the SQL), or \
+                         pass --auto-migrate (library: `Pipeline::prepare`)",
+                        pending.len(),
+                        pending.join(", ")
+                    )));
+                }
+            }
+        }
         Ok(pipeline)
     }
 }

@@ -133,6 +133,11 @@ pub struct Global {
     )]
     pub idle_in_transaction_timeout_secs: u64,
 
+    /// On PostgreSQL, apply pending migrations on start instead of stopping (exit 2) and
+    /// asking for `reingest migrate`. SQLite always migrates on start.
+    #[arg(long, env = "REINGEST_AUTO_MIGRATE", global = true)]
+    pub auto_migrate: bool,
+
     /// Allow a plain-http API URL that is not on this machine (unsafe).
     #[arg(long, global = true)]
     pub allow_insecure_http: bool,
@@ -270,11 +275,20 @@ pub enum Command {
     )]
     Difficulty(DifficultyCommand),
 
-    /// Apply database migrations (every command also does this on start).
+    /// Apply the database's pending migrations (only additions: tables, nullable columns,
+    /// indexes — those on the platform's tables built CONCURRENTLY).
+    ///
+    /// On PostgreSQL this is the only command that changes the schema: the others stop with
+    /// exit 2 while a migration is pending, unless --auto-migrate. The embedded SQLite
+    /// database migrates on every command's start.
     #[command(
-        after_help = "Example:\n  DATABASE_URL=postgres://user@db-host/curtailment reingest migrate"
+        after_help = "Examples:\n  DATABASE_URL=postgres://user@db-host/curtailment reingest migrate --dry-run   # the SQL, nothing changed\n  DATABASE_URL=postgres://user@db-host/curtailment reingest migrate"
     )]
-    Migrate,
+    Migrate {
+        /// Print the SQL of every pending migration and change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 impl Command {
@@ -298,7 +312,7 @@ impl Command {
             Command::Difficulty(DifficultyCommand::Set { .. }) => "difficulty set",
             Command::Difficulty(DifficultyCommand::Sync { .. }) => "difficulty sync",
             Command::Difficulty(DifficultyCommand::Halving { .. }) => "difficulty halving",
-            Command::Migrate => "migrate",
+            Command::Migrate { .. } => "migrate",
         }
     }
 

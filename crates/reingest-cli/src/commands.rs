@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use elexon_client::Format;
 use indicatif::{ProgressBar, ProgressStyle};
-use reingest::app::{AppSettings, StandardPipeline};
+use reingest::app::{AppSettings, MigrationPolicy, StandardPipeline};
 use reingest::range::{reconcile, run_range, RangeOptions, ReconcileOptions};
 use reingest::render as output;
 use reingest::{Expectations, HttpDifficultyFeed, PipelineError, Progress, RunOptions, EXIT_OK};
@@ -66,6 +66,12 @@ fn settings(g: &Global, command: &Command) -> AppSettings {
     s.application_name = format!("reingest {}", command.name());
     s.statement_timeout = Duration::from_secs(g.statement_timeout_secs);
     s.idle_in_transaction_timeout = Duration::from_secs(g.idle_in_transaction_timeout_secs);
+    s.migrations = match command {
+        Command::Migrate { dry_run: true } => MigrationPolicy::Skip,
+        Command::Migrate { dry_run: false } => MigrationPolicy::Apply,
+        _ if g.auto_migrate => MigrationPolicy::Apply,
+        _ => MigrationPolicy::Require,
+    };
     s
 }
 
@@ -313,10 +319,38 @@ async fn execute(args: Cli, metrics: &Recorder) -> Result<i32, PipelineError> {
         }
         Command::Bmu(cmd) => bmu(&pipeline, cmd, json).await,
         Command::Difficulty(cmd) => difficulty(&pipeline, g, cmd, json).await,
-        Command::Migrate => {
+        Command::Migrate { dry_run: false } => {
             output::print(json, &serde_json::json!({"migrated": true}), || {
                 "migrations applied: the database is up to date".to_owned()
             });
+            Ok(EXIT_OK)
+        }
+        Command::Migrate { dry_run: true } => {
+            let store = Arc::clone(pipeline.store());
+            let pending = tokio::task::spawn_blocking(move || store.pending_migration_sql())
+                .await
+                .map_err(|e| PipelineError::Internal(e.to_string()))??;
+            let names: Vec<&str> = pending.iter().map(|(n, _)| n.as_str()).collect();
+            output::print(
+                json,
+                &serde_json::json!({"pending": names, "sql": pending.iter().map(|(_, s)| *s).collect::<Vec<_>>()}),
+                || {
+                    if pending.is_empty() {
+                        return "no pending migrations: the database is up to date\n".to_owned();
+                    }
+                    let mut out = format!(
+                        "-- {} pending migration(s); nothing was changed\n",
+                        pending.len()
+                    );
+                    for (name, sql) in &pending {
+                        out.push_str(&format!("\n-- migration {name}\n{sql}"));
+                        if !sql.ends_with('\n') {
+                            out.push('\n');
+                        }
+                    }
+                    out
+                },
+            );
             Ok(EXIT_OK)
         }
     }

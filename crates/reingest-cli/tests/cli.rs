@@ -734,3 +734,56 @@ async fn runs_reads_a_limited_page_of_the_audit_log() {
     let o = reingest(Some(&sim), &db.url, &["runs", "--since", "last week"]).await;
     assert_one_line_error(&o, 2, "\"last week\"");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_a_shared_postgres_only_migrate_changes_the_schema() {
+    let Some(db) = common::postgres_unmigrated() else {
+        return;
+    };
+    let tables = |url: &str| {
+        use diesel::{Connection, RunQueryDsl};
+        #[derive(diesel::QueryableByName)]
+        struct N {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let mut c = diesel::PgConnection::establish(url).unwrap();
+        diesel::sql_query(
+            "SELECT COUNT(*) AS n FROM information_schema.tables WHERE table_schema = 'public'",
+        )
+        .load::<N>(&mut c)
+        .unwrap()[0]
+            .n
+    };
+    assert_eq!(tables(&db.url), 0);
+
+    // A read command on an unmigrated database: exit 2 naming `reingest migrate`, no table.
+    let o = reingest(None, &db.url, &["verify", "2024-03-21"]).await;
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("reingest migrate"), "{}", stderr(&o));
+    assert_eq!(tables(&db.url), 0);
+
+    // The dry run prints the SQL, with the platform tables' indexes built CONCURRENTLY.
+    let o = reingest(None, &db.url, &["migrate", "--dry-run"]).await;
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let sql = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        sql.contains("CREATE TABLE IF NOT EXISTS curtailment_records"),
+        "{sql}"
+    );
+    assert!(
+        sql.contains("CREATE INDEX CONCURRENTLY IF NOT EXISTS curtailment_records_date_period_idx")
+    );
+    assert_eq!(tables(&db.url), 0);
+
+    // `migrate` does it; then other commands work, and run nothing more.
+    let o = reingest(None, &db.url, &["migrate"]).await;
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let after = tables(&db.url);
+    assert!(after > 10);
+    let o = reingest(None, &db.url, &["runs"]).await;
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = reingest(None, &db.url, &["migrate", "--dry-run"]).await;
+    assert!(String::from_utf8_lossy(&o.stdout).contains("no pending migrations"));
+    assert_eq!(tables(&db.url), after);
+}

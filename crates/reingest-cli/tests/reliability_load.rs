@@ -15,24 +15,26 @@ const LIMIT: Duration = Duration::from_secs(150);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn eight_runs_and_a_range_at_once_on_one_postgres_database() {
-    let Some(db) = common::postgres() else {
+    let Some(db) = common::postgres_unmigrated() else {
         eprintln!("skipped: REINGEST_TEST_DATABASE_URL unset (the load test is PostgreSQL-only)");
         return;
     };
     let sim = common::sim().await;
     let run_dates: Vec<String> = (1..=8).map(|day| format!("2024-06-{day:02}")).collect();
     let started = Instant::now();
-    // From an empty database: the nine processes also race to migrate it and to fill the BM
-    // unit registry and the difficulty table.
+    // From an empty database: the nine processes also race to migrate it (--auto-migrate)
+    // and to fill the BM unit registry and the difficulty table.
     let mut children = Vec::new();
     for date in &run_dates {
         let child = reingest_cmd(Some(&sim), &db.url)
+            .env("REINGEST_AUTO_MIGRATE", "1")
             .args(["--json", "run", date, "--reason", "load"])
             .spawn()
             .unwrap();
         children.push((format!("run {date}"), child));
     }
     let range = reingest_cmd(Some(&sim), &db.url)
+        .env("REINGEST_AUTO_MIGRATE", "1")
         .args([
             "--rate-limit",
             "20000",

@@ -6,10 +6,8 @@ use std::time::{Duration, Instant};
 
 use chrono::{NaiveDate, Utc};
 use diesel::connection::SimpleConnection;
-use diesel::migration::MigrationSource;
 use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
 use diesel::{Connection, PgConnection, SqliteConnection};
-use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 use rust_decimal::Decimal;
 use settlement_model::{
     BmUnit, CurtailmentRecord, DayTotals, DifficultyEntry, Halving, PeriodRange, RegistryOrigin,
@@ -19,6 +17,7 @@ use settlement_model::{
 use crate::archive::{self, ArchiveLocation, ArchivedSource, SourceArchive};
 use crate::db::Db;
 use crate::error::{classify, connection_error, redact_text, redact_url};
+pub use crate::migrations::{POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS};
 use crate::read::{
     read_day_state, read_derive_context, read_records, read_run_fetch_log, read_runs,
 };
@@ -31,14 +30,6 @@ use crate::{
     AuditInfo, AuditRow, DayState, DifficultyAround, FetchLogEntry, RegistryState, RunEvidence,
     SettlementStore, StoreError, SwapHooks, SwapOutcome, SwapPlan,
 };
-
-/// The PostgreSQL migrations: 1 is exactly the platform's schema, later ones only add.
-pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
-/// The SQLite migrations: the same shape with TEXT decimals and dates.
-pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
-
-/// Advisory-lock key serialising migrations on PostgreSQL ("REINMIGR").
-const MIGRATION_LOCK_KEY: i64 = 0x5245_494E_4D49_4752;
 
 /// Tuning of a [`DieselStore`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -240,66 +231,6 @@ impl From<StoreError> for TxFail {
     }
 }
 
-enum MigErr {
-    Db(diesel::result::Error),
-    Run(String),
-}
-
-impl From<diesel::result::Error> for MigErr {
-    fn from(e: diesel::result::Error) -> Self {
-        MigErr::Db(e)
-    }
-}
-
-fn migration_error(e: MigErr) -> StoreError {
-    let detail = match e {
-        MigErr::Db(e) => match classify(&e) {
-            StoreError::Database { detail } => detail,
-            other => return other,
-        },
-        MigErr::Run(s) => redact_text(&s),
-    };
-    let lower = detail.to_ascii_lowercase();
-    let conflict = [
-        "already exists",
-        "does not exist",
-        "duplicate column",
-        "is of type",
-        "cannot be cast",
-        "newer version",
-    ];
-    if conflict.iter().any(|c| lower.contains(c)) {
-        StoreError::MigrationConflict { detail }
-    } else {
-        StoreError::MigrationFailed { detail }
-    }
-}
-
-fn run_migrations<C>(c: &mut C, source: EmbeddedMigrations) -> Result<(), MigErr>
-where
-    C: MigrationHarness<C::Backend> + Connection,
-    EmbeddedMigrations: MigrationSource<C::Backend>,
-{
-    let known: Vec<String> = source
-        .migrations()
-        .map_err(|e| MigErr::Run(e.to_string()))?
-        .iter()
-        .map(|m| m.name().version().to_string())
-        .collect();
-    let applied = c
-        .applied_migrations()
-        .map_err(|e| MigErr::Run(e.to_string()))?;
-    if let Some(unknown) = applied.iter().find(|v| !known.contains(&v.to_string())) {
-        return Err(MigErr::Run(format!(
-            "the database has migration {unknown} applied, which this version does not know: \
-             it was migrated by a newer version of reingest"
-        )));
-    }
-    c.run_pending_migrations(source)
-        .map_err(|e| MigErr::Run(e.to_string()))?;
-    Ok(())
-}
-
 impl DieselStore {
     /// Connects to `url`: `sqlite://PATH` (the file is created if missing),
     /// `sqlite::memory:`, or `postgres://` / `postgresql://`. Does not migrate.
@@ -400,6 +331,13 @@ impl DieselStore {
         let store = Self::connect(url, StoreConfig::default())?;
         store.migrate()?;
         Ok(store)
+    }
+
+    /// The pending migrations, each with the SQL it would run (for `migrate --dry-run`).
+    pub fn pending_migration_sql(&self) -> Result<Vec<(String, &'static str)>, StoreError> {
+        let mut conn = self.conn()?;
+        let names = crate::migrations::pending(&mut conn)?;
+        Ok(crate::migrations::sql_of(&conn, &names))
     }
 
     /// The backend this store talks to.
@@ -699,22 +637,12 @@ fn check_plan(plan: &SwapPlan) -> Result<(), StoreError> {
 impl SettlementStore for DieselStore {
     fn migrate(&self) -> Result<(), StoreError> {
         let mut conn = self.conn()?;
-        match &mut conn {
-            Conn::Pg(c) => {
-                let c: &mut PgConnection = c;
-                c.transaction(|c| {
-                    c.batch_execute(&format!(
-                        "SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})"
-                    ))?;
-                    run_migrations(c, POSTGRES_MIGRATIONS)
-                })
-            }
-            Conn::Lite(c) => {
-                let c: &mut SqliteConnection = c;
-                c.immediate_transaction(|c| run_migrations(c, SQLITE_MIGRATIONS))
-            }
-        }
-        .map_err(|e| self.with_wait(migration_error(e)))
+        crate::migrations::migrate(&mut conn).map_err(|e| self.with_wait(e))
+    }
+
+    fn pending_migrations(&self) -> Result<Vec<String>, StoreError> {
+        let mut conn = self.conn()?;
+        crate::migrations::pending(&mut conn)
     }
 
     fn bm_units(&self) -> Result<Vec<BmUnit>, StoreError> {

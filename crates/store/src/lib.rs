@@ -80,6 +80,7 @@ mod db;
 mod diesel_store;
 mod error;
 mod evidence;
+mod migrations;
 mod read;
 mod reference;
 mod runs_query;
@@ -353,6 +354,8 @@ pub struct AuditRow {
 pub trait SettlementStore: Send + Sync {
     /// Applies pending migrations (idempotent).
     fn migrate(&self) -> Result<(), StoreError>;
+    /// The names of the migrations not yet applied (empty: the schema is current).
+    fn pending_migrations(&self) -> Result<Vec<String>, StoreError>;
     /// The BM unit registry.
     fn bm_units(&self) -> Result<Vec<BmUnit>, StoreError>;
     /// Replaces the registry with `units` from `origin`; returns how many were written.

@@ -44,9 +44,17 @@ pub fn sqlite() -> TestDb {
     }
 }
 
-/// A fresh PostgreSQL database, or `None` (with a printed notice) when the variable is unset.
-/// Panics when it is set and the server is unreachable: CI said PostgreSQL is there.
+/// A fresh PostgreSQL database with our migrations applied (the binary, like an operator's
+/// shared database, expects `reingest migrate` to have run), or `None` when unconfigured.
 pub fn postgres() -> Option<TestDb> {
+    let db = postgres_unmigrated()?;
+    store::DieselStore::open(&db.url).unwrap();
+    Some(db)
+}
+
+/// A fresh, empty PostgreSQL database, or `None` (with a printed notice) when the variable is
+/// unset. Panics when it is set and the server is unreachable: CI said PostgreSQL is there.
+pub fn postgres_unmigrated() -> Option<TestDb> {
     let Ok(admin) = std::env::var("REINGEST_TEST_DATABASE_URL") else {
         eprintln!("skipped PostgreSQL: REINGEST_TEST_DATABASE_URL unset");
         return None;

@@ -7,16 +7,9 @@ ALTER TABLE curtailment_records
   ADD COLUMN IF NOT EXISTS side text,
   ADD COLUMN IF NOT EXISTS sequence_number bigint;
 
-CREATE INDEX IF NOT EXISTS curtailment_records_date_period_idx
-  ON curtailment_records (settlement_date, settlement_period);
-CREATE INDEX IF NOT EXISTS historical_bitcoin_calculations_date_idx
-  ON historical_bitcoin_calculations (settlement_date);
-CREATE INDEX IF NOT EXISTS bitcoin_daily_summaries_key_idx
-  ON bitcoin_daily_summaries (summary_date, miner_model);
-CREATE INDEX IF NOT EXISTS bitcoin_monthly_summaries_key_idx
-  ON bitcoin_monthly_summaries (year_month, miner_model);
-CREATE INDEX IF NOT EXISTS bitcoin_yearly_summaries_key_idx
-  ON bitcoin_yearly_summaries (year, miner_model);
+-- Indexes on the platform's tables are built CONCURRENTLY, one migration each (migrations
+-- 6-10), so they never block the platform's writes. (Databases migrated before that have
+-- them already; those migrations are then no-ops.)
 
 CREATE TABLE IF NOT EXISTS bm_units (
   elexon_bm_unit text PRIMARY KEY,

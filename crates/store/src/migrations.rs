@@ -1,0 +1,241 @@
+//! Migrations: embedded per backend, applied on request, listed when pending, and shown as
+//! SQL (`reingest migrate --dry-run`).
+//!
+//! On PostgreSQL the migrations run under a session advisory lock (so two processes never
+//! migrate at once) and each in its own transaction, except those whose `metadata.toml` says
+//! `run_in_transaction = false`: the indexes on the platform's tables, built `CONCURRENTLY` so
+//! they never block the platform's writes.
+
+use diesel::connection::SimpleConnection;
+use diesel::migration::MigrationSource;
+use diesel::{Connection, PgConnection, RunQueryDsl, SqliteConnection};
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+use crate::diesel_store::Conn;
+use crate::error::{classify, redact_text};
+use crate::StoreError;
+
+/// The PostgreSQL migrations: 1 is exactly the platform's schema, later ones only add.
+pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+/// The SQLite migrations: the same shape with TEXT decimals and dates.
+pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+
+/// Advisory-lock key serialising migrations on PostgreSQL ("REINMIGR").
+const MIGRATION_LOCK_KEY: i64 = 0x5245_494E_4D49_4752;
+
+enum MigErr {
+    Db(diesel::result::Error),
+    Run(String),
+}
+
+impl From<diesel::result::Error> for MigErr {
+    fn from(e: diesel::result::Error) -> Self {
+        MigErr::Db(e)
+    }
+}
+
+fn migration_error(e: MigErr) -> StoreError {
+    let detail = match e {
+        MigErr::Db(e) => match classify(&e) {
+            StoreError::Database { detail } => detail,
+            other => return other,
+        },
+        MigErr::Run(s) => redact_text(&s),
+    };
+    let lower = detail.to_ascii_lowercase();
+    let conflict = [
+        "already exists",
+        "does not exist",
+        "duplicate column",
+        "is of type",
+        "cannot be cast",
+        "newer version",
+    ];
+    if conflict.iter().any(|c| lower.contains(c)) {
+        StoreError::MigrationConflict { detail }
+    } else {
+        StoreError::MigrationFailed { detail }
+    }
+}
+
+fn run_migrations<C>(c: &mut C, source: EmbeddedMigrations) -> Result<(), MigErr>
+where
+    C: MigrationHarness<C::Backend> + Connection,
+    EmbeddedMigrations: MigrationSource<C::Backend>,
+{
+    let known: Vec<String> = source
+        .migrations()
+        .map_err(|e| MigErr::Run(e.to_string()))?
+        .iter()
+        .map(|m| m.name().version().to_string())
+        .collect();
+    let applied = c
+        .applied_migrations()
+        .map_err(|e| MigErr::Run(e.to_string()))?;
+    if let Some(unknown) = applied.iter().find(|v| !known.contains(&v.to_string())) {
+        return Err(MigErr::Run(format!(
+            "the database has migration {unknown} applied, which this version does not know: \
+             it was migrated by a newer version of reingest"
+        )));
+    }
+    c.run_pending_migrations(source)
+        .map_err(|e| MigErr::Run(e.to_string()))?;
+    Ok(())
+}
+
+/// Applies every pending migration.
+pub(crate) fn migrate(conn: &mut Conn) -> Result<(), StoreError> {
+    match conn {
+        Conn::Pg(c) => {
+            let c: &mut PgConnection = c;
+            // A session lock, not a transaction's: CONCURRENTLY cannot run in a transaction.
+            c.batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})"))
+                .map_err(|e| migration_error(MigErr::Db(e)))?;
+            let result = run_migrations(c, POSTGRES_MIGRATIONS);
+            let unlock =
+                c.batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})"));
+            result.map_err(migration_error)?;
+            unlock.map_err(|e| migration_error(MigErr::Db(e)))
+        }
+        Conn::Lite(c) => {
+            let c: &mut SqliteConnection = c;
+            c.immediate_transaction(|c| run_migrations(c, SQLITE_MIGRATIONS))
+                .map_err(migration_error)
+        }
+    }
+}
+
+/// The names of the migrations not yet applied, oldest first. Reads only: on a database
+/// never migrated (no diesel bookkeeping table) every migration is pending, and the table is
+/// not created (diesel's harness would create it).
+pub(crate) fn pending(conn: &mut Conn) -> Result<Vec<String>, StoreError> {
+    fn names<DB: diesel::backend::Backend>(
+        r: diesel::migration::Result<Vec<Box<dyn diesel::migration::Migration<DB>>>>,
+    ) -> Result<Vec<String>, StoreError> {
+        r.map(|ms| ms.iter().map(|m| m.name().to_string()).collect())
+            .map_err(|e| migration_error(MigErr::Run(e.to_string())))
+    }
+    #[derive(diesel::QueryableByName)]
+    struct Exists {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    // Catalog queries: diesel has no typed view of the system catalogs.
+    let (pg_probe, lite_probe) = (
+        "SELECT COUNT(*) AS n FROM pg_catalog.pg_tables \
+         WHERE tablename = '__diesel_schema_migrations'",
+        "SELECT COUNT(*) AS n FROM sqlite_master \
+         WHERE type = 'table' AND name = '__diesel_schema_migrations'",
+    );
+    let exists = |rows: Vec<Exists>| rows.first().is_some_and(|r| r.n > 0);
+    match conn {
+        Conn::Pg(c) => {
+            let c: &mut PgConnection = c;
+            let rows = diesel::sql_query(pg_probe)
+                .load::<Exists>(c)
+                .map_err(|e| classify(&e))?;
+            if exists(rows) {
+                names(c.pending_migrations(POSTGRES_MIGRATIONS))
+            } else {
+                names(MigrationSource::<diesel::pg::Pg>::migrations(
+                    &POSTGRES_MIGRATIONS,
+                ))
+            }
+        }
+        Conn::Lite(c) => {
+            let c: &mut SqliteConnection = c;
+            let rows = diesel::sql_query(lite_probe)
+                .load::<Exists>(c)
+                .map_err(|e| classify(&e))?;
+            if exists(rows) {
+                names(c.pending_migrations(SQLITE_MIGRATIONS))
+            } else {
+                names(MigrationSource::<diesel::sqlite::Sqlite>::migrations(
+                    &SQLITE_MIGRATIONS,
+                ))
+            }
+        }
+    }
+}
+
+/// The SQL of a PostgreSQL migration, by its folder name (diesel's embedded migrations do
+/// not expose their text, so each file is included once more here; a test keeps the list in
+/// step with the folder).
+const POSTGRES_SQL: [(&str, &str); 10] = [
+    ("2024-01-01-000001_platform_schema", include_str!("../migrations/postgres/2024-01-01-000001_platform_schema/up.sql")),
+    ("2024-01-01-000002_reingest_tables", include_str!("../migrations/postgres/2024-01-01-000002_reingest_tables/up.sql")),
+    ("2024-01-01-000003_source_archive", include_str!("../migrations/postgres/2024-01-01-000003_source_archive/up.sql")),
+    ("2024-01-01-000004_trusted_inputs", include_str!("../migrations/postgres/2024-01-01-000004_trusted_inputs/up.sql")),
+    ("2024-01-01-000005_run_evidence", include_str!("../migrations/postgres/2024-01-01-000005_run_evidence/up.sql")),
+    ("2024-01-01-000006_curtailment_records_date_period_idx", include_str!("../migrations/postgres/2024-01-01-000006_curtailment_records_date_period_idx/up.sql")),
+    ("2024-01-01-000007_historical_bitcoin_calculations_date_idx", include_str!("../migrations/postgres/2024-01-01-000007_historical_bitcoin_calculations_date_idx/up.sql")),
+    ("2024-01-01-000008_bitcoin_daily_summaries_key_idx", include_str!("../migrations/postgres/2024-01-01-000008_bitcoin_daily_summaries_key_idx/up.sql")),
+    ("2024-01-01-000009_bitcoin_monthly_summaries_key_idx", include_str!("../migrations/postgres/2024-01-01-000009_bitcoin_monthly_summaries_key_idx/up.sql")),
+    ("2024-01-01-000010_bitcoin_yearly_summaries_key_idx", include_str!("../migrations/postgres/2024-01-01-000010_bitcoin_yearly_summaries_key_idx/up.sql")),
+];
+
+/// The SQLite migrations' SQL, likewise.
+const SQLITE_SQL: [(&str, &str); 5] = [
+    (
+        "2024-01-01-000001_platform_schema",
+        include_str!("../migrations/sqlite/2024-01-01-000001_platform_schema/up.sql"),
+    ),
+    (
+        "2024-01-01-000002_reingest_tables",
+        include_str!("../migrations/sqlite/2024-01-01-000002_reingest_tables/up.sql"),
+    ),
+    (
+        "2024-01-01-000003_source_archive",
+        include_str!("../migrations/sqlite/2024-01-01-000003_source_archive/up.sql"),
+    ),
+    (
+        "2024-01-01-000004_trusted_inputs",
+        include_str!("../migrations/sqlite/2024-01-01-000004_trusted_inputs/up.sql"),
+    ),
+    (
+        "2024-01-01-000005_run_evidence",
+        include_str!("../migrations/sqlite/2024-01-01-000005_run_evidence/up.sql"),
+    ),
+];
+
+/// The SQL of the pending migrations `names` (from [`pending`]) of `conn`'s backend.
+pub(crate) fn sql_of(conn: &Conn, names: &[String]) -> Vec<(String, &'static str)> {
+    let table: &[(&str, &str)] = match conn {
+        Conn::Pg(_) => &POSTGRES_SQL,
+        Conn::Lite(_) => &SQLITE_SQL,
+    };
+    names
+        .iter()
+        .map(|n| {
+            let sql = table
+                .iter()
+                .find(|(name, _)| name == n)
+                .map_or("-- (this migration's SQL is not listed)\n", |(_, sql)| *sql);
+            (n.clone(), sql)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names<DB: diesel::backend::Backend>(source: EmbeddedMigrations) -> Vec<String>
+    where
+        EmbeddedMigrations: MigrationSource<DB>,
+    {
+        MigrationSource::<DB>::migrations(&source)
+            .unwrap()
+            .iter()
+            .map(|m| m.name().to_string())
+            .collect()
+    }
+
+    #[test]
+    fn the_sql_listing_covers_every_embedded_migration() {
+        let pg: Vec<String> = POSTGRES_SQL.iter().map(|(n, _)| (*n).to_owned()).collect();
+        let lite: Vec<String> = SQLITE_SQL.iter().map(|(n, _)| (*n).to_owned()).collect();
+        assert_eq!(names::<diesel::pg::Pg>(POSTGRES_MIGRATIONS), pg);
+        assert_eq!(names::<diesel::sqlite::Sqlite>(SQLITE_MIGRATIONS), lite);
+    }
+}
