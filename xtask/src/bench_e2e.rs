@@ -190,6 +190,8 @@ struct Bench {
     rows: Vec<Row>,
     years: Vec<YearResult>,
     started: Instant,
+    /// `taskset -c` CPU list the next workers are pinned to (`None`: every core).
+    cpus: Option<String>,
 }
 
 /// Entry point of `bench day`.
@@ -256,6 +258,7 @@ fn drive(common: &Common, body: impl AsyncFnOnce(&mut Bench) -> Result<()>) -> R
             pg_url,
             rows: Vec::new(),
             years: Vec::new(),
+            cpus: None,
             started: Instant::now(),
         };
         let result = body(&mut bench).await;
@@ -377,7 +380,7 @@ impl Bench {
         self.sim.set_latency(Duration::from_millis(latency_ms));
         self.sim.reset_stats();
         let cpu_before = crate::bench_worker::cpu_seconds();
-        let result = spawn_worker(&self.sim, &dbs, args).await;
+        let result = spawn_worker(&self.sim, &dbs, args, self.cpus.as_deref()).await;
         let stats = self.sim.stats();
         let sim_cpu = crate::bench_worker::cpu_seconds() - cpu_before;
         self.sim.set_latency(Duration::ZERO);
@@ -579,6 +582,28 @@ impl Bench {
                 ratio: format!("{:.2}x", wall / YEAR_TARGET_S),
                 ok: Some(wall < YEAR_TARGET_S),
             });
+            // The same on one core: how far --jobs scales with cores (CPU work runs on the
+            // blocking pool, so every core parses and processes).
+            self.cpus = Some("0".to_owned());
+            let one = self
+                .range_case(Backend::Sqlite, 0, limit, from, to, opts.jobs)
+                .await;
+            self.cpus = None;
+            let one_wall = f(&one?.0, "wall_s");
+            let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+            println!(
+                "sqlite    the same pinned to 1 core (taskset -c 0): {one_wall:.1} s wall; \
+                 {cores} cores are {:.2}x faster",
+                one_wall / wall
+            );
+            self.rows.push(Row {
+                what: format!("  {cores} cores vs 1 core (taskset), limiter out of the way"),
+                backend: "sqlite",
+                measured: format!("{wall:.1} s vs {one_wall:.1} s"),
+                target: "> 1x".into(),
+                ratio: format!("{:.2}x", one_wall / wall),
+                ok: Some(one_wall > wall),
+            });
         }
         let production_min = requests as f64 / f64::from(PRODUCTION_LIMIT);
         println!(
@@ -721,7 +746,7 @@ impl Bench {
         let results = futures::future::join_all(
             cases
                 .iter()
-                .map(|(_, _, sim, db)| spawn_worker(sim, std::slice::from_ref(db), &args)),
+                .map(|(_, _, sim, db)| spawn_worker(sim, std::slice::from_ref(db), &args, None)),
         )
         .await;
         println!(
@@ -839,9 +864,18 @@ async fn spawn_worker(
     sim: &SimHandle,
     dbs: &[BenchDb],
     args: &[String],
+    cpus: Option<&str>,
 ) -> Result<serde_json::Value> {
     let exe = std::env::current_exe().context("locating the xtask binary")?;
-    let mut cmd = tokio::process::Command::new(exe);
+    // `taskset -c LIST` pins the worker (not the simulator, which runs in this process).
+    let mut cmd = match cpus {
+        Some(list) => {
+            let mut c = tokio::process::Command::new("taskset");
+            c.args(["-c", list]).arg(exe);
+            c
+        }
+        None => tokio::process::Command::new(exe),
+    };
     cmd.args(["bench", "worker"]);
     for db in dbs {
         cmd.args(["--database-url", &db.url]);

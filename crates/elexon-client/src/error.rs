@@ -141,6 +141,9 @@ pub enum FetchError {
     /// The HTTP client could not be built.
     #[error("cannot build the HTTP client: {0}")]
     Client(String),
+    /// A task of the client's own failed (a parser panicked or the runtime shut down).
+    #[error("internal error: {0}")]
+    Internal(String),
     /// Every attempt failed with a retryable error; `last` is the final one. The message
     /// names the target and the URL once, then the last error's [`FetchError::reason`].
     #[error("{target}: giving up after {attempts} attempts; last error: {}{}",

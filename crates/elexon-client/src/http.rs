@@ -205,8 +205,8 @@ impl HttpSource {
     /// (malformed) document is fetched again.
     async fn fetch<T, P>(&self, target: Target, url: &str, parse: P) -> Result<T, FetchError>
     where
-        P: Fn(Bytes) -> Result<T, FetchError> + Send + Sync,
-        T: Send,
+        P: Fn(Bytes) -> Result<T, FetchError> + Send + Sync + Clone + 'static,
+        T: Send + 'static,
     {
         let config = &self.inner.config;
         let attempts = AtomicU32::new(0);
@@ -223,7 +223,12 @@ impl HttpSource {
         let result = (|| async {
             attempts.fetch_add(1, Ordering::Relaxed);
             let body = self.attempt(target, url, &shown).await?;
-            parse(body)
+            // Parsing is CPU work: off the async threads, so a range's dates parse on every
+            // core while others wait on the network.
+            let parse = parse.clone();
+            tokio::task::spawn_blocking(move || parse(body))
+                .await
+                .map_err(|e| FetchError::Internal(format!("the parser task failed: {e}")))?
         })
         .retry(backoff)
         .sleep(tokio::time::sleep)
@@ -383,7 +388,7 @@ impl SettlementSource for HttpSource {
         let url = self.stack_url(date, period, side);
         let target = Target::Stack { date, period, side };
         let result = self
-            .fetch(target, &url, |body| {
+            .fetch(target, &url, move |body| {
                 let items = format.parse_stack(&body, date, period, side)?;
                 Ok(StackResponse {
                     items,

@@ -54,6 +54,8 @@ pub struct AppSettings {
     pub idle_in_transaction_timeout: Duration,
     /// What [`AppSettings::build`] does about pending migrations (default: apply them).
     pub migrations: MigrationPolicy,
+    /// Database connections in the pool (a range wants about two per date in flight).
+    pub pool_size: u32,
 }
 
 /// What building a pipeline does about the database's pending migrations.
@@ -120,6 +122,7 @@ impl AppSettings {
             statement_timeout: store.statement_timeout,
             idle_in_transaction_timeout: store.idle_in_transaction_timeout,
             migrations: MigrationPolicy::Apply,
+            pool_size: store.pool_size,
         }
     }
 
@@ -209,7 +212,7 @@ impl AppSettings {
             application_name: self.application_name.clone(),
             statement_timeout: self.statement_timeout,
             idle_in_transaction_timeout: self.idle_in_transaction_timeout,
-            ..StoreConfig::default()
+            pool_size: self.pool_size.max(1),
         };
         let store = crate::error::blocking(move || {
             DieselStore::connect(&url, store_config).map_err(PipelineError::from)

@@ -135,7 +135,12 @@ pub struct Global {
 
     /// On PostgreSQL, apply pending migrations on start instead of stopping (exit 2) and
     /// asking for `reingest migrate`. SQLite always migrates on start.
-    #[arg(long, env = "REINGEST_AUTO_MIGRATE", global = true)]
+    #[arg(
+        long,
+        env = "REINGEST_AUTO_MIGRATE",
+        global = true,
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
     pub auto_migrate: bool,
 
     /// Allow a plain-http API URL that is not on this machine (unsafe).

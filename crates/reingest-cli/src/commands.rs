@@ -66,6 +66,15 @@ fn settings(g: &Global, command: &Command) -> AppSettings {
     s.application_name = format!("reingest {}", command.name());
     s.statement_timeout = Duration::from_secs(g.statement_timeout_secs);
     s.idle_in_transaction_timeout = Duration::from_secs(g.idle_in_transaction_timeout_secs);
+    // A date in flight holds a connection for its swap and briefly another for reads; at most
+    // 32, well under PostgreSQL's default 100 connections, however many --jobs.
+    let jobs = match command {
+        Command::Range(a) => a.jobs,
+        Command::Reconcile(a) => a.jobs,
+        _ => 1,
+    };
+    let wanted = u32::try_from(jobs.saturating_mul(2).saturating_add(2)).unwrap_or(u32::MAX);
+    s.pool_size = s.pool_size.max(wanted.min(32));
     s.migrations = match command {
         Command::Migrate { dry_run: true } => MigrationPolicy::Skip,
         Command::Migrate { dry_run: false } => MigrationPolicy::Apply,

@@ -329,7 +329,14 @@ where
             &|| progress.request_done(),
         )
         .await?;
-        let mut outcome = process_fetched(date, &fetched, &registry)?;
+        // The curtailment rule over every item is CPU work: on the blocking pool, so the
+        // dates of a range process on every core.
+        let reg = registry.clone();
+        let (fetched, mut outcome) = blocking(move || {
+            let outcome = process_fetched(date, &fetched, &reg)?;
+            Ok((fetched, outcome))
+        })
+        .await?;
         let mut registry_note = None;
         if !outcome.unclassified.is_empty() {
             let (fresh, note) = self

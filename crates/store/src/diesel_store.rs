@@ -637,6 +637,10 @@ fn check_plan(plan: &SwapPlan) -> Result<(), StoreError> {
 impl SettlementStore for DieselStore {
     fn migrate(&self) -> Result<(), StoreError> {
         let mut conn = self.conn()?;
+        // Nothing pending (the common case): no lock taken at all.
+        if crate::migrations::pending(&mut conn)?.is_empty() {
+            return Ok(());
+        }
         crate::migrations::migrate(&mut conn).map_err(|e| self.with_wait(e))
     }
 

@@ -6,6 +6,8 @@
 //! `run_in_transaction = false`: the indexes on the platform's tables, built `CONCURRENTLY` so
 //! they never block the platform's writes.
 
+use std::time::{Duration, Instant};
+
 use diesel::connection::SimpleConnection;
 use diesel::migration::MigrationSource;
 use diesel::{Connection, PgConnection, RunQueryDsl, SqliteConnection};
@@ -83,14 +85,49 @@ where
     Ok(())
 }
 
+/// How long a process waits for another to finish migrating.
+const MIGRATION_WAIT: Duration = Duration::from_secs(30 * 60);
+
+/// Takes the migration lock on PostgreSQL: a session advisory lock (CONCURRENTLY cannot run
+/// in a transaction), tried and retried rather than waited for inside a statement, because
+/// a waiting statement holds a snapshot that `CREATE INDEX CONCURRENTLY` in the migrating
+/// session must wait for: a deadlock.
+fn lock_for_migrations(c: &mut PgConnection) -> Result<(), StoreError> {
+    #[derive(diesel::QueryableByName)]
+    struct Got {
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        got: bool,
+    }
+    let started = Instant::now();
+    loop {
+        // Advisory locks have no typed form in diesel.
+        let rows = diesel::sql_query(format!(
+            "SELECT pg_try_advisory_lock({MIGRATION_LOCK_KEY}) AS got"
+        ))
+        .load::<Got>(c)
+        .map_err(|e| migration_error(MigErr::Db(e)))?;
+        if rows.first().is_some_and(|r| r.got) {
+            return Ok(());
+        }
+        if started.elapsed() > MIGRATION_WAIT {
+            return Err(StoreError::MigrationFailed {
+                detail: format!(
+                    "another process has been migrating the database for over {} minutes",
+                    MIGRATION_WAIT.as_secs() / 60
+                ),
+            });
+        }
+        // Polling a lock another process holds, outside any transaction.
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
 /// Applies every pending migration.
 pub(crate) fn migrate(conn: &mut Conn) -> Result<(), StoreError> {
     match conn {
         Conn::Pg(c) => {
             let c: &mut PgConnection = c;
-            // A session lock, not a transaction's: CONCURRENTLY cannot run in a transaction.
-            c.batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})"))
-                .map_err(|e| migration_error(MigErr::Db(e)))?;
+            lock_for_migrations(c)?;
             let result = run_migrations(c, POSTGRES_MIGRATIONS);
             let unlock =
                 c.batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})"));
