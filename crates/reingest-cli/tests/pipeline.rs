@@ -417,6 +417,22 @@ async fn reconcile_finds_missing_dates_and_fix_repairs_them() {
             .iter()
             .any(|r| r.starts_with("drift from the API")));
         sim.set_revision(d("2024-09-01"), 0);
+        // A date that cannot be checked (its difficulty is past the feed) is reported with
+        // its error, and the others still are: nothing stops at the first failure.
+        let mixed = reconcile(
+            &p,
+            &ReconcileOptions {
+                from: d("2031-06-01"),
+                to: d("2031-06-02"),
+                ..opts.clone()
+            },
+            &NoProgress,
+        )
+        .await
+        .unwrap();
+        assert_eq!(mixed.findings.len(), 2, "{:?}", mixed.findings);
+        assert!(mixed.findings.iter().all(|f| f.error.is_some()));
+        assert_eq!(mixed.exit_code(), 2);
         let month = p.store().day_state(d("2024-09-01")).unwrap();
         assert!(month
             .bitcoin_summaries
