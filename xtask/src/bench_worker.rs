@@ -242,12 +242,12 @@ async fn year(
     let failed: Vec<String> = report
         .dates
         .iter()
-        .filter(|d| d.status != "ok")
+        .filter(|d| d.status != reingest::range::DateStatus::Ok)
         .map(|d| {
             format!(
                 "{} {}: {}",
                 d.date,
-                d.status,
+                d.status.as_str(),
                 d.detail.clone().unwrap_or_default()
             )
         })

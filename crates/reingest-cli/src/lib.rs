@@ -31,13 +31,15 @@ mod registry;
 pub mod render;
 mod replay;
 pub use replay::{EvidenceState, RunListing};
+mod archive_ops;
 pub mod report;
 mod restore;
 pub mod verify;
+mod verify_day;
 
 pub use error::{PipelineError, EXIT_ERROR, EXIT_INTERRUPTED, EXIT_MISMATCH, EXIT_OK};
 pub use evidence::{EvidenceDocument, Fingerprint};
 pub use inputs::{DifficultyFeed, HttpDifficultyFeed};
 pub use pipeline::{NoProgress, Operator, Pipeline, PipelineConfig, Progress, RunOptions};
-pub use report::{PeriodChange, RunReport, UnclassifiedUnit, VerifyReport};
+pub use report::{DriftCause, PeriodChange, RunReport, UnclassifiedUnit, VerifyReport};
 pub use verify::{Check, Expectations, VerificationReport};

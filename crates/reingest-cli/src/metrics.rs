@@ -76,7 +76,7 @@ impl Recorder {
         let failed = report
             .dates
             .iter()
-            .filter(|d| !matches!(d.status.as_str(), "ok" | "skipped"))
+            .filter(|d| !d.status.succeeded())
             .count();
         self.observed().failed_dates = Some(u64::try_from(failed).unwrap_or(u64::MAX));
     }

@@ -23,8 +23,8 @@ use crate::error::{blocking, PipelineError};
 use crate::fetch::{fetch_range, process_fetched, FetchedStack};
 use crate::hooks::{PipelineHooks, RecordsFrom};
 use crate::inputs::DifficultyFeed;
-use crate::report::{group_unclassified, PeriodChange, RunReport, VerifyReport};
-use crate::verify::{check_day, per_period, Check, Expectations, VerificationReport, VerifyInputs};
+use crate::report::{group_unclassified, PeriodChange, RunReport};
+use crate::verify::{per_period, Check, Expectations, VerificationReport};
 
 /// Who is running the tool, for the audit log.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -295,7 +295,7 @@ where
         result
     }
 
-    fn audit_info(&self, kind: &str, reason: Option<String>) -> AuditInfo {
+    pub(crate) fn audit_info(&self, kind: &str, reason: Option<String>) -> AuditInfo {
         AuditInfo {
             run_id: uuid::Uuid::new_v4().to_string(),
             kind: kind.to_owned(),
@@ -517,354 +517,9 @@ where
         }
         Ok(report)
     }
-
-    /// Verifies the stored date without changing it; with `against_api`, also fetches the
-    /// day again and reports per-period drift.
-    pub async fn verify(
-        &self,
-        date: SettlementDate,
-        against_api: bool,
-        progress: &dyn Progress,
-    ) -> Result<VerifyReport, PipelineError> {
-        let state = self.with_store(move |s| s.day_state(date)).await?;
-        let runs = self.with_store(move |s| s.runs(Some(date))).await?;
-        let latest = runs
-            .iter()
-            .find(|r| r.status == "committed" || r.status == "forced");
-        // The inputs the day's figures were computed with: those its latest swap recorded,
-        // or (for a day no recording run wrote) the ones in force now.
-        let bitcoin = match latest.and_then(|r| r.inputs) {
-            Some(inputs) => inputs,
-            None => self.bitcoin_inputs(date).await?,
-        };
-        let expectations = Expectations::default();
-        let mut verification = check_day(
-            &state,
-            &VerifyInputs {
-                date,
-                processed: None,
-                miners: &self.config.miners,
-                bitcoin: &bitcoin,
-                expectations: &expectations,
-                check_fetch_log: true,
-                missing_allowed: false,
-            },
-        );
-        let mut drift = Vec::new();
-        if against_api {
-            let registry = self.ensure_registry().await?;
-            let range = PeriodRange::full(date);
-            progress.fetch_started(date, range.len() * 2);
-            let fetched = fetch_range(&self.source, date, range, false, &|| {
-                progress.request_done()
-            })
-            .await?;
-            let outcome = process_fetched(date, &fetched, &registry)?;
-            let stored = per_period(&state.records)?;
-            let api = per_period(&outcome.records)?;
-            let logged: BTreeMap<(u8, settlement_model::Side), Option<String>> = state
-                .fetch_log
-                .iter()
-                .map(|e| ((e.settlement_period, e.side), e.source_hash.clone()))
-                .collect();
-            let cause = |p: u8| -> String {
-                let mut unknown = false;
-                for f in fetched.iter().filter(|f| f.period == p) {
-                    match logged.get(&(p, f.side)).cloned().flatten() {
-                        None => unknown = true,
-                        Some(h) if Some(&h) != f.source_hash().as_ref() => return "source".into(),
-                        Some(_) => {}
-                    }
-                }
-                if unknown { "unknown" } else { "database" }.into()
-            };
-            drift = range
-                .numbers()
-                .filter_map(|p| {
-                    let before = stored.get(&p).copied().unwrap_or_default();
-                    let after = api.get(&p).copied().unwrap_or_default();
-                    (before != after).then(|| PeriodChange {
-                        period: p,
-                        before,
-                        after,
-                        changed: true,
-                        cause: Some(cause(p)),
-                    })
-                })
-                .collect();
-            let detail = if drift.is_empty() {
-                format!("all {} periods match the API", range.len())
-            } else {
-                let by = |c: &str| -> Vec<String> {
-                    drift
-                        .iter()
-                        .filter(|d| d.cause.as_deref() == Some(c))
-                        .map(|d| d.period.to_string())
-                        .collect()
-                };
-                let mut parts = Vec::new();
-                for (c, label) in [
-                    ("source", "Elexon republished"),
-                    (
-                        "database",
-                        "rows changed in the database since the last run",
-                    ),
-                    ("unknown", "no source hash logged"),
-                ] {
-                    let list = by(c);
-                    if !list.is_empty() {
-                        parts.push(format!("{label}: periods {}", list.join(",")));
-                    }
-                }
-                format!(
-                    "{} periods differ from the API ({})",
-                    drift.len(),
-                    parts.join("; ")
-                )
-            };
-            verification.checks.push(Check {
-                name: "matches_api".into(),
-                ok: drift.is_empty(),
-                detail,
-            });
-            verification.ok = verification.checks.iter().all(|c| c.ok);
-        }
-        let totals = DayTotals::from_records(&state.records)?;
-        let periods_fetched = count_fetched_periods(&state, date);
-        Ok(VerifyReport {
-            date,
-            periods_expected: usize::from(date.periods()),
-            periods_fetched,
-            records: totals.records,
-            energy_mwh: totals.energy_mwh,
-            payment_gbp: totals.payment_gbp,
-            bitcoin: day_bitcoin(&state, date),
-            verification,
-            run_id: latest.map(|r| r.run_id.clone()),
-            drift,
-        })
-    }
-
-    /// Restores run `run_id` through the one verified swap: the periods it replaced hold
-    /// again what they held before it, every other period keeps what it holds now, and
-    /// summaries and bitcoin are recomputed and verified (a failed check changes nothing).
-    /// When a later committed run replaced any of the same periods, the restore stops with
-    /// [`store::StoreError::LaterRuns`] unless `force`.
-    pub async fn restore(&self, run_id: &str, force: bool) -> Result<RunReport, PipelineError> {
-        let started = Instant::now();
-        let wanted = run_id.to_owned();
-        let run = self
-            .with_store(move |s| s.run(&wanted))
-            .await?
-            .ok_or_else(|| {
-                PipelineError::Input(format!(
-                    "no run {run_id:?} in the audit log; see `reingest runs`"
-                ))
-            })?;
-        if run.status != "committed" && run.status != "forced" {
-            return Err(store::StoreError::RunNotRestorable {
-                run_id: run.run_id,
-                status: run.status,
-            }
-            .into());
-        }
-        if let Some(when) = run.backup_pruned_at {
-            return Err(PipelineError::Input(format!(
-                "run {} can no longer be restored: `reingest archive prune` deleted its backup \
-                 on {}; restore a newer run of {}, or reingest the day",
-                run.run_id,
-                when.format("%Y-%m-%d %H:%M UTC"),
-                run.settlement_date
-            )));
-        }
-        let date = run.settlement_date;
-        let periods = PeriodRange::parse(&run.periods, date)?;
-        let runs = self.with_store(move |s| s.runs(Some(date))).await?;
-        let (newer, older) = crate::restore::split_at_run(&runs, &run.run_id);
-        let later = crate::restore::later_overlapping(newer, periods, date);
-        if !later.is_empty() && !force {
-            return Err(store::StoreError::LaterRuns {
-                run_id: run.run_id,
-                later,
-            }
-            .into());
-        }
-        let id = run.run_id.clone();
-        let records = self.with_store(move |s| s.backup_records(&id)).await?;
-        let older_ids: Vec<String> = older
-            .iter()
-            .filter(|r| crate::restore::committed(&r.status))
-            .map(|r| r.run_id.clone())
-            .collect();
-        let fetch_log = self
-            .with_store(move |s| crate::restore::fetch_log_before(s, &older_ids, periods))
-            .await?;
-        let inputs = self.bitcoin_inputs(date).await?;
-        let audit = AuditInfo {
-            inputs: Some(inputs),
-            ..self.audit_info("restore", Some(format!("restore of run {}", run.run_id)))
-        };
-        let plan = SwapPlan {
-            date,
-            periods,
-            records: records.clone(),
-            fetch_log,
-            audit: audit.clone(),
-            force: false,
-        };
-        let mut hooks = PipelineHooks::new(
-            date,
-            self.config.miners.clone(),
-            inputs,
-            RecordsFrom::Restored {
-                records,
-                range: periods,
-            },
-            Expectations::default(),
-        );
-        let store = Arc::clone(&self.store);
-        let (swap, hooks) = blocking(move || {
-            let out = store.swap(plan, &mut hooks);
-            Ok((out, hooks))
-        })
-        .await?;
-        let swap = swap?;
-        let mut report = RunReport::new(date, periods, inputs, audit.run_id);
-        report.verification = hooks.report.clone().unwrap_or_default();
-        report.committed = swap.committed;
-        report.before = swap.before;
-        report.after = swap.after;
-        if let Some(state) = &hooks.state {
-            fill_day_figures(&mut report, state, date)?;
-        }
-        report.duration_ms = elapsed_ms(started);
-        if !swap.committed {
-            warn!(message = "the restore did not verify: it was rolled back and nothing changed", %date, failed = ?report.verification.failed());
-        }
-        Ok(report)
-    }
 }
 
-impl<S, St> Pipeline<S, St>
-where
-    S: SettlementSource,
-    St: SettlementStore + 'static,
-{
-    /// Files every fetched body in the archive (if there is one) before the swap; an entry
-    /// is whole or absent, so a failed run leaves nothing a later run could misread.
-    async fn archive_sources(&self, fetched: &[FetchedStack]) -> Result<(), PipelineError> {
-        let Some(archive) = self.archive.clone() else {
-            return Ok(());
-        };
-        let bodies: Vec<(&'static str, bytes::Bytes)> = fetched
-            .iter()
-            .filter_map(|f| {
-                f.response
-                    .as_ref()
-                    .map(|r| (r.format.as_str(), r.body.clone()))
-            })
-            .collect();
-        blocking(move || {
-            let sources: Vec<(&str, &[u8])> =
-                bodies.iter().map(|(f, b)| (*f, b.as_ref())).collect();
-            archive.put_sources(&sources)?;
-            Ok(())
-        })
-        .await
-    }
-
-    /// What changed in `date` between two runs, from their archived sources. Defaults: the
-    /// date's last two runs with sources (`run_b` the newer).
-    pub async fn diff(
-        &self,
-        date: SettlementDate,
-        run_a: Option<&str>,
-        run_b: Option<&str>,
-    ) -> Result<crate::archive::DiffReport, PipelineError> {
-        let archive = self
-            .archive
-            .clone()
-            .ok_or_else(|| PipelineError::Input("this pipeline has no source archive".into()))?;
-        let runs = self.with_store(move |s| s.runs(Some(date))).await?;
-        let mut with_sources = Vec::new();
-        for r in runs
-            .iter()
-            .filter(|r| r.kind != "restore" && matches!(r.status.as_str(), "committed" | "forced"))
-        {
-            with_sources.push(r.run_id.clone());
-        }
-        let (a, b) = match (run_a, run_b) {
-            (Some(a), Some(b)) => (a.to_owned(), b.to_owned()),
-            (Some(a), None) => (
-                a.to_owned(),
-                with_sources.first().cloned().ok_or_else(|| PipelineError::Input(format!("{date} has no committed run")))?,
-            ),
-            _ => match with_sources.as_slice() {
-                [b, a, ..] => (a.clone(), b.clone()),
-                _ => {
-                    return Err(PipelineError::Input(format!(
-                        "{date} has fewer than two committed runs to compare; name them: reingest diff {date} RUN_A RUN_B"
-                    )))
-                }
-            },
-        };
-        let run_a = crate::archive::find_run(&self.store, date, Some(&a)).await?;
-        let run_b = crate::archive::find_run(&self.store, date, Some(&b)).await?;
-        let sa = crate::archive::load_run_sources(&self.store, &archive, run_a).await?;
-        let sb = crate::archive::load_run_sources(&self.store, &archive, run_b).await?;
-        let registry = BmRegistry::new(self.with_store(|s| s.bm_units()).await?);
-        crate::archive::diff_runs(&sa, &sb, &registry)
-    }
-
-    /// Deletes archived sources except those of the newest `keep_last` runs of every date,
-    /// and the backups of all but the newest `keep_last` committed runs of every date (at
-    /// least the newest run of each date always keeps both). Refused while a run is in
-    /// progress.
-    pub async fn prune_archive(
-        &self,
-        keep_last: usize,
-    ) -> Result<crate::archive::PruneReport, PipelineError> {
-        let archive = self
-            .archive
-            .clone()
-            .ok_or_else(|| PipelineError::Input("this pipeline has no source archive".into()))?;
-        let store = Arc::clone(&self.store);
-        blocking(move || {
-            let runs = store.runs(None)?;
-            let busy = crate::archive::unfinished(&runs);
-            if !busy.is_empty() {
-                return Err(PipelineError::Input(format!(
-                    "runs still in progress: {}; prune when they have finished (their \
-                     sources are not yet in a committed fetch log)",
-                    busy.join(", ")
-                )));
-            }
-            let (backups_kept, old_backups) = crate::archive::backups_to_keep(&runs, keep_last);
-            let mut log_of = |id: &str| -> Result<Vec<String>, PipelineError> {
-                Ok(store
-                    .run_fetch_log(id)?
-                    .into_iter()
-                    .filter_map(|e| e.source_hash)
-                    .collect())
-            };
-            let (keep, runs_kept) = crate::archive::hashes_to_keep(&runs, keep_last, &mut log_of)?;
-            let all = archive.source_hashes()?;
-            let doomed: Vec<String> = all.iter().filter(|h| !keep.contains(*h)).cloned().collect();
-            let deleted = archive.delete_sources(&doomed)?;
-            let backup_rows_deleted = store.delete_backups(&old_backups)?;
-            Ok(crate::archive::PruneReport {
-                kept: all.len() - doomed.len(),
-                deleted,
-                runs_kept,
-                backups_kept: backups_kept.len(),
-                backup_rows_deleted,
-            })
-        })
-        .await
-    }
-}
-
-fn elapsed_ms(started: Instant) -> u64 {
+pub(crate) fn elapsed_ms(started: Instant) -> u64 {
     u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX)
 }
 
@@ -917,7 +572,7 @@ fn fetch_log(
         .collect()
 }
 
-fn count_fetched_periods(state: &DayState, date: SettlementDate) -> usize {
+pub(crate) fn count_fetched_periods(state: &DayState, date: SettlementDate) -> usize {
     date.all_periods()
         .filter(|p| {
             settlement_model::Side::BOTH.iter().all(|side| {
@@ -931,7 +586,7 @@ fn count_fetched_periods(state: &DayState, date: SettlementDate) -> usize {
         .count()
 }
 
-fn day_bitcoin(state: &DayState, date: SettlementDate) -> BTreeMap<String, Decimal> {
+pub(crate) fn day_bitcoin(state: &DayState, date: SettlementDate) -> BTreeMap<String, Decimal> {
     let mut out = BTreeMap::new();
     for s in &state.bitcoin_summaries {
         if s.period == SummaryPeriod::Day(date) {
@@ -941,7 +596,7 @@ fn day_bitcoin(state: &DayState, date: SettlementDate) -> BTreeMap<String, Decim
     out
 }
 
-fn fill_day_figures(
+pub(crate) fn fill_day_figures(
     report: &mut RunReport,
     state: &DayState,
     date: SettlementDate,

@@ -74,13 +74,44 @@ impl RangeOptions {
     }
 }
 
+/// How one date of a range ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DateStatus {
+    /// Reingested and verified.
+    Ok,
+    /// Verification failed: rolled back, nothing changed.
+    Mismatch,
+    /// An error stopped the date before or during its swap.
+    Error,
+    /// Done by an earlier run of the same range (`--resume`).
+    Skipped,
+}
+
+impl DateStatus {
+    /// `ok`, `mismatch`, `error`, `skipped`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            DateStatus::Ok => "ok",
+            DateStatus::Mismatch => "mismatch",
+            DateStatus::Error => "error",
+            DateStatus::Skipped => "skipped",
+        }
+    }
+
+    /// Whether the date is done (reingested now or before).
+    pub fn succeeded(&self) -> bool {
+        matches!(self, DateStatus::Ok | DateStatus::Skipped)
+    }
+}
+
 /// One date's outcome in a range.
 #[derive(Debug, Clone, Serialize)]
 pub struct DateOutcome {
     /// The date.
     pub date: SettlementDate,
-    /// `ok`, `mismatch` (rolled back), `error`, or `skipped` (done by an earlier run).
-    pub status: String,
+    /// How the date ended.
+    pub status: DateStatus,
     /// Periods fetched.
     pub periods: usize,
     /// Records of the day.
@@ -109,16 +140,14 @@ pub struct RangeReport {
 impl RangeReport {
     /// Whether every date succeeded (or was already done).
     pub fn all_ok(&self) -> bool {
-        self.dates
-            .iter()
-            .all(|d| d.status == "ok" || d.status == "skipped")
+        self.dates.iter().all(|d| d.status.succeeded())
     }
 
     /// 0 when all succeeded, 2 when any date failed with an error, else 1.
     pub fn exit_code(&self) -> i32 {
         if self.all_ok() {
             EXIT_OK
-        } else if self.dates.iter().any(|d| d.status == "error") {
+        } else if self.dates.iter().any(|d| d.status == DateStatus::Error) {
             EXIT_ERROR
         } else {
             EXIT_MISMATCH
@@ -183,11 +212,7 @@ where
                 run.reason = Some(reason.to_owned());
                 outcome_of(date, pipeline.run(&run, &NoBar).await)
             };
-            progress.date_done(
-                total,
-                outcome.records,
-                matches!(outcome.status.as_str(), "ok" | "skipped"),
-            );
+            progress.date_done(total, outcome.records, outcome.status.succeeded());
             outcome
         })
         .buffer_unordered(jobs.max(1))
@@ -207,7 +232,7 @@ impl Progress for NoBar {}
 fn skipped(date: SettlementDate) -> DateOutcome {
     DateOutcome {
         date,
-        status: "skipped".into(),
+        status: DateStatus::Skipped,
         periods: 0,
         records: 0,
         energy_mwh: Decimal::ZERO,
@@ -226,11 +251,10 @@ fn outcome_of(
         Ok(r) => DateOutcome {
             date,
             status: if r.verification.ok && r.committed {
-                "ok"
+                DateStatus::Ok
             } else {
-                "mismatch"
-            }
-            .into(),
+                DateStatus::Mismatch
+            },
             periods: r.periods_fetched,
             records: r.records,
             energy_mwh: r.energy_mwh,
@@ -241,7 +265,7 @@ fn outcome_of(
         },
         Err(e) => DateOutcome {
             date,
-            status: "error".into(),
+            status: DateStatus::Error,
             periods: 0,
             records: 0,
             energy_mwh: Decimal::ZERO,

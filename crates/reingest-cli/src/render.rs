@@ -175,7 +175,7 @@ pub fn range_text(r: &RangeReport) -> String {
             out,
             "{:<10}  {:<8}  {:>7}  {:>7}  {:>14}  {:>14}  {:>8}  {}",
             d.date.to_string(),
-            d.status,
+            d.status.as_str(),
             d.periods,
             d.records,
             d.energy_mwh.round_dp(3).to_string(),
@@ -184,11 +184,7 @@ pub fn range_text(r: &RangeReport) -> String {
             d.detail.as_deref().unwrap_or("")
         );
     }
-    let ok = r
-        .dates
-        .iter()
-        .filter(|d| d.status == "ok" || d.status == "skipped")
-        .count();
+    let ok = r.dates.iter().filter(|d| d.status.succeeded()).count();
     let _ = writeln!(
         out,
         "{ok} of {} dates succeeded in {} ms",

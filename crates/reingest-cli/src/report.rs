@@ -86,7 +86,40 @@ pub struct PeriodChange {
     /// same but the stored rows are not (changed since the run), `unknown` without a
     /// logged source hash.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub cause: Option<String>,
+    pub cause: Option<DriftCause>,
+}
+
+/// Why a period's stored rows differ from a fresh fetch of the API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DriftCause {
+    /// Elexon's response differs from the one the last run used: a republication.
+    Source,
+    /// The response is the one the last run used, but the stored rows are not what it
+    /// wrote: they changed in the database since.
+    Database,
+    /// No source hash was logged for the period (rows from before the archive).
+    Unknown,
+}
+
+impl DriftCause {
+    /// `source`, `database` or `unknown`, as in the `--json` document.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            DriftCause::Source => "source",
+            DriftCause::Database => "database",
+            DriftCause::Unknown => "unknown",
+        }
+    }
+
+    /// What it means, for the check's detail.
+    pub fn meaning(&self) -> &'static str {
+        match self {
+            DriftCause::Source => "Elexon republished",
+            DriftCause::Database => "rows changed in the database since the last run",
+            DriftCause::Unknown => "no source hash logged",
+        }
+    }
 }
 
 /// Items of one unit id missing from the registry.

@@ -1,10 +1,21 @@
-//! What a restore needs from the audit log: the runs after the one restored whose periods
-//! overlap it, and the fetch log that stood before it.
+//! `restore RUN`: the restored run's backup put back through the one verified swap, after
+//! checking the audit log for later runs over the same periods; and the fetch log that stood
+//! before the run.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::Instant;
 
 use settlement_model::{PeriodRange, SettlementDate, Side};
-use store::{AuditRow, FetchLogEntry, SettlementStore, StoreError};
+use store::{AuditInfo, AuditRow, FetchLogEntry, SettlementStore, StoreError, SwapPlan};
+use tracing::warn;
+
+use crate::error::{blocking, PipelineError};
+use crate::hooks::{PipelineHooks, RecordsFrom};
+use crate::pipeline::{elapsed_ms, fill_day_figures, Pipeline};
+use crate::report::RunReport;
+use crate::verify::Expectations;
+use elexon_client::SettlementSource;
 
 /// Whether an audit status means the run's rows were committed.
 pub(crate) fn committed(status: &str) -> bool {
@@ -66,4 +77,109 @@ pub(crate) fn fetch_log_before<St: SettlementStore + ?Sized>(
     }
     out.sort_by_key(|e| (e.settlement_period, e.side));
     Ok(out)
+}
+
+impl<S, St> Pipeline<S, St>
+where
+    S: SettlementSource,
+    St: SettlementStore + 'static,
+{
+    /// Restores run `run_id` through the one verified swap: the periods it replaced hold
+    /// again what they held before it, every other period keeps what it holds now, and
+    /// summaries and bitcoin are recomputed and verified (a failed check changes nothing).
+    /// When a later committed run replaced any of the same periods, the restore stops with
+    /// [`store::StoreError::LaterRuns`] unless `force`.
+    pub async fn restore(&self, run_id: &str, force: bool) -> Result<RunReport, PipelineError> {
+        let started = Instant::now();
+        let wanted = run_id.to_owned();
+        let run = self
+            .with_store(move |s| s.run(&wanted))
+            .await?
+            .ok_or_else(|| {
+                PipelineError::Input(format!(
+                    "no run {run_id:?} in the audit log; see `reingest runs`"
+                ))
+            })?;
+        if run.status != "committed" && run.status != "forced" {
+            return Err(store::StoreError::RunNotRestorable {
+                run_id: run.run_id,
+                status: run.status,
+            }
+            .into());
+        }
+        if let Some(when) = run.backup_pruned_at {
+            return Err(PipelineError::Input(format!(
+                "run {} can no longer be restored: `reingest archive prune` deleted its backup \
+                 on {}; restore a newer run of {}, or reingest the day",
+                run.run_id,
+                when.format("%Y-%m-%d %H:%M UTC"),
+                run.settlement_date
+            )));
+        }
+        let date = run.settlement_date;
+        let periods = PeriodRange::parse(&run.periods, date)?;
+        let runs = self.with_store(move |s| s.runs(Some(date))).await?;
+        let (newer, older) = crate::restore::split_at_run(&runs, &run.run_id);
+        let later = crate::restore::later_overlapping(newer, periods, date);
+        if !later.is_empty() && !force {
+            return Err(store::StoreError::LaterRuns {
+                run_id: run.run_id,
+                later,
+            }
+            .into());
+        }
+        let id = run.run_id.clone();
+        let records = self.with_store(move |s| s.backup_records(&id)).await?;
+        let older_ids: Vec<String> = older
+            .iter()
+            .filter(|r| crate::restore::committed(&r.status))
+            .map(|r| r.run_id.clone())
+            .collect();
+        let fetch_log = self
+            .with_store(move |s| crate::restore::fetch_log_before(s, &older_ids, periods))
+            .await?;
+        let inputs = self.bitcoin_inputs(date).await?;
+        let audit = AuditInfo {
+            inputs: Some(inputs),
+            ..self.audit_info("restore", Some(format!("restore of run {}", run.run_id)))
+        };
+        let plan = SwapPlan {
+            date,
+            periods,
+            records: records.clone(),
+            fetch_log,
+            audit: audit.clone(),
+            force: false,
+        };
+        let mut hooks = PipelineHooks::new(
+            date,
+            self.config().miners.clone(),
+            inputs,
+            RecordsFrom::Restored {
+                records,
+                range: periods,
+            },
+            Expectations::default(),
+        );
+        let store = Arc::clone(self.store());
+        let (swap, hooks) = blocking(move || {
+            let out = store.swap(plan, &mut hooks);
+            Ok((out, hooks))
+        })
+        .await?;
+        let swap = swap?;
+        let mut report = RunReport::new(date, periods, inputs, audit.run_id);
+        report.verification = hooks.report.clone().unwrap_or_default();
+        report.committed = swap.committed;
+        report.before = swap.before;
+        report.after = swap.after;
+        if let Some(state) = &hooks.state {
+            fill_day_figures(&mut report, state, date)?;
+        }
+        report.duration_ms = elapsed_ms(started);
+        if !swap.committed {
+            warn!(message = "the restore did not verify: it was rolled back and nothing changed", %date, failed = ?report.verification.failed());
+        }
+        Ok(report)
+    }
 }

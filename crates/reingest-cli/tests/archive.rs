@@ -245,7 +245,9 @@ async fn drift_is_attributed_to_elexon_or_to_our_database() {
         let v = p.verify(date, true, &NoProgress).await.unwrap();
         assert!(!v.drift.is_empty());
         assert!(
-            v.drift.iter().all(|d| d.cause.as_deref() == Some("source")),
+            v.drift
+                .iter()
+                .all(|d| d.cause == Some(reingest::DriftCause::Source)),
             "{:?}",
             v.drift
         );
@@ -260,7 +262,7 @@ async fn drift_is_attributed_to_elexon_or_to_our_database() {
         );
         let v = p.verify(date, true, &NoProgress).await.unwrap();
         assert_eq!(v.drift.len(), 1, "{}: {:?}", db.name, v.drift);
-        assert_eq!(v.drift[0].cause.as_deref(), Some("database"));
+        assert_eq!(v.drift[0].cause, Some(reingest::DriftCause::Database));
         let check = v
             .verification
             .checks
