@@ -50,14 +50,9 @@ pub struct Global {
     )]
     pub elexon_url: String,
 
-    /// Wire format asked of the API.
-    #[arg(
-        long,
-        env = "ELEXON_FORMAT",
-        value_enum,
-        default_value = "xml",
-        global = true
-    )]
+    /// Wire format asked of the API. Give it before the command (`reingest --format json run
+    /// …`) or as ELEXON_FORMAT: after `report`, `--format` chooses md or html.
+    #[arg(long, env = "ELEXON_FORMAT", value_enum, default_value = "xml")]
     pub format: WireFormat,
 
     /// Print one JSON document on stdout instead of human text.

@@ -330,6 +330,51 @@ async fn full_session(sim: &SimHandle, db: &TestDb) {
     )
     .await;
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let run_id = json(&o)["run_id"].as_str().unwrap().to_owned();
+    let o = reingest(
+        Some(sim),
+        url,
+        &[
+            "--json",
+            "run",
+            "2024-10-28",
+            "--from-archive",
+            &run_id,
+            "--as-recorded",
+        ],
+    )
+    .await;
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+
+    // The run's document: Markdown on stdout, HTML to a file, JSON.
+    let o = reingest(Some(sim), url, &["report", "2024-10-28"]).await;
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).starts_with("# Reingestion of 2024-10-28"));
+    let dir = tempfile::tempdir().unwrap();
+    let page = dir.path().join("r.html");
+    let o = reingest(
+        Some(sim),
+        url,
+        &[
+            "report",
+            &run_id,
+            "--format",
+            "html",
+            "--output",
+            page.to_str().unwrap(),
+        ],
+    )
+    .await;
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert_eq!(html.matches("<rect class=\"before\"").count(), 48);
+    let o = reingest(Some(sim), url, &["--json", "report", "2024-10-28"]).await;
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(json(&o)["evidence"]["fingerprint"]["total"].is_string());
+    // The wire format still goes before the command.
+    let o = reingest(Some(sim), url, &["--format", "json", "--json", "runs"]).await;
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(json(&o)[0]["fingerprint"].is_string());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
