@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use rust_decimal::Decimal;
 
 use super::markdown::change;
-use super::RunDocument;
+use super::{created_text, unit_list, RunDocument};
 use crate::evidence::PeriodEvidence;
 
 /// Escapes text for HTML element content and attribute values.
@@ -107,26 +107,8 @@ pub fn render(doc: &RunDocument) -> String {
         esc(&doc.title()),
         esc(&doc.title())
     );
-    let fingerprint = doc.evidence.as_ref().map_or_else(
-        || "not recorded".to_owned(),
-        |e| e.fingerprint.total.clone(),
-    );
     let _ = writeln!(out, "<table>");
-    for (k, v) in [
-        ("Run", format!("{} ({}, {})", r.run_id, r.kind, r.status)),
-        ("Reason", r.reason.clone().unwrap_or_else(|| "—".into())),
-        ("Who", format!("{}@{}", r.user, r.host)),
-        (
-            "When",
-            format!(
-                "{} (took {} ms)",
-                r.started_at.format("%Y-%m-%d %H:%M:%S UTC"),
-                r.duration_ms
-            ),
-        ),
-        ("Tool", format!("reingest {}", r.tool_version)),
-        ("Fingerprint", fingerprint),
-    ] {
+    for (k, v) in doc.header() {
         let _ = writeln!(out, "<tr><th>{k}</th><td>{}</td></tr>", esc(&v));
     }
     let _ = writeln!(out, "</table>");
@@ -217,18 +199,11 @@ pub fn render(doc: &RunDocument) -> String {
                 p.after.energy_mwh,
                 p.before.payment_gbp,
                 p.after.payment_gbp,
-                p.created
-                    .map_or_else(|| "—".into(), |t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+                created_text(p)
             );
         }
         let _ = writeln!(out, "</table>");
-        let list = |v: &[String]| {
-            if v.is_empty() {
-                "none".to_owned()
-            } else {
-                v.iter().map(|u| esc(u)).collect::<Vec<_>>().join(", ")
-            }
-        };
+        let list = |v: &[String]| unit_list(v, esc);
         let _ = writeln!(
             out,
             "<h2>Units</h2>\n<ul>\n<li>appeared: {}</li>\n<li>vanished: {}</li>\n</ul>",
@@ -238,36 +213,8 @@ pub fn render(doc: &RunDocument) -> String {
     }
 
     let _ = writeln!(out, "<h2>Bitcoin inputs</h2>\n<ul>");
-    match r.inputs {
-        Some(i) => {
-            let _ = writeln!(
-                out,
-                "<li>difficulty {} ({}{})</li>\n<li>block subsidy {} BTC</li>",
-                i.difficulty,
-                i.origin,
-                i.difficulty_date
-                    .map(|d| format!(", the adjustment of {d}"))
-                    .unwrap_or_default(),
-                i.subsidy
-            );
-        }
-        None => {
-            let _ = writeln!(out, "<li>not recorded for this run</li>");
-        }
-    }
-    if let Some(e) = &doc.evidence {
-        let models: Vec<String> = e
-            .miners
-            .iter()
-            .map(|m| format!("{} ({} TH/s, {} W)", m.name, m.hashrate_ths, m.power_w))
-            .collect();
-        let _ = writeln!(
-            out,
-            "<li>miner models: {}</li>\n<li>BM unit registry: {} units, snapshot <code>{}</code></li>",
-            esc(&models.join(", ")),
-            e.registry_units,
-            esc(&e.registry_hash)
-        );
+    for item in doc.inputs_items() {
+        let _ = writeln!(out, "<li>{}</li>", esc(&item));
     }
     let _ = writeln!(out, "</ul>");
     let _ = writeln!(
@@ -278,14 +225,8 @@ pub fn render(doc: &RunDocument) -> String {
     );
     let _ = writeln!(
         out,
-        "<h2>How to restore</h2>\n<p><code>{}</code> puts back what this run replaced \
-         (periods {}), through the same verified swap; it is refused while a later run holds \
-         any of those periods, unless <code>--force</code>. Replay it exactly: \
-         <code>reingest run {} --from-archive {} --as-recorded</code>.</p>\n</body>\n</html>",
-        esc(&doc.restore_command),
-        esc(&r.periods),
-        r.settlement_date,
-        esc(&r.run_id)
+        "<h2>How to restore</h2>\n<p>{}</p>\n</body>\n</html>",
+        esc(&doc.restore_text())
     );
     out
 }

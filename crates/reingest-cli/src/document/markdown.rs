@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use rust_decimal::Decimal;
 use settlement_model::DayTotals;
 
-use super::RunDocument;
+use super::{created_text, unit_list, RunDocument};
 
 /// Text in a Markdown table cell: pipes escaped, no line breaks.
 fn cell(text: &str) -> String {
@@ -27,28 +27,12 @@ pub fn render(doc: &RunDocument) -> String {
     let r = &doc.run;
     let _ = writeln!(out, "# {}\n", doc.title());
     let _ = writeln!(out, "| | |\n|---|---|");
-    let rows: Vec<(&str, String)> = vec![
-        ("Run", format!("`{}` ({}, {})", r.run_id, r.kind, r.status)),
-        ("Reason", r.reason.clone().unwrap_or_else(|| "—".into())),
-        ("Who", format!("{}@{}", r.user, r.host)),
-        (
-            "When",
-            format!(
-                "{} (took {} ms)",
-                r.started_at.format("%Y-%m-%d %H:%M:%S UTC"),
-                r.duration_ms
-            ),
-        ),
-        ("Tool", format!("reingest {}", r.tool_version)),
-        (
-            "Fingerprint",
-            doc.evidence.as_ref().map_or_else(
-                || "not recorded".into(),
-                |e| format!("`{}`", e.fingerprint.total),
-            ),
-        ),
-    ];
-    for (k, v) in rows {
+    for (k, v) in doc.header() {
+        let v = if k == "Run" || k == "Fingerprint" {
+            format!("`{v}`")
+        } else {
+            v
+        };
         let _ = writeln!(out, "| {k} | {} |", cell(&v));
     }
     if let Some(detail) = &r.detail {
@@ -130,23 +114,11 @@ pub fn render(doc: &RunDocument) -> String {
                 p.after.energy_mwh,
                 p.before.payment_gbp,
                 p.after.payment_gbp,
-                p.created.map_or_else(
-                    || "—".into(),
-                    |t| t.format("%Y-%m-%d %H:%M UTC").to_string()
-                )
+                created_text(p)
             );
         }
         let _ = writeln!(out, "\n`*` the period changed.");
-        let list = |v: &[String]| {
-            if v.is_empty() {
-                "none".to_owned()
-            } else {
-                v.iter()
-                    .map(|u| format!("`{u}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            }
-        };
+        let list = |v: &[String]| unit_list(v, |u| format!("`{u}`"));
         let _ = writeln!(
             out,
             "\n## Units\n\n- appeared: {}\n- vanished: {}",
@@ -156,36 +128,8 @@ pub fn render(doc: &RunDocument) -> String {
     }
 
     let _ = writeln!(out, "\n## Bitcoin inputs\n");
-    match r.inputs {
-        Some(i) => {
-            let _ = writeln!(
-                out,
-                "- difficulty {} ({}{})\n- block subsidy {} BTC",
-                i.difficulty,
-                i.origin,
-                i.difficulty_date
-                    .map(|d| format!(", the adjustment of {d}"))
-                    .unwrap_or_default(),
-                i.subsidy
-            );
-        }
-        None => {
-            let _ = writeln!(out, "Not recorded for this run.");
-        }
-    }
-    if let Some(e) = &doc.evidence {
-        let models: Vec<String> = e
-            .miners
-            .iter()
-            .map(|m| format!("{} ({} TH/s, {} W)", m.name, m.hashrate_ths, m.power_w))
-            .collect();
-        let _ = writeln!(
-            out,
-            "- miner models: {}\n- BM unit registry: {} units, snapshot `{}`",
-            models.join(", "),
-            e.registry_units,
-            e.registry_hash
-        );
+    for item in doc.inputs_items() {
+        let _ = writeln!(out, "- {}", cell(&item));
     }
 
     let _ = writeln!(
@@ -194,13 +138,7 @@ pub fn render(doc: &RunDocument) -> String {
          `reingest verify {} --against-api`.",
         r.settlement_date
     );
-    let _ = writeln!(
-        out,
-        "\n## How to restore\n\n`{}` puts back what this run replaced (periods {}), through \
-         the same verified swap; it is refused while a later run holds any of those periods, \
-         unless `--force`. Replay it exactly: `reingest run {} --from-archive {} --as-recorded`.",
-        doc.restore_command, r.periods, r.settlement_date, r.run_id
-    );
+    let _ = writeln!(out, "\n## How to restore\n\n{}", doc.restore_text());
     out
 }
 

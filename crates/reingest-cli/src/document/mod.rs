@@ -45,6 +45,74 @@ impl RunDocument {
         )
     }
 
+    /// The header rows both renderings show: run, reason, who, when, tool, fingerprint.
+    pub fn header(&self) -> Vec<(&'static str, String)> {
+        let r = &self.run;
+        vec![
+            ("Run", format!("{} ({}, {})", r.run_id, r.kind, r.status)),
+            ("Reason", r.reason.clone().unwrap_or_else(|| "—".into())),
+            ("Who", format!("{}@{}", r.user, r.host)),
+            (
+                "When",
+                format!(
+                    "{} (took {} ms)",
+                    r.started_at.format("%Y-%m-%d %H:%M:%S UTC"),
+                    r.duration_ms
+                ),
+            ),
+            ("Tool", format!("reingest {}", r.tool_version)),
+            (
+                "Fingerprint",
+                self.evidence
+                    .as_ref()
+                    .map_or_else(|| "not recorded".into(), |e| e.fingerprint.total.clone()),
+            ),
+        ]
+    }
+
+    /// The bitcoin inputs as list items: difficulty (source, adjustment), subsidy, miner
+    /// models, registry; or one item saying they were not recorded.
+    pub fn inputs_items(&self) -> Vec<String> {
+        let mut items = match self.run.inputs {
+            Some(i) => vec![
+                format!(
+                    "difficulty {} ({}{})",
+                    i.difficulty,
+                    i.origin,
+                    i.difficulty_date
+                        .map(|d| format!(", the adjustment of {d}"))
+                        .unwrap_or_default()
+                ),
+                format!("block subsidy {} BTC", i.subsidy),
+            ],
+            None => vec!["not recorded for this run".to_owned()],
+        };
+        if let Some(e) = &self.evidence {
+            let models: Vec<String> = e
+                .miners
+                .iter()
+                .map(|m| format!("{} ({} TH/s, {} W)", m.name, m.hashrate_ths, m.power_w))
+                .collect();
+            items.push(format!("miner models: {}", models.join(", ")));
+            items.push(format!(
+                "BM unit registry: {} units, snapshot {}",
+                e.registry_units, e.registry_hash
+            ));
+        }
+        items
+    }
+
+    /// The restore and replay instructions.
+    pub fn restore_text(&self) -> String {
+        let r = &self.run;
+        format!(
+            "{} puts back what this run replaced (periods {}), through the same verified swap; \
+             it is refused while a later run holds any of those periods, unless --force. \
+             Replay it exactly: reingest run {} --from-archive {} --as-recorded.",
+            self.restore_command, r.periods, r.settlement_date, r.run_id
+        )
+    }
+
     /// A short title: `Reingestion of DATE, periods A-B`.
     pub fn title(&self) -> String {
         format!(
@@ -89,6 +157,23 @@ where
             run,
             evidence,
         })
+    }
+}
+
+/// When a period's responses were calculated, or `—`.
+pub(crate) fn created_text(p: &crate::evidence::PeriodEvidence) -> String {
+    p.created.map_or_else(
+        || "—".into(),
+        |t| t.format("%Y-%m-%d %H:%M UTC").to_string(),
+    )
+}
+
+/// A list of unit ids, or `none`.
+pub(crate) fn unit_list(ids: &[String], show: impl Fn(&str) -> String) -> String {
+    if ids.is_empty() {
+        "none".to_owned()
+    } else {
+        ids.iter().map(|u| show(u)).collect::<Vec<_>>().join(", ")
     }
 }
 
