@@ -24,6 +24,7 @@
 
 pub mod app;
 pub mod archive;
+mod builder;
 pub mod document;
 pub mod error;
 pub mod evidence;
@@ -41,6 +42,8 @@ pub mod report;
 mod restore;
 pub mod verify;
 
+pub use app::{AppSettings, StandardPipeline};
+pub use builder::PipelineBuilder;
 pub use error::{PipelineError, EXIT_ERROR, EXIT_INTERRUPTED, EXIT_MISMATCH, EXIT_OK};
 pub use evidence::{EvidenceDocument, Fingerprint};
 pub use inputs::{DifficultyFeed, HttpDifficultyFeed};
