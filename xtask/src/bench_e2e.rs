@@ -1,4 +1,4 @@
-//! `cargo xtask bench day|year|baseline|all`: the end-to-end benchmarks of issue 6.
+//! `cargo xtask bench day|year|baseline|all`: the end-to-end benchmarks (`BENCHMARKS.md`).
 //!
 //! This process runs the in-process simulator and creates a fresh database per case
 //! (SQLite in a temporary folder; PostgreSQL as `reingest_bench_*` on the server of

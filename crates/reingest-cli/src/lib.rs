@@ -1,6 +1,6 @@
 //! The reingest pipeline as a library, and the glue behind the `reingest` binary.
 //!
-//! [`Pipeline`] wires the stages of DESIGN.md: **fetch** (any
+//! [`Pipeline`] wires the stages: **fetch** (any
 //! [`elexon_client::SettlementSource`]) → **process** ([`settlement_model::process_items`]) →
 //! one store transaction ([`store::SettlementStore::swap`]) in which the pipeline's hooks
 //! **summarize** (`summaries`), **recalc** (`bitcoin-calc`) and **verify** ([`verify`]) before

@@ -52,7 +52,7 @@ impl Operator {
 /// Settings shared by every operation of a [`Pipeline`].
 #[derive(Debug, Clone)]
 pub struct PipelineConfig {
-    /// Miner models to compute bitcoin for (default: the three of `elexon-api.md` §5).
+    /// Miner models to compute bitcoin for (default: the three the platform uses).
     pub miners: Vec<MinerModel>,
     /// Use this difficulty instead of the store's table (`--difficulty`).
     pub difficulty_override: Option<Decimal>,
@@ -303,7 +303,7 @@ where
         self.with_store(|s| s.migrate()).await
     }
 
-    /// Reingests a date (or period range): the whole pipeline of DESIGN.md.
+    /// Reingests a date (or period range): the whole pipeline (see `ARCHITECTURE.md`).
     pub async fn run(
         &self,
         opts: &RunOptions,
