@@ -1,4 +1,4 @@
-//! `cargo xtask bench day|year|baseline|all`: the end-to-end benchmarks of issue 6.
+//! `cargo xtask bench day|year|baseline|all`: the end-to-end benchmarks (`BENCHMARKS.md`).
 //!
 //! This process runs the in-process simulator and creates a fresh database per case
 //! (SQLite in a temporary folder; PostgreSQL as `reingest_bench_*` on the server of
@@ -15,7 +15,7 @@ use std::process::{ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
-use diesel::{Connection, PgConnection, RunQueryDsl};
+use diesel::{Connection, PgConnection};
 use elexon_sim::{SimConfig, SimHandle, SimStats, Simulator};
 use settlement_model::SettlementDate;
 
@@ -304,22 +304,7 @@ fn load_average() -> String {
 }
 
 /// A fresh, empty database; PostgreSQL ones are dropped on drop.
-struct BenchDb {
-    url: String,
-    _dir: Option<tempfile::TempDir>,
-    pg_drop: Option<(String, String)>,
-}
-
-impl Drop for BenchDb {
-    fn drop(&mut self) {
-        if let Some((admin, db)) = &self.pg_drop {
-            if let Ok(mut c) = PgConnection::establish(admin) {
-                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"))
-                    .execute(&mut c);
-            }
-        }
-    }
-}
+type BenchDb = temp_db::TempDb;
 
 impl Bench {
     fn backends(&self) -> Vec<Backend> {
@@ -331,37 +316,16 @@ impl Bench {
     }
 
     fn fresh_db(&self, backend: Backend) -> Result<BenchDb> {
-        match backend {
-            Backend::Sqlite => {
-                let dir = tempfile::tempdir()?;
-                Ok(BenchDb {
-                    url: format!("sqlite://{}", dir.path().join("bench.db").display()),
-                    _dir: Some(dir),
-                    pg_drop: None,
-                })
-            }
+        Ok(match backend {
+            Backend::Sqlite => temp_db::TempDb::sqlite("bench.db")?,
             Backend::Postgres => {
                 let admin = self
                     .pg_url
-                    .clone()
+                    .as_deref()
                     .context("PostgreSQL is not configured")?;
-                let mut c = PgConnection::establish(&admin)?;
-                let nanos = std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map_or(0, |d| d.subsec_nanos());
-                let db = format!("reingest_bench_{}_{nanos}", std::process::id());
-                diesel::sql_query(format!("CREATE DATABASE {db}")).execute(&mut c)?;
-                let base = admin
-                    .rsplit_once('/')
-                    .map(|(b, _)| b)
-                    .context("the PostgreSQL URL has no database part")?;
-                Ok(BenchDb {
-                    url: format!("{base}/{db}"),
-                    _dir: None,
-                    pg_drop: Some((admin, db)),
-                })
+                temp_db::TempDb::postgres(admin, "reingest_bench")?
             }
-        }
+        })
     }
 
     /// Runs one worker against `dbs` fresh databases of `backend` with `latency` injected,
@@ -878,7 +842,7 @@ async fn spawn_worker(
     };
     cmd.args(["bench", "worker"]);
     for db in dbs {
-        cmd.args(["--database-url", &db.url]);
+        cmd.args(["--database-url", db.url()]);
     }
     let output = cmd
         .args(["--elexon-url", &sim.base_url()])

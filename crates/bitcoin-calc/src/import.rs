@@ -169,8 +169,9 @@ pub fn parse_difficulty_csv(text: &str) -> Result<Vec<(NaiveDate, Decimal)>, Imp
     )
 }
 
-/// Parses a JSON object mapping `YYYY-MM-DD` to a difficulty, like
-/// `../shared/data/difficulty-2024.json`. Values may be strings or numbers (read exactly).
+/// Parses a JSON object mapping `YYYY-MM-DD` to a difficulty, like the
+/// platform's `difficulty-2024.json` (`../shared/data/` beside the checkout, outside this
+/// repository). Values may be strings or numbers (read exactly).
 /// A key repeated with a different value is an error. The result is sorted by date.
 ///
 /// ```

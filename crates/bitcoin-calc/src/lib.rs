@@ -1,5 +1,5 @@
 //! The **recalc** stage of `reingest`: the bitcoin that curtailed wind energy could have
-//! mined, per record and miner model, by the formula of `elexon-api.md` §5.
+//! mined, per record and miner model, by the platform's formula.
 //!
 //! It holds
 //!

@@ -1,4 +1,4 @@
-//! Miner models: the three defaults of `elexon-api.md` §5 and models an operator defines.
+//! Miner models: the three defaults the platform uses and models an operator defines.
 
 use std::fmt;
 
@@ -206,7 +206,7 @@ pub struct MinerCatalog {
 }
 
 impl MinerCatalog {
-    /// The three default models of `elexon-api.md` §5: `S19J_PRO` 100 TH/s at 3050 W,
+    /// The three default models the platform uses: `S19J_PRO` 100 TH/s at 3050 W,
     /// `S9` 13.5 TH/s at 1323 W, `M20S` 68 TH/s at 3360 W.
     pub fn defaults() -> Self {
         let model = |name: &str, ths: Decimal, w: i64| MinerModel {

@@ -1,5 +1,5 @@
 //! The fetch stage of `reingest`: the [`SettlementSource`] trait and its HTTP implementation
-//! for the Elexon Insights API (`elexon-api.md` §1-§3).
+//! for the Elexon Insights API (settlement stacks and BM unit reference data).
 //!
 //! - [`SettlementSource`] is the narrow interface the pipeline codes against: the stack of one
 //!   side of one settlement period, and the BM Unit reference list. A store-backed archive or a

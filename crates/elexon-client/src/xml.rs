@@ -1,4 +1,4 @@
-//! The tolerant XML stack parser (`elexon-api.md` §3), on roxmltree.
+//! The tolerant XML stack parser (the ASP.NET `XmlSerializer` shape the API serves), on roxmltree.
 //!
 //! The parser does not depend on the envelope's details: element local names are matched
 //! case-insensitively, namespaces and unknown elements and attributes are ignored,

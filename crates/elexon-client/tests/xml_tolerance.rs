@@ -1,4 +1,4 @@
-//! The XML tolerance rules of `elexon-api.md` §3, one inline document per rule, each checked
+//! The XML tolerance rules of the stack parser, one inline document per rule, each checked
 //! against the same expected item.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 

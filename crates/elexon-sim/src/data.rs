@@ -217,7 +217,7 @@ fn time_of_height(height: u64) -> i64 {
 /// The simulated bitcoin difficulty history for `seed`: one row per adjustment (every 2,016
 /// blocks, about two weeks) from the genesis block (3 January 2009) to the end of 2030, as
 /// `(unix_time, block_height, difficulty, change_ratio)`, oldest first. Heights follow the
-/// real halving days (see [`HEIGHT_ANCHORS`]).
+/// real halving days (anchored at each halving's block height and day).
 ///
 /// Difficulty follows a rough log-linear path through realistic anchors (1 in 2009, about
 /// 7e13 in 2024, about 4e14 in 2030) with a few per cent of noise each adjustment, so it

@@ -1,10 +1,10 @@
 //! A deterministic simulator of the Elexon Insights API, for tests and the demo only.
 //!
 //! No network is reachable from where `reingest` is developed and tested, so this crate
-//! serves, on a local port, what the real services would (`elexon-api.md` §6):
+//! serves, on a local port, what the real services would:
 //!
 //! - `GET /bmrs/api/v1/balancing/settlement/stack/all/{bid|offer}/{date}/{period}?format=xml|json`:
-//!   the settlement stacks, XML by default (the ASP.NET XmlSerializer shape of §3) or JSON;
+//!   the settlement stacks, XML by default (the ASP.NET XmlSerializer shape) or JSON;
 //!   400 for a bad side, a malformed date, a period the date does not have (46/48/50 per
 //!   day, validated by `settlement-model`) or an unsupported format (`csv`);
 //! - `GET /bmrs/api/v1/reference/bmunits/all`: about 60 BM units, 40 of them wind;

@@ -1,6 +1,6 @@
 //! Serialization of the simulator's data in the shapes the real services send.
 //!
-//! - [`stack_xml`]: the ASP.NET `XmlSerializer` document of `elexon-api.md` §3 (PascalCase
+//! - [`stack_xml`]: the ASP.NET `XmlSerializer` document the API serves (PascalCase
 //!   element names, `xsi:nil="true"` for nulls);
 //! - [`stack_json`]: `{"metadata":{"datasets":["ISPSTACK"]},"data":[…]}` with camelCase names;
 //! - [`bmunits_json`]: the bare array of `/reference/bmunits/all`;
@@ -15,7 +15,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use rust_decimal::Decimal;
 use settlement_model::{BmUnit, SettlementDate, StackItem};
 
-/// The stack document in the XmlSerializer shape of `elexon-api.md` §3.
+/// The stack document in the XmlSerializer shape the API serves.
 ///
 /// `date` and `period` are those of the request; the shape repeats them in every item and
 /// nowhere else, so they only serve as a reminder that an empty stack is still a document

@@ -18,7 +18,7 @@ fn time(s: &str) -> DateTime<Utc> {
 fn items() -> Vec<StackItem> {
     let d: SettlementDate = "2024-03-21".parse().unwrap();
     let start = d.period(35).unwrap().start_utc();
-    // The example of elexon-api.md §3.
+    // The API's documented example stack document.
     let mut a = StackItem::new(d.naive(), 35, dec("-52.5"));
     a.start_time = Some(start);
     a.created_date_time = Some(time("2024-03-22T09:03:18.74Z"));

@@ -199,8 +199,20 @@ impl AppSettings {
     }
 
     /// Validates the settings, connects to the database, migrates it, and returns the
-    /// pipeline. Bad settings fail before any connection is made.
+    /// pipeline with the difficulty feed and the archive. Bad settings fail before any
+    /// connection is made. The connection ([`DieselStore::connect`] blocks) and the
+    /// migrations run on tokio's blocking pool. [`crate::Pipeline::builder`] is the same with
+    /// methods to change what differs.
     pub async fn build(&self) -> Result<StandardPipeline, PipelineError> {
+        self.assemble(true, true).await
+    }
+
+    /// [`AppSettings::build`], with or without the difficulty feed and the archive.
+    pub(crate) async fn assemble(
+        &self,
+        difficulty_feed: bool,
+        archive: bool,
+    ) -> Result<StandardPipeline, PipelineError> {
         let config = self.pipeline_config()?;
         let source = HttpSource::new(self.client_config())?;
         let url = self.database_url.clone();
@@ -218,15 +230,16 @@ impl AppSettings {
             DieselStore::connect(&url, store_config).map_err(PipelineError::from)
         })
         .await?;
-        let feed = Arc::new(HttpDifficultyFeed::new(
-            source.clone(),
-            self.difficulty_url.clone(),
-        ));
         let store = Arc::new(store);
-        let archive: Arc<dyn store::SourceArchive> = store.clone();
-        let pipeline = Pipeline::new(source, store, config)
-            .with_difficulty_feed(feed)
-            .with_archive(archive);
+        let mut pipeline = Pipeline::new(source.clone(), Arc::clone(&store), config);
+        if difficulty_feed {
+            let feed = HttpDifficultyFeed::new(source, self.difficulty_url.clone());
+            pipeline = pipeline.with_difficulty_feed(Arc::new(feed));
+        }
+        if archive {
+            let archive: Arc<dyn store::SourceArchive> = store;
+            pipeline = pipeline.with_archive(archive);
+        }
         match self.migrations {
             MigrationPolicy::Apply => pipeline.prepare().await?,
             MigrationPolicy::Skip => {}

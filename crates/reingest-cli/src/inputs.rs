@@ -60,11 +60,18 @@ impl DifficultyFeed for HttpDifficultyFeed {
     }
 }
 
-/// How to add what is missing, for every difficulty error.
+/// Why a pipeline cannot sync a difficulty, and how to give it a feed.
+const NO_FEED: &str = "no difficulty feed is configured (build the pipeline with \
+     `Pipeline::builder`, which has one, or add one with `Pipeline::with_difficulty_feed`)";
+
+/// How to add what is missing, for every difficulty error: the command-line fix, then the
+/// library call that does the same for a service that embeds the pipeline.
 fn how_to_add(date: SettlementDate) -> String {
     format!(
         "add it with `reingest difficulty sync`, `reingest difficulty set {date} VALUE` or \
-         `reingest difficulty import FILE`, or pass --difficulty VALUE for this run"
+         `reingest difficulty import FILE`, or pass --difficulty VALUE for this run \
+         (library: `Pipeline::sync_difficulty` on a pipeline with `with_difficulty_feed`, \
+         `SettlementStore::upsert_difficulties`, or `Pipeline::with_difficulty_override`)"
     )
 }
 
@@ -98,10 +105,11 @@ where
     pub async fn sync_difficulty(&self) -> Result<usize, PipelineError> {
         let feed = self
             .difficulty_feed()
-            .ok_or_else(|| PipelineError::Difficulty("no difficulty feed is configured".into()))?;
+            .ok_or_else(|| PipelineError::Difficulty(NO_FEED.into()))?;
         let rows = feed.fetch().await.map_err(|e| {
             PipelineError::Difficulty(format!(
-                "cannot read difficulty from {}: {e}; use `reingest difficulty set DATE VALUE` or `reingest difficulty import FILE`",
+                "cannot read difficulty from {}: {e}; use `reingest difficulty set DATE VALUE` or \
+                 `reingest difficulty import FILE` (library: `SettlementStore::upsert_difficulties`)",
                 feed.describe()
             ))
         })?;
@@ -111,7 +119,7 @@ where
     /// Syncs the feed at most once in this pipeline's life (a range shares one sync).
     async fn sync_once(&self) -> Result<(), String> {
         let Some(feed) = self.difficulty_feed() else {
-            return Err("no difficulty feed is configured".into());
+            return Err(NO_FEED.into());
         };
         let once: &tokio::sync::OnceCell<Result<usize, String>> = self.feed_synced();
         let result = once

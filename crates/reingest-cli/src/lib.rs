@@ -1,6 +1,6 @@
 //! The reingest pipeline as a library, and the glue behind the `reingest` binary.
 //!
-//! [`Pipeline`] wires the stages of DESIGN.md: **fetch** (any
+//! [`Pipeline`] wires the stages: **fetch** (any
 //! [`elexon_client::SettlementSource`]) → **process** ([`settlement_model::process_items`]) →
 //! one store transaction ([`store::SettlementStore::swap`]) in which the pipeline's hooks
 //! **summarize** (`summaries`), **recalc** (`bitcoin-calc`) and **verify** ([`verify`]) before
@@ -10,14 +10,21 @@
 //! Architecture invariant: this crate knows no SQL, HTTP or XML; it only composes the stage
 //! traits, so another service can embed it with its own source or store (see [`Pipeline`]).
 //!
-//! Dependencies: `tokio` (async runtime; store calls run on its blocking pool), `futures`
-//! (bounded concurrent fetches), `clap` (the binary's arguments, with `env` fallbacks and
-//! help text), `tracing` + `tracing-subscriber` (structured logs on stderr, `RUST_LOG`),
-//! `indicatif` (progress bars, on a terminal only), `uuid` (run ids), `hostname` (who ran
-//! it, for the audit log), `serde_json` (the `--json` documents).
+//! # Features
+//!
+//! - `cli` (default): the `reingest` binary and what only it needs — `clap` (arguments, with
+//!   `env` fallbacks and help text), `tracing-subscriber` (logs on stderr, `RUST_LOG`) and
+//!   `indicatif` (progress bars, on a terminal only). A service that embeds the pipeline
+//!   depends on `reingest-cli` with `default-features = false` and compiles none of them.
+//!
+//! Dependencies of the library: `tokio` (async runtime; store calls run on its blocking
+//! pool), `futures` (bounded concurrent fetches), `tracing` (structured log events, for
+//! whatever subscriber the embedder installs), `uuid` (run ids), `hostname` (who ran it, for
+//! the audit log), `serde_json` (the `--json` documents).
 
 pub mod app;
 pub mod archive;
+mod builder;
 pub mod document;
 pub mod error;
 pub mod evidence;
@@ -37,6 +44,8 @@ mod restore;
 pub mod verify;
 mod verify_day;
 
+pub use app::{AppSettings, StandardPipeline};
+pub use builder::PipelineBuilder;
 pub use error::{PipelineError, EXIT_ERROR, EXIT_INTERRUPTED, EXIT_MISMATCH, EXIT_OK};
 pub use evidence::{EvidenceDocument, Fingerprint};
 pub use inputs::{DifficultyFeed, HttpDifficultyFeed};

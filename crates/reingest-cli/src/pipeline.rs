@@ -52,7 +52,7 @@ impl Operator {
 /// Settings shared by every operation of a [`Pipeline`].
 #[derive(Debug, Clone)]
 pub struct PipelineConfig {
-    /// Miner models to compute bitcoin for (default: the three of `elexon-api.md` §5).
+    /// Miner models to compute bitcoin for (default: the three the platform uses).
     pub miners: Vec<MinerModel>,
     /// Use this difficulty instead of the store's table (`--difficulty`).
     pub difficulty_override: Option<Decimal>,
@@ -129,21 +129,55 @@ impl Progress for NoProgress {}
 
 /// The reingestion pipeline over a source `S` and a store `St`.
 ///
-/// Another service can embed it with its own source or store:
+/// **Start with [`Pipeline::builder`]**: from a database URL and an API URL it builds the
+/// pipeline the `reingest` binary runs ([`StandardPipeline`](crate::StandardPipeline)),
+/// with the difficulty feed and the source archive on, connected and migrated without
+/// blocking the async runtime. On a fresh database the first run fills the BM unit registry
+/// from the API and the difficulty table from the feed:
+///
+/// ```
+/// # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let sim = elexon_sim::Simulator::start(elexon_sim::SimConfig::default()).await?;
+/// # let dir = tempfile::tempdir()?;
+/// # let database_url = format!("sqlite://{}", dir.path().join("curtailment.db").display());
+/// # let api_url = sim.base_url(); // the bundled simulator stands in for the Elexon API
+/// use reingest::{NoProgress, Pipeline, RunOptions};
+///
+/// let pipeline = Pipeline::builder(&database_url, &api_url)
+/// #   .difficulty_url(sim.difficulty_url())
+///     .build()
+///     .await?;
+/// let report = pipeline.run(&RunOptions::new("2024-03-21".parse()?), &NoProgress).await?;
+/// println!("{} records, {} MWh, verified: {}", report.records, report.energy_mwh, report.verification.ok);
+/// # assert!(report.verification.ok);
+/// # Ok(()) }
+/// ```
+///
+/// With your own source or store, [`Pipeline::new`] takes them as they are; add what the
+/// builder adds by default: [`Pipeline::with_difficulty_feed`] (else a run on a store with
+/// no current difficulty stops, see [`Pipeline::sync_difficulty`]) and
+/// [`Pipeline::with_archive`], then [`Pipeline::prepare`] (migrations).
+/// [`store::DieselStore::connect`] blocks (it opens and probes connections): call it on
+/// tokio's blocking pool, as the builder does.
 ///
 /// ```no_run
-/// # async fn demo() -> Result<(), reingest::PipelineError> {
+/// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
 /// use std::sync::Arc;
-/// use reingest::{Pipeline, PipelineConfig, RunOptions};
+/// use reingest::{HttpDifficultyFeed, Pipeline, PipelineConfig};
 /// use elexon_client::{ClientConfig, HttpSource};
 /// use store::{DieselStore, StoreConfig};
 ///
 /// let source = HttpSource::new(ClientConfig::default())?;
-/// let store = Arc::new(DieselStore::connect("sqlite://reingest.db", StoreConfig::default())?);
-/// let pipeline = Pipeline::new(source, store, PipelineConfig::default());
+/// let store = tokio::task::spawn_blocking(|| {
+///     DieselStore::connect("sqlite://reingest.db", StoreConfig::default())
+/// })
+/// .await??;
+/// let store = Arc::new(store);
+/// let feed = HttpDifficultyFeed::new(source.clone(), HttpDifficultyFeed::DEFAULT_URL);
+/// let pipeline = Pipeline::new(source, Arc::clone(&store), PipelineConfig::default())
+///     .with_difficulty_feed(Arc::new(feed))
+///     .with_archive(store);
 /// pipeline.prepare().await?;
-/// let report = pipeline.run(&RunOptions::new("2024-03-21".parse()?), &reingest::NoProgress).await?;
-/// println!("{} records, {} MWh, verified: {}", report.records, report.energy_mwh, report.verification.ok);
 /// # Ok(()) }
 /// ```
 pub struct Pipeline<S, St> {
@@ -269,7 +303,7 @@ where
         self.with_store(|s| s.migrate()).await
     }
 
-    /// Reingests a date (or period range): the whole pipeline of DESIGN.md.
+    /// Reingests a date (or period range): the whole pipeline (see `ARCHITECTURE.md`).
     pub async fn run(
         &self,
         opts: &RunOptions,

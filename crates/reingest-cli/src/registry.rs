@@ -23,12 +23,15 @@ where
         let units = self.source().bm_units().await.map_err(|e| {
             PipelineError::Registry(format!(
                 "cannot fill the BM unit registry from the API: {e}; \
-                 try `reingest bmu import FILE` with the platform's mapping file"
+                 try `reingest bmu import FILE` with the platform's mapping file \
+                 (library: `SettlementStore::replace_bm_units`)"
             ))
         })?;
         if units.is_empty() {
             return Err(PipelineError::Registry(
-                "the API returned an empty BM unit list; try `reingest bmu import FILE`".into(),
+                "the API returned an empty BM unit list; try `reingest bmu import FILE` \
+                 (library: `SettlementStore::replace_bm_units`)"
+                    .into(),
             ));
         }
         self.with_store(move |s| s.replace_bm_units(&units, RegistryOrigin::Api))
@@ -50,7 +53,9 @@ where
         let registry = BmRegistry::new(units);
         if registry.wind_count() == 0 {
             return Err(PipelineError::Registry(
-                "the BM unit registry holds no wind units; run `reingest bmu sync` or `reingest bmu import FILE`"
+                "the BM unit registry holds no wind units; run `reingest bmu sync` or \
+                 `reingest bmu import FILE` (library: `Pipeline::sync_bm_units` or \
+                 `SettlementStore::replace_bm_units`)"
                     .into(),
             ));
         }

@@ -148,7 +148,7 @@ async fn a_plain_http_api_that_is_not_loopback_needs_a_flag() {
 
 async fn full_session(sim: &SimHandle, db: &TestDb) {
     let url = db.url.as_str();
-    // run --json: the contract of DESIGN.md.
+    // run --json: the documented contract of the README.
     let o = reingest(
         Some(sim),
         url,

@@ -8,7 +8,7 @@
 //! - [`PeriodRange`]: the `--periods 1-4` argument, validated against a date;
 //! - [`StackItem`] and [`Side`]: one row of the settlement bid or offer stack as published;
 //! - [`BmUnit`] and [`BmRegistry`]: the BM Unit reference data, and which units are wind;
-//! - [`CurtailmentRecord`] and [`process_items`]: the curtailment rule of `elexon-api.md` §4;
+//! - [`CurtailmentRecord`] and [`process_items`]: the curtailment rule (constraint bids of wind units);
 //! - [`DifficultyEntry`] and [`Halving`]: the Bitcoin chain data the bitcoin figures rest on;
 //! - [`DayTotals`] and the summary and bitcoin row types that the `summaries`, `bitcoin-calc`
 //!   and `store` crates exchange;

@@ -1,4 +1,4 @@
-//! The process step: which stack items are wind curtailment (`elexon-api.md` §4).
+//! The process step: which stack items are wind curtailment (constraint bids of wind units: `soFlag`, negative volume).
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};

@@ -11,36 +11,22 @@ use settlement_model::{process_items, BmRegistry, CurtailmentRecord, SettlementD
 /// The simulator's seed in every test.
 pub const SEED: u64 = 42;
 
-/// One backend's fresh, empty database.
+/// One backend's fresh, empty database (removed when dropped).
 pub struct TestDb {
     /// Its URL.
     pub url: String,
     /// What it is, for messages.
     pub name: &'static str,
-    _dir: Option<tempfile::TempDir>,
-    pg_drop: Option<(String, String)>,
-}
-
-impl Drop for TestDb {
-    fn drop(&mut self) {
-        if let Some((admin, db)) = &self.pg_drop {
-            if let Ok(mut c) = PgConnection::establish(admin) {
-                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"))
-                    .execute(&mut c);
-            }
-        }
-    }
+    _db: temp_db::TempDb,
 }
 
 /// A fresh SQLite file database.
 pub fn sqlite() -> TestDb {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("t.db").display());
+    let db = temp_db::TempDb::sqlite("t.db").unwrap();
     TestDb {
-        url,
+        url: db.url().to_owned(),
         name: "sqlite",
-        _dir: Some(dir),
-        pg_drop: None,
+        _db: db,
     }
 }
 
@@ -59,19 +45,13 @@ pub fn postgres_unmigrated() -> Option<TestDb> {
         eprintln!("skipped PostgreSQL: REINGEST_TEST_DATABASE_URL unset");
         return None;
     };
-    let mut c = PgConnection::establish(&admin).unwrap_or_else(|e| {
-        panic!("REINGEST_TEST_DATABASE_URL is set but PostgreSQL is unreachable: {e}")
+    let db = temp_db::TempDb::postgres(&admin, "reingest_e2e").unwrap_or_else(|e| {
+        panic!("REINGEST_TEST_DATABASE_URL is set but no database could be made: {e}")
     });
-    let db = format!("reingest_e2e_{}", uuid::Uuid::new_v4().simple());
-    diesel::sql_query(format!("CREATE DATABASE {db}"))
-        .execute(&mut c)
-        .unwrap();
-    let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap();
     Some(TestDb {
-        url: format!("{base}/{db}"),
+        url: db.url().to_owned(),
         name: "postgres",
-        _dir: None,
-        pg_drop: Some((admin, db)),
+        _db: db,
     })
 }
 

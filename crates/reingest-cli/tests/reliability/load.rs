@@ -2,13 +2,12 @@
 //! of one month, plus a `reingest range --jobs 8` over the next eight dates, all at once
 //! against one fresh PostgreSQL database. All succeed, every day verifies (and with it the
 //! shared monthly and yearly summaries), and nothing deadlocks (bounded by a timeout).
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 
-use common::{canonical, d, err_text, expected_records, reingest_cmd, stored_records};
+use crate::common::{canonical, d, err_text, expected_records, reingest_cmd, stored_records};
 use reingest::NoProgress;
 
 const LIMIT: Duration = Duration::from_secs(150);

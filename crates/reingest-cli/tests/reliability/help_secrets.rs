@@ -1,5 +1,4 @@
 //! `reingest --help` never prints the database password from `DATABASE_URL`.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[test]
 fn help_never_prints_the_database_password() {

@@ -2,13 +2,12 @@
 //! `reingest` binary, on every backend. Every run ends either in a complete, verified day
 //! (exit 0, the stored records are exactly the source's) or in exit 2 with every table of
 //! the database unchanged (only a `failed` audit row is added).
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 
-use common::{
+use crate::common::{
     assert_unchanged, audit, backends, d, dump, err_text, expected_records, reingest_out,
     stored_records, TestDb,
 };

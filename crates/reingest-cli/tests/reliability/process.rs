@@ -2,13 +2,12 @@
 //! of a run, repeatedly. Every time, the database holds either the old day or the new day,
 //! whole (`reingest verify` exits 0 and the stored records equal one of the two sources),
 //! and SIGINT stops the process with exit 130 and a message.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 
-use common::{
+use crate::common::{
     canonical, d, err_text, expected_records, reingest_cmd, reingest_out, stored_records, TestDb,
 };
 use elexon_sim::SimHandle;

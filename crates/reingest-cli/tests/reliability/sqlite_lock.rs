@@ -1,13 +1,12 @@
 //! Another process holds SQLite's write lock; `reingest run --lock-timeout-secs 2` gives
 //! up after about 2 s with exit 2, says it timed out waiting for the lock, and changes
 //! nothing.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 
-use common::{assert_unchanged, dump, err_text, reingest_out};
+use crate::common::{assert_unchanged, dump, err_text, reingest_out};
 use diesel::{Connection, RunQueryDsl, SqliteConnection};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

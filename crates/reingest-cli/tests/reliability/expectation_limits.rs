@@ -1,12 +1,11 @@
 //! Expectations at the limits of a decimal (`--expect-energy` near ±7.9e28) give a clear
 //! failed check and exit 1, never a panic; negative tolerances are refused as bad input.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 
-use common::{assert_unchanged, dump, err_text, reingest_out};
+use crate::common::{assert_unchanged, dump, err_text, reingest_out};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn extreme_expectations_are_a_clear_verdict_not_a_panic() {

@@ -2,14 +2,13 @@
 //! API (refused, in bounded memory); bodies over the size limit; BM unit ids and names full
 //! of quotes, semicolons, SQL and control characters; dates, periods and numbers at and past
 //! every limit. Everything is refused with exit 2 and changes nothing, or round-trips intact.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{assert_unchanged, backends, d, dump, err_text, reingest_out, TestDb};
+use crate::common::{assert_unchanged, backends, d, dump, err_text, reingest_out, TestDb};
 use settlement_model::BmUnit;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 

@@ -2,13 +2,12 @@
 //! connection cut in the middle of the day swap, a second run of the same date waiting for
 //! the first one's lock, a SQLite file that cannot be written, and a SQLite file locked by
 //! another process. Nothing partial is ever left.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 
-use common::{
+use crate::common::{
     assert_unchanged, audit, d, dump, err_text, expected_records, reingest_cmd, reingest_out,
     stored_records, TestDb,
 };

@@ -2,13 +2,12 @@
 //! logs (`--log-file` and stderr at `RUST_LOG=debug`), errors, the audit log (`runs --json`,
 //! and every table), or `--json` output; a plain-HTTP Elexon or difficulty URL that is not
 //! loopback is refused unless `--allow-insecure-http` is given.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 
-use common::{d, dump, err_text, reingest_cmd};
+use crate::common::{d, dump, err_text, reingest_cmd};
 use elexon_sim::{Fault, FaultRule, SimHandle};
 
 const SECRET: &str = "S3cr3tPw";
