@@ -80,6 +80,24 @@ macro_rules! boxed {
     }};
 }
 
+/// Runs one typed diesel expression on whichever backend `db` holds: the expression is
+/// written once and the compiler checks it against both backends.
+macro_rules! on_db {
+    ($db:expr, $c:ident => $body:expr) => {
+        match $db {
+            $crate::db::Db::Pg(conn) => {
+                let $c: &mut diesel::PgConnection = &mut **conn;
+                $body
+            }
+            $crate::db::Db::Lite(conn) => {
+                let $c: &mut diesel::SqliteConnection = &mut **conn;
+                $body
+            }
+        }
+    };
+}
+pub(crate) use on_db;
+
 impl Db<'_> {
     pub(crate) fn is_pg(&self) -> bool {
         matches!(self, Db::Pg(_))
@@ -253,6 +271,20 @@ pub(crate) fn parse_date(
         table,
         column,
         value: text.to_owned(),
+        reason: e.to_string(),
+    })
+}
+
+/// A stored calendar date as a settlement date (the supported years only).
+pub(crate) fn settlement_date(
+    table: &'static str,
+    column: &'static str,
+    date: chrono::NaiveDate,
+) -> Result<SettlementDate, StoreError> {
+    SettlementDate::from_naive(date).map_err(|e| StoreError::CorruptValue {
+        table,
+        column,
+        value: date.to_string(),
         reason: e.to_string(),
     })
 }

@@ -81,6 +81,9 @@ mod diesel_store;
 mod error;
 mod read;
 mod reference;
+mod rows;
+pub mod schema;
+pub mod sql_types;
 mod write;
 
 pub use archive::{source_hash, ArchivedSource, SourceArchive};

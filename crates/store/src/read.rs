@@ -5,15 +5,16 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use diesel::sql_types::{BigInt, Bool, Nullable, Text};
-use diesel::QueryableByName;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Nullable, Text};
 use rust_decimal::Decimal;
 use settlement_model::{
     BitcoinInputs, BitcoinRow, BitcoinSummary, CurtailmentRecord, DailySummary, MonthlySummary,
     PeriodRange, SettlementDate, Side, SummaryPeriod, YearMonth, YearlySummary,
 };
 
-use crate::db::{parse_date, parse_dec, Db, Kind, Val};
+use crate::db::{on_db, parse_date, parse_dec, settlement_date, Db, Kind, Val};
+use crate::rows::{BitcoinRowRead, RecordRow};
 use crate::{AuditRow, DayState, DeriveContext, FetchLogEntry, FetchStatus, StoreError};
 
 /// A summary table and how its key and timestamps are spelled.
@@ -99,38 +100,6 @@ pub(crate) fn year_bounds(date: SettlementDate) -> (String, String) {
     (format!("{y:04}-01"), format!("{y:04}-12"))
 }
 
-#[derive(QueryableByName)]
-struct RecordRow {
-    #[diesel(sql_type = Text)]
-    settlement_date: String,
-    #[diesel(sql_type = BigInt)]
-    settlement_period: i64,
-    #[diesel(sql_type = Text)]
-    farm_id: String,
-    #[diesel(sql_type = Nullable<Text>)]
-    lead_party_name: Option<String>,
-    #[diesel(sql_type = Text)]
-    volume: String,
-    #[diesel(sql_type = Text)]
-    payment: String,
-    #[diesel(sql_type = Text)]
-    original_price: String,
-    #[diesel(sql_type = Text)]
-    final_price: String,
-    #[diesel(sql_type = Nullable<Bool>)]
-    so_flag: Option<bool>,
-    #[diesel(sql_type = Nullable<Bool>)]
-    cadl_flag: Option<bool>,
-    #[diesel(sql_type = Nullable<BigInt>)]
-    acceptance_id: Option<i64>,
-    #[diesel(sql_type = Nullable<BigInt>)]
-    bid_offer_pair_id: Option<i64>,
-    #[diesel(sql_type = Nullable<Text>)]
-    side: Option<String>,
-    #[diesel(sql_type = Nullable<BigInt>)]
-    sequence_number: Option<i64>,
-}
-
 fn period_u8(table: &'static str, value: i64) -> Result<u8, StoreError> {
     u8::try_from(value).map_err(|_| StoreError::CorruptValue {
         table,
@@ -147,16 +116,16 @@ pub(crate) fn read_records(
     date: SettlementDate,
     periods: Option<PeriodRange>,
 ) -> Result<Vec<CurtailmentRecord>, StoreError> {
-    let sql = format!(
-        "{} FROM curtailment_records WHERE settlement_date = {} \
-         AND settlement_period BETWEEN $2 AND $3 ORDER BY id",
-        record_select(db),
-        db.param(1, Kind::Date),
-    );
-    let (lo, hi) = periods.map_or((0, i64::from(u8::MAX)), |p| {
-        (i64::from(p.first()), i64::from(p.last()))
+    use crate::schema::curtailment_records::dsl as cr;
+    let (lo, hi) = periods.map_or((0, i32::from(u8::MAX)), |p| {
+        (i32::from(p.first()), i32::from(p.last()))
     });
-    let rows: Vec<RecordRow> = db.load(&sql, &[Val::date(date), Val::int(lo), Val::int(hi)])?;
+    let rows: Vec<RecordRow> = on_db!(db, c => cr::curtailment_records
+        .filter(cr::settlement_date.eq(date.naive()))
+        .filter(cr::settlement_period.between(lo, hi))
+        .order(cr::id)
+        .select(RecordRow::as_select())
+        .load(c))?;
     records_from_rows("curtailment_records", rows)
 }
 
@@ -165,27 +134,28 @@ pub(crate) fn read_backup_records(
     db: &mut Db<'_>,
     run_id: &str,
 ) -> Result<Vec<CurtailmentRecord>, StoreError> {
-    let sql = format!(
-        "{} FROM backup_curtailment_records WHERE run_id = $1 ORDER BY backup_id",
-        record_select(db)
-    );
-    let rows: Vec<RecordRow> = db.load(&sql, &[Val::text(run_id)])?;
+    use crate::schema::backup_curtailment_records::dsl as b;
+    let rows: Vec<RecordRow> = on_db!(db, c => b::backup_curtailment_records
+        .filter(b::run_id.eq(run_id))
+        .order(b::backup_id)
+        .select((
+            b::settlement_date,
+            b::settlement_period,
+            b::farm_id,
+            b::lead_party_name,
+            b::volume,
+            b::payment,
+            b::original_price,
+            b::final_price,
+            b::so_flag,
+            b::cadl_flag,
+            b::acceptance_id,
+            b::bid_offer_pair_id,
+            b::side,
+            b::sequence_number,
+        ))
+        .load(c))?;
     records_from_rows("backup_curtailment_records", rows)
-}
-
-/// The columns of a record, for the records table and its backup alike.
-fn record_select(db: &Db<'_>) -> String {
-    format!(
-        "SELECT {} AS settlement_date, CAST(settlement_period AS bigint) AS settlement_period, \
-         farm_id, lead_party_name, {} AS volume, {} AS payment, {} AS original_price, \
-         {} AS final_price, so_flag, cadl_flag, acceptance_id, bid_offer_pair_id, side, \
-         sequence_number",
-        db.date_out("settlement_date"),
-        db.num_out("volume"),
-        db.num_out("payment"),
-        db.num_out("original_price"),
-        db.num_out("final_price"),
-    )
 }
 
 /// Parses record rows of `table`, sorted by period, side, sequence number, farm.
@@ -207,14 +177,14 @@ fn records_from_rows(
                 })?,
         };
         out.push(CurtailmentRecord {
-            settlement_date: parse_date(table, "settlement_date", &r.settlement_date)?,
-            settlement_period: period_u8(table, r.settlement_period)?,
+            settlement_date: settlement_date(table, "settlement_date", r.settlement_date)?,
+            settlement_period: period_u8(table, i64::from(r.settlement_period))?,
             farm_id: r.farm_id,
             lead_party_name: r.lead_party_name,
-            volume: parse_dec(table, "volume", &r.volume)?,
-            payment: parse_dec(table, "payment", &r.payment)?,
-            original_price: parse_dec(table, "original_price", &r.original_price)?,
-            final_price: parse_dec(table, "final_price", &r.final_price)?,
+            volume: r.volume.parse(table, "volume")?,
+            payment: r.payment.parse(table, "payment")?,
+            original_price: r.original_price.parse(table, "original_price")?,
+            final_price: r.final_price.parse(table, "final_price")?,
             so_flag: r.so_flag.unwrap_or(false),
             cadl_flag: r.cadl_flag,
             acceptance_id: r.acceptance_id,
@@ -442,48 +412,27 @@ fn dedupe(rows: Vec<(i64, BitcoinSummary)>) -> Vec<BitcoinSummary> {
     latest.into_values().map(|(_, s)| s).collect()
 }
 
-#[derive(QueryableByName)]
-struct BtcRow {
-    #[diesel(sql_type = Text)]
-    settlement_date: String,
-    #[diesel(sql_type = BigInt)]
-    settlement_period: i64,
-    #[diesel(sql_type = Text)]
-    farm_id: String,
-    #[diesel(sql_type = Text)]
-    miner_model: String,
-    #[diesel(sql_type = Text)]
-    bitcoin_mined: String,
-    #[diesel(sql_type = Text)]
-    difficulty: String,
-}
-
 /// The bitcoin rows of `date`, ordered by period, farm, model.
 pub(crate) fn read_bitcoin_rows(
     db: &mut Db<'_>,
     date: SettlementDate,
 ) -> Result<Vec<BitcoinRow>, StoreError> {
+    use crate::schema::historical_bitcoin_calculations::dsl as h;
     const T: &str = "historical_bitcoin_calculations";
-    let sql = format!(
-        "SELECT {} AS settlement_date, CAST(settlement_period AS bigint) AS settlement_period, \
-         farm_id, miner_model, {} AS bitcoin_mined, {} AS difficulty \
-         FROM historical_bitcoin_calculations WHERE settlement_date = {} \
-         ORDER BY settlement_period, farm_id, miner_model, id",
-        db.date_out("settlement_date"),
-        db.num_out("bitcoin_mined"),
-        db.num_out("difficulty"),
-        db.param(1, Kind::Date),
-    );
-    let rows: Vec<BtcRow> = db.load(&sql, &[Val::date(date)])?;
+    let rows: Vec<BitcoinRowRead> = on_db!(db, c => h::historical_bitcoin_calculations
+        .filter(h::settlement_date.eq(date.naive()))
+        .order((h::settlement_period, h::farm_id, h::miner_model, h::id))
+        .select(BitcoinRowRead::as_select())
+        .load(c))?;
     rows.into_iter()
         .map(|r| {
             Ok(BitcoinRow {
-                settlement_date: parse_date(T, "settlement_date", &r.settlement_date)?,
-                settlement_period: period_u8(T, r.settlement_period)?,
+                settlement_date: settlement_date(T, "settlement_date", r.settlement_date)?,
+                settlement_period: period_u8(T, i64::from(r.settlement_period))?,
                 farm_id: r.farm_id,
                 miner_model: r.miner_model,
-                bitcoin_mined: parse_dec(T, "bitcoin_mined", &r.bitcoin_mined)?,
-                difficulty: parse_dec(T, "difficulty", &r.difficulty)?,
+                bitcoin_mined: r.bitcoin_mined.parse(T, "bitcoin_mined")?,
+                difficulty: r.difficulty.parse(T, "difficulty")?,
             })
         })
         .collect()

@@ -2,7 +2,7 @@
 //! in-place summary updates and the audit log. Every function runs inside the caller's
 //! transaction.
 
-use chrono::{DateTime, Datelike, SecondsFormat, Utc};
+use chrono::{Datelike, Utc};
 use rust_decimal::Decimal;
 use settlement_model::{
     BitcoinRow, BitcoinSummary, CurtailmentRecord, DayTotals, PeriodRange, SettlementDate,
@@ -14,10 +14,7 @@ use crate::error::classify;
 use crate::read::{btc_table, key_text, SummaryTable, DAILY, MONTHLY, YEARLY};
 use crate::{AuditRow, DerivedRows, FetchLogEntry, FetchStatus, StoreConfig, StoreError};
 
-/// RFC 3339 in UTC with microseconds: what both backends store and give back.
-pub(crate) fn instant_text(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Micros, true)
-}
+pub(crate) use crate::sql_types::instant_text;
 
 /// The advisory-lock key of a date: "REIN" in the high half, the day number in the low half.
 pub(crate) fn lock_key(date: SettlementDate) -> i64 {
