@@ -262,6 +262,10 @@ impl DieselStore {
             let pool = Pool::builder()
                 .max_size(config.pool_size.max(1))
                 .min_idle(Some(0))
+                // No `SELECT 1` before every checkout (one round trip per transaction): a
+                // connection that died fails its first statement, which is reported, and
+                // r2d2 drops it when it comes back broken.
+                .test_on_check_out(false)
                 .connection_timeout(wait)
                 .build(ConnectionManager::<PgConnection>::new(url))
                 .map_err(|e| connection_error(&redacted, &e.to_string()))?;
@@ -799,12 +803,9 @@ impl SourceArchive for DieselStore {
                 .map(|(format, body)| archive::folder_put(dir, format, body))
                 .collect(),
             // One transaction for the lot, not one per response.
-            ArchiveLocation::Table => self.conn()?.write_tx(|db| {
-                sources
-                    .iter()
-                    .map(|(format, body)| archive::table_put(db, format, body))
-                    .collect()
-            }),
+            ArchiveLocation::Table => self
+                .conn()?
+                .write_tx(|db| archive::table_put_many(db, sources)),
         }
     }
 
