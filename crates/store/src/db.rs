@@ -9,7 +9,7 @@
 use diesel::pg::Pg;
 use diesel::query_builder::{BoxedSqlQuery, SqlQuery};
 use diesel::query_dsl::RunQueryDsl;
-use diesel::sql_types::{BigInt, Bool, Nullable, Text};
+use diesel::sql_types::{BigInt, Nullable, Text};
 use diesel::sqlite::Sqlite;
 use diesel::{PgConnection, QueryResult, QueryableByName, SqliteConnection};
 use rust_decimal::Decimal;
@@ -22,15 +22,11 @@ use crate::StoreError;
 pub(crate) enum Val {
     Text(Option<String>),
     Int(Option<i64>),
-    Bool(Option<bool>),
 }
 
 impl Val {
     pub(crate) fn text(s: impl Into<String>) -> Self {
         Val::Text(Some(s.into()))
-    }
-    pub(crate) fn opt_text(s: Option<&str>) -> Self {
-        Val::Text(s.map(str::to_owned))
     }
     pub(crate) fn dec(d: Decimal) -> Self {
         Val::Text(Some(d.to_string()))
@@ -55,8 +51,6 @@ pub(crate) enum Kind {
     Num,
     /// A calendar date (`date` on PostgreSQL, TEXT on SQLite).
     Date,
-    /// An instant (`timestamptz` on PostgreSQL, RFC 3339 TEXT on SQLite).
-    Instant,
 }
 
 /// A connection of either backend, borrowed for one transaction.
@@ -73,7 +67,6 @@ macro_rules! boxed {
             q = match v.clone() {
                 Val::Text(x) => q.bind::<Nullable<Text>, _>(x),
                 Val::Int(x) => q.bind::<Nullable<BigInt>, _>(x),
-                Val::Bool(x) => q.bind::<Nullable<Bool>, _>(x),
             };
         }
         q
@@ -136,7 +129,6 @@ impl Db<'_> {
         match (self.is_pg(), kind) {
             (true, Kind::Num) => format!("CAST(${n} AS numeric)"),
             (true, Kind::Date) => format!("CAST(${n} AS date)"),
-            (true, Kind::Instant) => format!("CAST(${n} AS timestamptz)"),
             _ => format!("${n}"),
         }
     }
@@ -175,60 +167,6 @@ impl Db<'_> {
         } else {
             "strftime('%Y-%m-%d %H:%M:%f', 'now')"
         }
-    }
-
-    /// The most bind parameters one statement may carry.
-    fn max_binds(&self) -> usize {
-        if self.is_pg() {
-            65_535
-        } else {
-            32_766
-        }
-    }
-
-    /// Inserts `rows` into `table` with multi-row `INSERT`s, chunked so each statement stays
-    /// under the backend's bind-parameter limit.
-    pub(crate) fn insert_rows(
-        &mut self,
-        table: &str,
-        columns: &[(&str, Kind)],
-        rows: &[Vec<Val>],
-    ) -> Result<usize, StoreError> {
-        if columns.is_empty() {
-            return Ok(0);
-        }
-        let per_chunk = (self.max_binds() / columns.len()).clamp(1, 1000);
-        let names: Vec<&str> = columns.iter().map(|(n, _)| *n).collect();
-        let mut written = 0;
-        for chunk in rows.chunks(per_chunk) {
-            let mut sql = format!("INSERT INTO {table} ({}) VALUES ", names.join(", "));
-            let mut binds = Vec::with_capacity(chunk.len() * columns.len());
-            for (r, row) in chunk.iter().enumerate() {
-                if row.len() != columns.len() {
-                    return Err(StoreError::InvalidInput {
-                        reason: format!(
-                            "row of {} values for {} columns",
-                            row.len(),
-                            columns.len()
-                        ),
-                    });
-                }
-                if r > 0 {
-                    sql.push_str(", ");
-                }
-                sql.push('(');
-                for (c, (_, kind)) in columns.iter().enumerate() {
-                    if c > 0 {
-                        sql.push_str(", ");
-                    }
-                    sql.push_str(&self.param(binds.len() + c + 1, *kind));
-                }
-                sql.push(')');
-                binds.extend(row.iter().cloned());
-            }
-            written += self.exec(&sql, &binds)?;
-        }
-        Ok(written)
     }
 }
 

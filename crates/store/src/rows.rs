@@ -4,12 +4,13 @@
 //! column in hand; `None` is written as NULL, never as the column's default.
 
 use chrono::NaiveDate;
-use diesel::{Insertable, Queryable, Selectable};
+use diesel::{AsChangeset, Insertable, Queryable, Selectable};
 
 use crate::schema::{
-    bitcoin_halvings, bm_units, curtailment_records, difficulty, historical_bitcoin_calculations,
+    bitcoin_halvings, bm_units, curtailment_records, difficulty, fetch_log,
+    historical_bitcoin_calculations, reingest_runs,
 };
-use crate::sql_types::{ExactDecimal, StoredDecimal};
+use crate::sql_types::{ExactDecimal, InstantValue, StoredDecimal};
 
 /// A BM unit as read.
 #[derive(Queryable, Selectable)]
@@ -92,4 +93,85 @@ pub(crate) struct BitcoinRowRead {
     pub(crate) miner_model: String,
     pub(crate) bitcoin_mined: StoredDecimal,
     pub(crate) difficulty: StoredDecimal,
+}
+
+/// A curtailment record as written (`created_at` keeps its default).
+#[derive(Insertable)]
+#[diesel(table_name = curtailment_records, treat_none_as_default_value = false)]
+pub(crate) struct NewRecord<'a> {
+    pub(crate) settlement_date: NaiveDate,
+    pub(crate) settlement_period: i32,
+    pub(crate) farm_id: &'a str,
+    pub(crate) lead_party_name: Option<&'a str>,
+    pub(crate) volume: ExactDecimal,
+    pub(crate) payment: ExactDecimal,
+    pub(crate) original_price: ExactDecimal,
+    pub(crate) final_price: ExactDecimal,
+    pub(crate) so_flag: Option<bool>,
+    pub(crate) cadl_flag: Option<bool>,
+    pub(crate) acceptance_id: Option<i64>,
+    pub(crate) bid_offer_pair_id: Option<i64>,
+    pub(crate) side: Option<&'a str>,
+    pub(crate) sequence_number: Option<i64>,
+}
+
+/// A bitcoin row as written (`calculated_at` keeps its default).
+#[derive(Insertable)]
+#[diesel(table_name = historical_bitcoin_calculations)]
+pub(crate) struct NewBitcoinRow<'a> {
+    pub(crate) settlement_date: NaiveDate,
+    pub(crate) settlement_period: i32,
+    pub(crate) farm_id: &'a str,
+    pub(crate) miner_model: &'a str,
+    pub(crate) bitcoin_mined: ExactDecimal,
+    pub(crate) difficulty: ExactDecimal,
+}
+
+/// A fetch-log row as written.
+#[derive(Insertable)]
+#[diesel(table_name = fetch_log, treat_none_as_default_value = false)]
+pub(crate) struct NewFetchLog<'a> {
+    pub(crate) run_id: &'a str,
+    pub(crate) settlement_date: NaiveDate,
+    pub(crate) settlement_period: i32,
+    pub(crate) side: &'a str,
+    pub(crate) status: &'a str,
+    pub(crate) items_received: i64,
+    pub(crate) records_kept: i64,
+    pub(crate) fetched_at: InstantValue,
+    pub(crate) source_hash: Option<&'a str>,
+}
+
+/// An audit row as written; as a changeset it replaces every column (NULLs included).
+#[derive(Insertable, AsChangeset)]
+#[diesel(
+    table_name = reingest_runs,
+    treat_none_as_default_value = false,
+    treat_none_as_null = true
+)]
+pub(crate) struct NewAuditRow<'a> {
+    pub(crate) run_id: &'a str,
+    pub(crate) kind: &'a str,
+    pub(crate) settlement_date: NaiveDate,
+    pub(crate) periods: &'a str,
+    pub(crate) reason: Option<&'a str>,
+    pub(crate) user_name: &'a str,
+    pub(crate) host: &'a str,
+    pub(crate) status: &'a str,
+    pub(crate) records_before: i64,
+    pub(crate) records_after: i64,
+    pub(crate) energy_before: ExactDecimal,
+    pub(crate) energy_after: ExactDecimal,
+    pub(crate) payment_before: ExactDecimal,
+    pub(crate) payment_after: ExactDecimal,
+    pub(crate) per_period_counts: &'a str,
+    pub(crate) started_at: InstantValue,
+    pub(crate) finished_at: Option<InstantValue>,
+    pub(crate) duration_ms: i64,
+    pub(crate) tool_version: &'a str,
+    pub(crate) detail: Option<&'a str>,
+    pub(crate) difficulty: Option<ExactDecimal>,
+    pub(crate) difficulty_date: Option<NaiveDate>,
+    pub(crate) difficulty_source: Option<&'a str>,
+    pub(crate) block_subsidy: Option<ExactDecimal>,
 }

@@ -9,12 +9,15 @@ use settlement_model::{
     SummaryPeriod,
 };
 
-use crate::db::{Db, Kind, TextRow, Val};
+use diesel::prelude::*;
+use diesel::sql_types::Text;
+
+use crate::db::{on_db, Db, Kind, TextRow, Val};
 use crate::error::classify;
 use crate::read::{btc_table, key_text, SummaryTable, DAILY, MONTHLY, YEARLY};
+use crate::rows::{NewAuditRow, NewBitcoinRow, NewFetchLog, NewRecord};
+use crate::sql_types::{ExactDecimal, InstantValue};
 use crate::{AuditRow, DerivedRows, FetchLogEntry, FetchStatus, StoreConfig, StoreError};
-
-pub(crate) use crate::sql_types::instant_text;
 
 /// The advisory-lock key of a date: "REIN" in the high half, the day number in the low half.
 pub(crate) fn lock_key(date: SettlementDate) -> i64 {
@@ -117,13 +120,6 @@ pub(crate) fn running_holder(
     Ok(rows.into_iter().next().and_then(|r| r.v))
 }
 
-const RECORD_COLUMNS: &str = "settlement_date, settlement_period, farm_id, lead_party_name, \
-     volume, payment, original_price, final_price, so_flag, cadl_flag, created_at, \
-     acceptance_id, bid_offer_pair_id, side, sequence_number";
-
-const BITCOIN_COLUMNS: &str =
-    "settlement_date, settlement_period, farm_id, miner_model, bitcoin_mined, difficulty, calculated_at";
-
 /// Backs up, under `run_id`, the records of `periods`, all bitcoin rows of `date`, the owned
 /// columns of the day's, month's and year's summary rows, and every bitcoin summary row of
 /// the day, month and year.
@@ -133,28 +129,83 @@ pub(crate) fn backup(
     date: SettlementDate,
     periods: PeriodRange,
 ) -> Result<(), StoreError> {
-    let d = db.param(2, Kind::Date);
-    db.exec(
-        &format!(
-            "INSERT INTO backup_curtailment_records (run_id, {RECORD_COLUMNS}) \
-             SELECT $1, {RECORD_COLUMNS} FROM curtailment_records WHERE settlement_date = {d} \
-             AND settlement_period BETWEEN $3 AND $4 ORDER BY id"
-        ),
-        &[
-            Val::text(run_id),
-            Val::date(date),
-            Val::int(i64::from(periods.first())),
-            Val::int(i64::from(periods.last())),
-        ],
-    )?;
-    db.exec(
-        &format!(
-            "INSERT INTO backup_bitcoin_calculations (run_id, {BITCOIN_COLUMNS}) \
-             SELECT $1, {BITCOIN_COLUMNS} FROM historical_bitcoin_calculations \
-             WHERE settlement_date = {d} ORDER BY id"
-        ),
-        &[Val::text(run_id), Val::date(date)],
-    )?;
+    use crate::schema::backup_bitcoin_calculations as bb;
+    use crate::schema::backup_curtailment_records as br;
+    use crate::schema::curtailment_records as cr;
+    use crate::schema::historical_bitcoin_calculations as h;
+    let (first, last) = (i32::from(periods.first()), i32::from(periods.last()));
+    let day = date.naive();
+    on_db!(db, c => diesel::insert_into(br::table)
+        .values(
+            cr::table
+                .filter(cr::settlement_date.eq(day))
+                .filter(cr::settlement_period.between(first, last))
+                .order(cr::id)
+                .select((
+                    run_id.into_sql::<Text>(),
+                    cr::settlement_date,
+                    cr::settlement_period,
+                    cr::farm_id,
+                    cr::lead_party_name,
+                    cr::volume,
+                    cr::payment,
+                    cr::original_price,
+                    cr::final_price,
+                    cr::so_flag,
+                    cr::cadl_flag,
+                    cr::created_at,
+                    cr::acceptance_id,
+                    cr::bid_offer_pair_id,
+                    cr::side,
+                    cr::sequence_number,
+                )),
+        )
+        .into_columns((
+            br::run_id,
+            br::settlement_date,
+            br::settlement_period,
+            br::farm_id,
+            br::lead_party_name,
+            br::volume,
+            br::payment,
+            br::original_price,
+            br::final_price,
+            br::so_flag,
+            br::cadl_flag,
+            br::created_at,
+            br::acceptance_id,
+            br::bid_offer_pair_id,
+            br::side,
+            br::sequence_number,
+        ))
+        .execute(c))?;
+    on_db!(db, c => diesel::insert_into(bb::table)
+        .values(
+            h::table
+                .filter(h::settlement_date.eq(day))
+                .order(h::id)
+                .select((
+                    run_id.into_sql::<Text>(),
+                    h::settlement_date,
+                    h::settlement_period,
+                    h::farm_id,
+                    h::miner_model,
+                    h::bitcoin_mined,
+                    h::difficulty,
+                    h::calculated_at,
+                )),
+        )
+        .into_columns((
+            bb::run_id,
+            bb::settlement_date,
+            bb::settlement_period,
+            bb::farm_id,
+            bb::miner_model,
+            bb::bitcoin_mined,
+            bb::difficulty,
+            bb::calculated_at,
+        ))
+        .execute(c))?;
     let keys = [
         (DAILY, "day", SummaryPeriod::Day(date)),
         (MONTHLY, "month", SummaryPeriod::Month(date.year_month())),
@@ -194,41 +245,40 @@ pub(crate) fn backup(
     Ok(())
 }
 
-/// The tables that hold a run's backup.
-const BACKUP_TABLES: [&str; 4] = [
-    "backup_curtailment_records",
-    "backup_bitcoin_calculations",
-    "backup_summaries",
-    "backup_bitcoin_summaries",
-];
-
 /// Deletes the backups of `run_ids`; returns the rows deleted.
 pub(crate) fn delete_backups(db: &mut Db<'_>, run_ids: &[String]) -> Result<u64, StoreError> {
-    let mut n = 0u64;
+    use crate::schema::{
+        backup_bitcoin_calculations as bb, backup_bitcoin_summaries as bbs,
+        backup_curtailment_records as br, backup_summaries as bs, reingest_runs as rr,
+    };
+    let mut n = 0usize;
     for chunk in run_ids.chunks(500) {
-        let params: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
-        let binds: Vec<Val> = chunk.iter().map(Val::text).collect();
-        for table in BACKUP_TABLES {
-            let sql = format!(
-                "DELETE FROM {table} WHERE run_id IN ({})",
-                params.join(", ")
-            );
-            n = n.saturating_add(u64::try_from(db.exec(&sql, &binds)?).unwrap_or(u64::MAX));
-        }
-        let mut stamp = vec![Val::text(instant_text(Utc::now()))];
-        stamp.extend(binds);
-        let ids: Vec<String> = (2..=chunk.len() + 1).map(|i| format!("${i}")).collect();
-        db.exec(
-            &format!(
-                "UPDATE reingest_runs SET backup_pruned_at = {} WHERE run_id IN ({}) \
-                 AND backup_pruned_at IS NULL",
-                db.param(1, Kind::Instant),
-                ids.join(", ")
-            ),
-            &stamp,
-        )?;
+        n = n.saturating_add(on_db!(db, c => diesel::delete(
+            br::table.filter(br::run_id.eq_any(chunk))
+        )
+        .execute(c))?);
+        n = n.saturating_add(on_db!(db, c => diesel::delete(
+            bb::table.filter(bb::run_id.eq_any(chunk))
+        )
+        .execute(c))?);
+        n = n.saturating_add(on_db!(db, c => diesel::delete(
+            bs::table.filter(bs::run_id.eq_any(chunk))
+        )
+        .execute(c))?);
+        n = n.saturating_add(on_db!(db, c => diesel::delete(
+            bbs::table.filter(bbs::run_id.eq_any(chunk))
+        )
+        .execute(c))?);
+        let stamp = InstantValue(Utc::now());
+        on_db!(db, c => diesel::update(
+            rr::table
+                .filter(rr::run_id.eq_any(chunk))
+                .filter(rr::backup_pruned_at.is_null()),
+        )
+        .set(rr::backup_pruned_at.eq(Some(stamp)))
+        .execute(c))?;
     }
-    Ok(n)
+    Ok(u64::try_from(n).unwrap_or(u64::MAX))
 }
 
 /// Deletes the records of `periods` and every bitcoin row of `date`.
@@ -237,68 +287,54 @@ pub(crate) fn delete_day_rows(
     date: SettlementDate,
     periods: PeriodRange,
 ) -> Result<(), StoreError> {
-    let d = db.param(1, Kind::Date);
-    db.exec(
-        &format!(
-            "DELETE FROM curtailment_records WHERE settlement_date = {d} \
-             AND settlement_period BETWEEN $2 AND $3"
-        ),
-        &[
-            Val::date(date),
-            Val::int(i64::from(periods.first())),
-            Val::int(i64::from(periods.last())),
-        ],
-    )?;
-    db.exec(
-        &format!("DELETE FROM historical_bitcoin_calculations WHERE settlement_date = {d}"),
-        &[Val::date(date)],
-    )?;
+    use crate::schema::curtailment_records as cr;
+    use crate::schema::historical_bitcoin_calculations as h;
+    let (first, last) = (i32::from(periods.first()), i32::from(periods.last()));
+    let day = date.naive();
+    on_db!(db, c => diesel::delete(
+        cr::table
+            .filter(cr::settlement_date.eq(day))
+            .filter(cr::settlement_period.between(first, last)),
+    )
+    .execute(c))?;
+    on_db!(db, c => diesel::delete(h::table.filter(h::settlement_date.eq(day))).execute(c))?;
     Ok(())
 }
+
+/// Rows per multi-row `INSERT`: at most 16 columns × 2,000 rows binds, under both backends'
+/// limits (65,535 on PostgreSQL, 32,766 on SQLite).
+const ROWS_PER_INSERT: usize = 2000;
 
 /// Inserts records with multi-row inserts.
 pub(crate) fn insert_records(
     db: &mut Db<'_>,
     records: &[CurtailmentRecord],
 ) -> Result<usize, StoreError> {
-    let columns = [
-        ("settlement_date", Kind::Date),
-        ("settlement_period", Kind::Plain),
-        ("farm_id", Kind::Plain),
-        ("lead_party_name", Kind::Plain),
-        ("volume", Kind::Num),
-        ("payment", Kind::Num),
-        ("original_price", Kind::Num),
-        ("final_price", Kind::Num),
-        ("so_flag", Kind::Plain),
-        ("cadl_flag", Kind::Plain),
-        ("acceptance_id", Kind::Plain),
-        ("bid_offer_pair_id", Kind::Plain),
-        ("side", Kind::Plain),
-        ("sequence_number", Kind::Plain),
-    ];
-    let rows: Vec<Vec<Val>> = records
+    use crate::schema::curtailment_records as cr;
+    let rows: Vec<NewRecord<'_>> = records
         .iter()
-        .map(|r| {
-            vec![
-                Val::date(r.settlement_date),
-                Val::int(i64::from(r.settlement_period)),
-                Val::text(&r.farm_id),
-                Val::opt_text(r.lead_party_name.as_deref()),
-                Val::dec(r.volume),
-                Val::dec(r.payment),
-                Val::dec(r.original_price),
-                Val::dec(r.final_price),
-                Val::Bool(Some(r.so_flag)),
-                Val::Bool(r.cadl_flag),
-                Val::Int(r.acceptance_id),
-                Val::Int(r.bid_offer_pair_id),
-                Val::text(r.side.as_str()),
-                Val::Int(r.sequence_number),
-            ]
+        .map(|r| NewRecord {
+            settlement_date: r.settlement_date.naive(),
+            settlement_period: i32::from(r.settlement_period),
+            farm_id: &r.farm_id,
+            lead_party_name: r.lead_party_name.as_deref(),
+            volume: ExactDecimal(r.volume),
+            payment: ExactDecimal(r.payment),
+            original_price: ExactDecimal(r.original_price),
+            final_price: ExactDecimal(r.final_price),
+            so_flag: Some(r.so_flag),
+            cadl_flag: r.cadl_flag,
+            acceptance_id: r.acceptance_id,
+            bid_offer_pair_id: r.bid_offer_pair_id,
+            side: Some(r.side.as_str()),
+            sequence_number: r.sequence_number,
         })
         .collect();
-    db.insert_rows("curtailment_records", &columns, &rows)
+    let mut n = 0;
+    for chunk in rows.chunks(ROWS_PER_INSERT) {
+        n += on_db!(db, c => diesel::insert_into(cr::table).values(chunk).execute(c))?;
+    }
+    Ok(n)
 }
 
 /// Inserts bitcoin rows with multi-row inserts.
@@ -306,28 +342,23 @@ pub(crate) fn insert_bitcoin_rows(
     db: &mut Db<'_>,
     rows: &[BitcoinRow],
 ) -> Result<usize, StoreError> {
-    let columns = [
-        ("settlement_date", Kind::Date),
-        ("settlement_period", Kind::Plain),
-        ("farm_id", Kind::Plain),
-        ("miner_model", Kind::Plain),
-        ("bitcoin_mined", Kind::Num),
-        ("difficulty", Kind::Num),
-    ];
-    let values: Vec<Vec<Val>> = rows
+    use crate::schema::historical_bitcoin_calculations as h;
+    let rows: Vec<NewBitcoinRow<'_>> = rows
         .iter()
-        .map(|r| {
-            vec![
-                Val::date(r.settlement_date),
-                Val::int(i64::from(r.settlement_period)),
-                Val::text(&r.farm_id),
-                Val::text(&r.miner_model),
-                Val::dec(r.bitcoin_mined),
-                Val::dec(r.difficulty),
-            ]
+        .map(|r| NewBitcoinRow {
+            settlement_date: r.settlement_date.naive(),
+            settlement_period: i32::from(r.settlement_period),
+            farm_id: &r.farm_id,
+            miner_model: &r.miner_model,
+            bitcoin_mined: ExactDecimal(r.bitcoin_mined),
+            difficulty: ExactDecimal(r.difficulty),
         })
         .collect();
-    db.insert_rows("historical_bitcoin_calculations", &columns, &values)
+    let mut n = 0;
+    for chunk in rows.chunks(ROWS_PER_INSERT * 2) {
+        n += on_db!(db, c => diesel::insert_into(h::table).values(chunk).execute(c))?;
+    }
+    Ok(n)
 }
 
 /// Inserts fetch-log rows.
@@ -336,40 +367,36 @@ pub(crate) fn insert_fetch_log(
     run_id: &str,
     entries: &[FetchLogEntry],
 ) -> Result<usize, StoreError> {
-    let columns = [
-        ("run_id", Kind::Plain),
-        ("settlement_date", Kind::Date),
-        ("settlement_period", Kind::Plain),
-        ("side", Kind::Plain),
-        ("status", Kind::Plain),
-        ("items_received", Kind::Plain),
-        ("records_kept", Kind::Plain),
-        ("fetched_at", Kind::Instant),
-        ("source_hash", Kind::Plain),
-    ];
-    let mut rows = Vec::with_capacity(entries.len());
-    for e in entries {
-        let count = |n: u64| {
-            i64::try_from(n).map_err(|_| StoreError::InvalidInput {
-                reason: format!("fetch log count {n} is too large"),
+    use crate::schema::fetch_log as f;
+    let count = |n: u64| {
+        i64::try_from(n).map_err(|_| StoreError::InvalidInput {
+            reason: format!("fetch log count {n} is too large"),
+        })
+    };
+    let rows = entries
+        .iter()
+        .map(|e| {
+            Ok(NewFetchLog {
+                run_id,
+                settlement_date: e.settlement_date.naive(),
+                settlement_period: i32::from(e.settlement_period),
+                side: e.side.as_str(),
+                status: match e.status {
+                    FetchStatus::Fetched => "fetched",
+                    FetchStatus::Missing => "missing",
+                },
+                items_received: count(e.items_received)?,
+                records_kept: count(e.records_kept)?,
+                fetched_at: InstantValue(e.fetched_at),
+                source_hash: e.source_hash.as_deref(),
             })
-        };
-        rows.push(vec![
-            Val::text(run_id),
-            Val::date(e.settlement_date),
-            Val::int(i64::from(e.settlement_period)),
-            Val::text(e.side.as_str()),
-            Val::text(match e.status {
-                FetchStatus::Fetched => "fetched",
-                FetchStatus::Missing => "missing",
-            }),
-            Val::int(count(e.items_received)?),
-            Val::int(count(e.records_kept)?),
-            Val::text(instant_text(e.fetched_at)),
-            Val::opt_text(e.source_hash.as_deref()),
-        ]);
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    let mut n = 0;
+    for chunk in rows.chunks(ROWS_PER_INSERT) {
+        n += on_db!(db, c => diesel::insert_into(f::table).values(chunk).execute(c))?;
     }
-    db.insert_rows("fetch_log", &columns, &rows)
+    Ok(n)
 }
 
 /// Writes a summary row's owned columns in place; inserts the row only when absent. Other
@@ -554,87 +581,44 @@ pub(crate) fn upsert_audit(db: &mut Db<'_>, row: &AuditRow) -> Result<(), StoreE
 }
 
 fn write_audit(db: &mut Db<'_>, row: &AuditRow, upsert: bool) -> Result<(), StoreError> {
-    let columns = [
-        ("run_id", Kind::Plain),
-        ("kind", Kind::Plain),
-        ("settlement_date", Kind::Date),
-        ("periods", Kind::Plain),
-        ("reason", Kind::Plain),
-        ("user_name", Kind::Plain),
-        ("host", Kind::Plain),
-        ("status", Kind::Plain),
-        ("records_before", Kind::Plain),
-        ("records_after", Kind::Plain),
-        ("energy_before", Kind::Num),
-        ("energy_after", Kind::Num),
-        ("payment_before", Kind::Num),
-        ("payment_after", Kind::Num),
-        ("per_period_counts", Kind::Plain),
-        ("started_at", Kind::Instant),
-        ("finished_at", Kind::Instant),
-        ("duration_ms", Kind::Plain),
-        ("tool_version", Kind::Plain),
-        ("detail", Kind::Plain),
-        ("difficulty", Kind::Num),
-        ("difficulty_date", Kind::Date),
-        ("difficulty_source", Kind::Plain),
-        ("block_subsidy", Kind::Num),
-    ];
-    let finished = upsert.then(|| instant_text(Utc::now()));
+    use crate::schema::reingest_runs as rr;
     let inputs = row.inputs.as_ref();
-    let values = vec![
-        Val::text(&row.run_id),
-        Val::text(&row.kind),
-        Val::date(row.settlement_date),
-        Val::text(&row.periods),
-        Val::opt_text(row.reason.as_deref()),
-        Val::text(&row.user),
-        Val::text(&row.host),
-        Val::text(&row.status),
-        Val::int(row.records_before),
-        Val::int(row.records_after),
-        Val::dec(row.energy_before),
-        Val::dec(row.energy_after),
-        Val::dec(row.payment_before),
-        Val::dec(row.payment_after),
-        Val::text(&row.per_period_counts),
-        Val::text(instant_text(row.started_at)),
-        Val::Text(finished),
-        Val::int(row.duration_ms),
-        Val::text(&row.tool_version),
-        Val::opt_text(row.detail.as_deref()),
-        Val::opt_dec(inputs.map(|i| i.difficulty)),
-        Val::Text(
-            inputs
-                .and_then(|i| i.difficulty_date)
-                .map(|d| d.format("%Y-%m-%d").to_string()),
-        ),
-        Val::opt_text(inputs.map(|i| i.origin.as_str())),
-        Val::opt_dec(inputs.map(|i| i.subsidy)),
-    ];
-    let names: Vec<&str> = columns.iter().map(|(n, _)| *n).collect();
-    let params: Vec<String> = columns
-        .iter()
-        .enumerate()
-        .map(|(i, (_, k))| db.param(i + 1, *k))
-        .collect();
-    let mut sql = format!(
-        "INSERT INTO reingest_runs ({}) VALUES ({})",
-        names.join(", "),
-        params.join(", ")
-    );
+    let new = NewAuditRow {
+        run_id: &row.run_id,
+        kind: &row.kind,
+        settlement_date: row.settlement_date.naive(),
+        periods: &row.periods,
+        reason: row.reason.as_deref(),
+        user_name: &row.user,
+        host: &row.host,
+        status: &row.status,
+        records_before: row.records_before,
+        records_after: row.records_after,
+        energy_before: ExactDecimal(row.energy_before),
+        energy_after: ExactDecimal(row.energy_after),
+        payment_before: ExactDecimal(row.payment_before),
+        payment_after: ExactDecimal(row.payment_after),
+        per_period_counts: &row.per_period_counts,
+        started_at: InstantValue(row.started_at),
+        finished_at: upsert.then(|| InstantValue(Utc::now())),
+        duration_ms: row.duration_ms,
+        tool_version: &row.tool_version,
+        detail: row.detail.as_deref(),
+        difficulty: inputs.map(|i| ExactDecimal(i.difficulty)),
+        difficulty_date: inputs.and_then(|i| i.difficulty_date),
+        difficulty_source: inputs.map(|i| i.origin.as_str()),
+        block_subsidy: inputs.map(|i| ExactDecimal(i.subsidy)),
+    };
     if upsert {
-        let updates: Vec<String> = names
-            .iter()
-            .filter(|n| **n != "run_id")
-            .map(|n| format!("{n} = excluded.{n}"))
-            .collect();
-        sql.push_str(&format!(
-            " ON CONFLICT (run_id) DO UPDATE SET {}",
-            updates.join(", ")
-        ));
+        on_db!(db, c => diesel::insert_into(rr::table)
+            .values(&new)
+            .on_conflict(rr::run_id)
+            .do_update()
+            .set(&new)
+            .execute(c))?;
+    } else {
+        on_db!(db, c => diesel::insert_into(rr::table).values(&new).execute(c))?;
     }
-    db.exec(&sql, &values)?;
     Ok(())
 }
 
