@@ -133,33 +133,6 @@ impl Db<'_> {
         }
     }
 
-    /// A decimal column read as its exact text.
-    pub(crate) fn num_out(&self, col: &str) -> String {
-        if self.is_pg() {
-            format!("{col}::text")
-        } else {
-            format!("CAST({col} AS TEXT)")
-        }
-    }
-
-    /// A date column read as `YYYY-MM-DD`.
-    pub(crate) fn date_out(&self, col: &str) -> String {
-        if self.is_pg() {
-            format!("to_char({col}, 'YYYY-MM-DD')")
-        } else {
-            col.to_owned()
-        }
-    }
-
-    /// An instant column read as RFC 3339 text in UTC.
-    pub(crate) fn instant_out(&self, col: &str) -> String {
-        if self.is_pg() {
-            format!("to_char({col} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')")
-        } else {
-            col.to_owned()
-        }
-    }
-
     /// The current time for the platform's `timestamp` columns.
     pub(crate) fn now(&self) -> &'static str {
         if self.is_pg() {
@@ -192,20 +165,6 @@ pub(crate) fn parse_dec(
     text: &str,
 ) -> Result<Decimal, StoreError> {
     settlement_model::parse_decimal_exact(text).map_err(|e| StoreError::CorruptValue {
-        table,
-        column,
-        value: text.to_owned(),
-        reason: e.to_string(),
-    })
-}
-
-/// Parses a stored `YYYY-MM-DD` date.
-pub(crate) fn parse_date(
-    table: &'static str,
-    column: &'static str,
-    text: &str,
-) -> Result<SettlementDate, StoreError> {
-    SettlementDate::parse(text).map_err(|e| StoreError::CorruptValue {
         table,
         column,
         value: text.to_owned(),

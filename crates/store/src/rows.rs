@@ -10,7 +10,7 @@ use crate::schema::{
     bitcoin_halvings, bm_units, curtailment_records, difficulty, fetch_log,
     historical_bitcoin_calculations, reingest_runs,
 };
-use crate::sql_types::{ExactDecimal, InstantValue, StoredDecimal};
+use crate::sql_types::{ExactDecimal, InstantValue, StoredDecimal, StoredInstant};
 
 /// A BM unit as read.
 #[derive(Queryable, Selectable)]
@@ -174,4 +174,48 @@ pub(crate) struct NewAuditRow<'a> {
     pub(crate) difficulty_date: Option<NaiveDate>,
     pub(crate) difficulty_source: Option<&'a str>,
     pub(crate) block_subsidy: Option<ExactDecimal>,
+}
+
+/// A fetch-log row as read.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = fetch_log)]
+pub(crate) struct FetchRow {
+    pub(crate) settlement_date: NaiveDate,
+    pub(crate) settlement_period: i32,
+    pub(crate) side: String,
+    pub(crate) status: String,
+    pub(crate) items_received: i64,
+    pub(crate) records_kept: i64,
+    pub(crate) fetched_at: StoredInstant,
+    pub(crate) source_hash: Option<String>,
+}
+
+/// An audit row as read.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = reingest_runs)]
+pub(crate) struct RunRow {
+    pub(crate) run_id: String,
+    pub(crate) kind: String,
+    pub(crate) settlement_date: NaiveDate,
+    pub(crate) periods: String,
+    pub(crate) reason: Option<String>,
+    pub(crate) user_name: String,
+    pub(crate) host: String,
+    pub(crate) status: String,
+    pub(crate) records_before: i64,
+    pub(crate) records_after: i64,
+    pub(crate) energy_before: StoredDecimal,
+    pub(crate) energy_after: StoredDecimal,
+    pub(crate) payment_before: StoredDecimal,
+    pub(crate) payment_after: StoredDecimal,
+    pub(crate) per_period_counts: String,
+    pub(crate) started_at: StoredInstant,
+    pub(crate) duration_ms: i64,
+    pub(crate) tool_version: String,
+    pub(crate) detail: Option<String>,
+    pub(crate) difficulty: Option<StoredDecimal>,
+    pub(crate) difficulty_date: Option<NaiveDate>,
+    pub(crate) difficulty_source: Option<String>,
+    pub(crate) block_subsidy: Option<StoredDecimal>,
+    pub(crate) backup_pruned_at: Option<StoredInstant>,
 }
