@@ -12,7 +12,7 @@ use settlement_model::{
     PeriodRange, SettlementDate, Side, SummaryPeriod, YearMonth, YearlySummary,
 };
 
-use crate::db::{on_db, settlement_date, Db, Kind};
+use crate::db::{on_db, settlement_date, Db};
 use crate::rows::{BitcoinRowRead, FetchRow, RecordRow, RunRow};
 use crate::sql_types::StoredDecimal;
 use crate::{AuditRow, DayState, DeriveContext, FetchLogEntry, FetchStatus, StoreError};
@@ -22,60 +22,36 @@ use crate::{AuditRow, DayState, DeriveContext, FetchLogEntry, FetchStatus, Store
 pub(crate) struct SummaryTable {
     pub(crate) table: &'static str,
     pub(crate) key: &'static str,
-    pub(crate) key_kind: Kind,
-    /// Timestamp columns set to now when the row's owned columns change.
-    pub(crate) stamps: &'static [&'static str],
 }
 
 pub(crate) const DAILY: SummaryTable = SummaryTable {
     table: "daily_summaries",
     key: "summary_date",
-    key_kind: Kind::Date,
-    stamps: &["last_updated"],
 };
 pub(crate) const MONTHLY: SummaryTable = SummaryTable {
     table: "monthly_summaries",
     key: "year_month",
-    key_kind: Kind::Plain,
-    stamps: &["updated_at", "last_updated"],
 };
 pub(crate) const YEARLY: SummaryTable = SummaryTable {
     table: "yearly_summaries",
     key: "year",
-    key_kind: Kind::Plain,
-    stamps: &["updated_at", "last_updated"],
 };
 pub(crate) const BTC_DAILY: SummaryTable = SummaryTable {
     table: "bitcoin_daily_summaries",
     key: "summary_date",
-    key_kind: Kind::Date,
-    stamps: &["updated_at"],
 };
 pub(crate) const BTC_MONTHLY: SummaryTable = SummaryTable {
     table: "bitcoin_monthly_summaries",
     key: "year_month",
-    key_kind: Kind::Plain,
-    stamps: &["updated_at"],
 };
 pub(crate) const BTC_YEARLY: SummaryTable = SummaryTable {
     table: "bitcoin_yearly_summaries",
     key: "year",
-    key_kind: Kind::Plain,
-    stamps: &["updated_at"],
 };
 
 /// The key text of a summary period: `YYYY-MM-DD`, `YYYY-MM` or `YYYY`.
 pub(crate) fn key_text(period: SummaryPeriod) -> String {
     period.to_string()
-}
-
-/// The bitcoin summary table of a period kind, and the kind's name in backups.
-pub(crate) fn btc_table(period: SummaryPeriod) -> (SummaryTable, &'static str) {
-    match period {
-        SummaryPeriod::Day(_) => (BTC_DAILY, "day"),
-        SummaryPeriod::Month(_) => (BTC_MONTHLY, "month"),
-        SummaryPeriod::Year(_) => (BTC_YEARLY, "year"),
-    }
 }
 
 /// The first and last day of `date`'s month.

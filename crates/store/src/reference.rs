@@ -3,11 +3,10 @@
 
 use chrono::{NaiveDate, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Nullable};
 use diesel::upsert::excluded;
 use settlement_model::{BmUnit, DifficultyEntry, Halving, RegistryOrigin};
 
-use crate::db::{on_db, Db};
+use crate::db::{coalesce, on_db, Db};
 use crate::read::parse_instant;
 use crate::rows::{DifficultyRow, HalvingRow, NewDifficulty, NewUnit, UnitRow};
 use crate::schema::{bitcoin_halvings, bm_unit_registry, bm_units, difficulty};
@@ -16,11 +15,6 @@ use crate::{DifficultyAround, RegistryState, StoreError};
 
 /// Rows per multi-row `INSERT`: well under both backends' bind-parameter limits.
 const ROWS_PER_INSERT: usize = 1000;
-
-diesel::define_sql_function! {
-    /// SQL `COALESCE` of two nullable bigints.
-    fn coalesce(x: Nullable<BigInt>, y: Nullable<BigInt>) -> Nullable<BigInt>;
-}
 
 /// The registry, by unit id.
 pub(crate) fn bm_units(db: &mut Db<'_>) -> Result<Vec<BmUnit>, StoreError> {

@@ -216,6 +216,40 @@ impl FromSql<Body, Sqlite> for StoredBody {
     }
 }
 
+/// The current time for the platform's `timestamp` columns, as each backend has always
+/// written it: `now()` on PostgreSQL, `strftime('%Y-%m-%d %H:%M:%f', 'now')` (milliseconds,
+/// UTC) on SQLite, where diesel's `now` would drop the milliseconds.
+#[derive(Debug, Clone, Copy, diesel::query_builder::QueryId, diesel::expression::ValidGrouping)]
+pub struct PlatformNow;
+
+impl diesel::Expression for PlatformNow {
+    type SqlType = diesel::sql_types::Nullable<diesel::sql_types::Timestamp>;
+}
+
+impl<QS> diesel::AppearsOnTable<QS> for PlatformNow {}
+
+impl<QS> diesel::SelectableExpression<QS> for PlatformNow {}
+
+impl diesel::query_builder::QueryFragment<Pg> for PlatformNow {
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, Pg>,
+    ) -> diesel::QueryResult<()> {
+        out.push_sql("now()");
+        Ok(())
+    }
+}
+
+impl diesel::query_builder::QueryFragment<Sqlite> for PlatformNow {
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, Sqlite>,
+    ) -> diesel::QueryResult<()> {
+        out.push_sql("strftime('%Y-%m-%d %H:%M:%f', 'now')");
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

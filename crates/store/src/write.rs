@@ -3,20 +3,19 @@
 //! transaction.
 
 use chrono::{Datelike, Utc};
-use rust_decimal::Decimal;
 use settlement_model::{
     BitcoinRow, BitcoinSummary, CurtailmentRecord, DayTotals, PeriodRange, SettlementDate,
     SummaryPeriod,
 };
 
 use diesel::prelude::*;
-use diesel::sql_types::Text;
+use diesel::sql_types::{BigInt, Bool, Text};
 
-use crate::db::{on_db, Db, Kind, TextRow, Val};
+use crate::db::{coalesce, on_db, Db};
 use crate::error::classify;
-use crate::read::{btc_table, key_text, SummaryTable, DAILY, MONTHLY, YEARLY};
+use crate::read::key_text;
 use crate::rows::{NewAuditRow, NewBitcoinRow, NewFetchLog, NewRecord};
-use crate::sql_types::{ExactDecimal, InstantValue};
+use crate::sql_types::{ExactDecimal, InstantValue, PlatformNow};
 use crate::{AuditRow, DerivedRows, FetchLogEntry, FetchStatus, StoreConfig, StoreError};
 
 /// The advisory-lock key of a date: "REIN" in the high half, the day number in the low half.
@@ -37,12 +36,9 @@ pub(crate) fn lock_date(
     }
     // PostgreSQL's lock_timeout is an int of milliseconds (at most about 24.8 days).
     let ms = config.lock_timeout.as_millis().clamp(1, i32::MAX as u128);
+    // Raw SQL: diesel has no `SET LOCAL`; the value is our own integer, not input.
     db.batch(&format!("SET LOCAL lock_timeout = '{ms}ms'"))?;
-    db.exec(
-        "SELECT pg_advisory_xact_lock($1)",
-        &[Val::int(lock_key(date))],
-    )
-    .map_err(|e| match classify(&e) {
+    advisory_xact_lock(db, lock_key(date)).map_err(|e| match classify(&e) {
         StoreError::LockTimeout { detail, .. } => StoreError::LockTimeout {
             date: Some(date),
             other_run: None,
@@ -51,6 +47,19 @@ pub(crate) fn lock_date(
         },
         other => other,
     })?;
+    Ok(())
+}
+
+/// Takes PostgreSQL's transaction-scoped advisory lock `key` (a no-op on SQLite, whose write
+/// transaction already excludes every other writer).
+fn advisory_xact_lock(db: &mut Db<'_>, key: i64) -> diesel::QueryResult<()> {
+    let Db::Pg(c) = db else {
+        return Ok(());
+    };
+    // Raw SQL: pg_advisory_xact_lock returns `void`, which diesel's typed DSL cannot select.
+    diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
+        .bind::<BigInt, _>(key)
+        .execute(&mut **c)?;
     Ok(())
 }
 
@@ -72,11 +81,7 @@ pub(crate) fn lock_rollups(
     if !db.is_pg() {
         return Ok(());
     }
-    db.exec(
-        "SELECT pg_advisory_xact_lock($1)",
-        &[Val::int(rollup_lock_key(date.year()))],
-    )
-    .map_err(|e| match classify(&e) {
+    advisory_xact_lock(db, rollup_lock_key(date.year())).map_err(|e| match classify(&e) {
         StoreError::LockTimeout { detail, .. } => StoreError::LockTimeout {
             date: Some(date),
             other_run: None,
@@ -94,14 +99,22 @@ pub(crate) fn mark_interrupted(
     date: SettlementDate,
     run_id: &str,
 ) -> Result<usize, StoreError> {
-    let sql = format!(
-        "UPDATE reingest_runs SET status = 'interrupted', \
-         detail = 'the process ended before the run finished (found by run ' || $2 || ')' \
-         WHERE settlement_date = {} AND status = 'running' AND run_id <> $2 \
-         AND seq < (SELECT seq FROM reingest_runs WHERE run_id = $2)",
-        db.param(1, Kind::Date)
-    );
-    Ok(db.exec(&sql, &[Val::date(date), Val::text(run_id)])?)
+    use crate::schema::reingest_runs as rr;
+    let me = diesel::alias!(crate::schema::reingest_runs as me);
+    let my_seq = me
+        .filter(me.field(rr::run_id).eq(run_id))
+        .select(me.field(rr::seq))
+        .single_value();
+    let detail = format!("the process ended before the run finished (found by run {run_id})");
+    Ok(on_db!(db, c => diesel::update(
+        rr::table
+            .filter(rr::settlement_date.eq(date.naive()))
+            .filter(rr::status.eq("running"))
+            .filter(rr::run_id.ne(run_id))
+            .filter(rr::seq.nullable().lt(my_seq)),
+    )
+    .set((rr::status.eq("interrupted"), rr::detail.eq(&detail)))
+    .execute(c))?)
 }
 
 /// The newest other `running` run of `date` started before `run_id`: the likely lock holder.
@@ -110,14 +123,87 @@ pub(crate) fn running_holder(
     date: SettlementDate,
     run_id: &str,
 ) -> Result<Option<String>, StoreError> {
-    let sql = format!(
-        "SELECT run_id AS v FROM reingest_runs WHERE settlement_date = {} AND status = 'running' \
-         AND run_id <> $2 AND seq < COALESCE((SELECT seq FROM reingest_runs WHERE run_id = $2), seq + 1) \
-         ORDER BY seq DESC LIMIT 1",
-        db.param(1, Kind::Date)
-    );
-    let rows: Vec<TextRow> = db.load(&sql, &[Val::date(date), Val::text(run_id)])?;
-    Ok(rows.into_iter().next().and_then(|r| r.v))
+    use crate::schema::reingest_runs as rr;
+    let me = diesel::alias!(crate::schema::reingest_runs as me);
+    let my_seq = me
+        .filter(me.field(rr::run_id).eq(run_id))
+        .select(me.field(rr::seq))
+        .single_value();
+    Ok(on_db!(db, c => rr::table
+        .filter(rr::settlement_date.eq(date.naive()))
+        .filter(rr::status.eq("running"))
+        .filter(rr::run_id.ne(run_id))
+        .filter(rr::seq.nullable().lt(coalesce(my_seq, (rr::seq + 1).nullable())))
+        .order(rr::seq.desc())
+        .select(rr::run_id)
+        .first(c)
+        .optional())?)
+}
+
+/// Backs up the owned columns of one summary row (`existed`), or notes that there was none.
+macro_rules! backup_summary {
+    ($db:expr, $run_id:expr, $kind:expr, $key_text:expr, $t:ident, $key:ident, $value:expr) => {{
+        use crate::schema::backup_summaries as bs;
+        use crate::schema::$t as t;
+        let n = on_db!($db, c => diesel::insert_into(bs::table)
+            .values(t::table.filter(t::$key.eq($value)).select((
+                $run_id.into_sql::<Text>(),
+                $kind.into_sql::<Text>(),
+                $key_text.into_sql::<Text>(),
+                true.into_sql::<Bool>(),
+                t::total_curtailed_energy,
+                t::total_payment,
+                t::last_updated,
+            )))
+            .into_columns((
+                bs::run_id,
+                bs::kind,
+                bs::summary_key,
+                bs::existed,
+                bs::total_curtailed_energy,
+                bs::total_payment,
+                bs::last_updated,
+            ))
+            .execute(c))?;
+        if n == 0 {
+            on_db!($db, c => diesel::insert_into(bs::table)
+                .values((
+                    bs::run_id.eq($run_id),
+                    bs::kind.eq($kind),
+                    bs::summary_key.eq($key_text),
+                    bs::existed.eq(false),
+                ))
+                .execute(c))?;
+        }
+    }};
+}
+
+/// Backs up every bitcoin summary row of one key (legacy duplicates included), with its id.
+macro_rules! backup_btc_summaries {
+    ($db:expr, $run_id:expr, $kind:expr, $key_text:expr, $t:ident, $key:ident, $value:expr) => {{
+        use crate::schema::backup_bitcoin_summaries as bbs;
+        use crate::schema::$t as t;
+        on_db!($db, c => diesel::insert_into(bbs::table)
+            .values(t::table.filter(t::$key.eq($value)).order(t::id).select((
+                $run_id.into_sql::<Text>(),
+                $kind.into_sql::<Text>(),
+                $key_text.into_sql::<Text>(),
+                t::id.cast::<BigInt>(),
+                t::miner_model,
+                t::bitcoin_mined,
+                t::updated_at,
+            )))
+            .into_columns((
+                bbs::run_id,
+                bbs::kind,
+                bbs::summary_key,
+                bbs::row_id,
+                bbs::miner_model,
+                bbs::bitcoin_mined,
+                bbs::updated_at,
+            ))
+            .execute(c))?;
+    }};
 }
 
 /// Backs up, under `run_id`, the records of `periods`, all bitcoin rows of `date`, the owned
@@ -206,42 +292,56 @@ pub(crate) fn backup(
             bb::calculated_at,
         ))
         .execute(c))?;
-    let keys = [
-        (DAILY, "day", SummaryPeriod::Day(date)),
-        (MONTHLY, "month", SummaryPeriod::Month(date.year_month())),
-        (YEARLY, "year", SummaryPeriod::Year(date.year())),
-    ];
-    for (t, kind, period) in keys {
-        let key = key_text(period);
-        let sql = format!(
-            "INSERT INTO backup_summaries (run_id, kind, summary_key, existed, \
-             total_curtailed_energy, total_payment, last_updated) \
-             SELECT $1, $2, $3, TRUE, total_curtailed_energy, total_payment, last_updated \
-             FROM {} WHERE {} = {}",
-            t.table,
-            t.key,
-            db.param(3, t.key_kind)
-        );
-        let n = db.exec(&sql, &[Val::text(run_id), Val::text(kind), Val::text(&key)])?;
-        if n == 0 {
-            db.exec(
-                "INSERT INTO backup_summaries (run_id, kind, summary_key, existed) \
-                 VALUES ($1, $2, $3, FALSE)",
-                &[Val::text(run_id), Val::text(kind), Val::text(&key)],
-            )?;
-        }
-        let (bt, _) = btc_table(period);
-        let sql = format!(
-            "INSERT INTO backup_bitcoin_summaries (run_id, kind, summary_key, row_id, \
-             miner_model, bitcoin_mined, updated_at) \
-             SELECT $1, $2, $3, id, miner_model, bitcoin_mined, updated_at \
-             FROM {} WHERE {} = {} ORDER BY id",
-            bt.table,
-            bt.key,
-            db.param(3, bt.key_kind)
-        );
-        db.exec(&sql, &[Val::text(run_id), Val::text(kind), Val::text(&key)])?;
-    }
+    let day = date.naive();
+    let month = key_text(SummaryPeriod::Month(date.year_month()));
+    let year = key_text(SummaryPeriod::Year(date.year()));
+    let day_key = key_text(SummaryPeriod::Day(date));
+    backup_summary!(
+        db,
+        run_id,
+        "day",
+        &day_key,
+        daily_summaries,
+        summary_date,
+        day
+    );
+    backup_btc_summaries!(
+        db,
+        run_id,
+        "day",
+        &day_key,
+        bitcoin_daily_summaries,
+        summary_date,
+        day
+    );
+    backup_summary!(
+        db,
+        run_id,
+        "month",
+        &month,
+        monthly_summaries,
+        year_month,
+        &month
+    );
+    backup_btc_summaries!(
+        db,
+        run_id,
+        "month",
+        &month,
+        bitcoin_monthly_summaries,
+        year_month,
+        &month
+    );
+    backup_summary!(db, run_id, "year", &year, yearly_summaries, year, &year);
+    backup_btc_summaries!(
+        db,
+        run_id,
+        "year",
+        &year,
+        bitcoin_yearly_summaries,
+        year,
+        &year
+    );
     Ok(())
 }
 
@@ -399,112 +499,101 @@ pub(crate) fn insert_fetch_log(
     Ok(n)
 }
 
-/// Writes a summary row's owned columns in place; inserts the row only when absent. Other
-/// columns (wind generation, created_at) are never touched.
-pub(crate) fn write_summary(
-    db: &mut Db<'_>,
-    t: SummaryTable,
-    key: &str,
-    energy: Option<Decimal>,
-    payment: Option<Decimal>,
-) -> Result<(), StoreError> {
-    let now = db.now();
-    let stamps: Vec<String> = t.stamps.iter().map(|c| format!("{c} = {now}")).collect();
-    let sql = format!(
-        "UPDATE {} SET total_curtailed_energy = {}, total_payment = {}, {} WHERE {} = {}",
-        t.table,
-        db.param(1, Kind::Num),
-        db.param(2, Kind::Num),
-        stamps.join(", "),
-        t.key,
-        db.param(3, t.key_kind),
-    );
-    let binds = [Val::opt_dec(energy), Val::opt_dec(payment), Val::text(key)];
-    if db.exec(&sql, &binds)? == 0 {
-        let sql = format!(
-            "INSERT INTO {} ({}, total_curtailed_energy, total_payment) VALUES ({}, {}, {})",
-            t.table,
-            t.key,
-            db.param(3, t.key_kind),
-            db.param(1, Kind::Num),
-            db.param(2, Kind::Num),
-        );
-        db.exec(&sql, &binds)?;
-    }
-    Ok(())
+/// Writes a summary row's owned columns in place (and its timestamps to now); inserts the
+/// row only when absent. Other columns (wind generation, created_at) are never touched.
+macro_rules! write_summary {
+    ($db:expr, $t:ident, $key:ident, $value:expr, $energy:expr, $payment:expr, [$($stamp:ident),+]) => {{
+        use crate::schema::$t as t;
+        let energy = Some(ExactDecimal($energy));
+        let payment = Some(ExactDecimal($payment));
+        let n = on_db!($db, c => diesel::update(t::table.filter(t::$key.eq($value)))
+            .set((
+                t::total_curtailed_energy.eq(energy),
+                t::total_payment.eq(payment),
+                $(t::$stamp.eq(PlatformNow),)+
+            ))
+            .execute(c))?;
+        if n == 0 {
+            on_db!($db, c => diesel::insert_into(t::table)
+                .values((
+                    t::$key.eq($value),
+                    t::total_curtailed_energy.eq(energy),
+                    t::total_payment.eq(payment),
+                ))
+                .execute(c))?;
+        }
+    }};
 }
 
-/// Sets the bitcoin summary row of (period, model) to the new value, inserting it when there
-/// is none. Legacy duplicates of the key (the platform's tables have no unique key) are
+/// Sets the bitcoin summary row of (key, model) to the new value, inserting it when there is
+/// none. Legacy duplicates of the key (the platform's tables have no unique key) are
 /// collapsed first: the oldest row (lowest id) is kept, the others are deleted, and a note
 /// saying so is returned for the audit log.
-pub(crate) fn write_btc_summary(
-    db: &mut Db<'_>,
-    s: &BitcoinSummary,
-) -> Result<Option<String>, StoreError> {
-    let (t, _) = btc_table(s.period);
-    let key = key_text(s.period);
-    let note = collapse_duplicates(db, t, &key, &s.miner_model)?;
-    let now = db.now();
-    let sql = format!(
-        "UPDATE {} SET bitcoin_mined = {}, updated_at = {now} WHERE {} = {} AND miner_model = $3",
-        t.table,
-        db.param(1, Kind::Num),
-        t.key,
-        db.param(2, t.key_kind),
-    );
-    let binds = [
-        Val::dec(s.bitcoin_mined),
-        Val::text(&key),
-        Val::text(&s.miner_model),
-    ];
-    if db.exec(&sql, &binds)? == 0 {
-        let sql = format!(
-            "INSERT INTO {} ({}, miner_model, bitcoin_mined) VALUES ({}, $3, {})",
-            t.table,
-            t.key,
-            db.param(2, t.key_kind),
-            db.param(1, Kind::Num),
-        );
-        db.exec(&sql, &binds)?;
-    }
-    Ok(note)
+macro_rules! write_btc_summary {
+    ($db:expr, $t:ident, $key:ident, $value:expr, $key_text:expr, $s:expr) => {{
+        use crate::schema::$t as t;
+        let model = $s.miner_model.as_str();
+        let ids: Vec<i32> = on_db!($db, c => t::table
+            .filter(t::$key.eq($value))
+            .filter(t::miner_model.eq(model))
+            .order(t::id)
+            .select(t::id)
+            .load(c))?;
+        let note = match ids.split_first() {
+            Some((kept, extra)) if !extra.is_empty() => {
+                let removed = on_db!($db, c => diesel::delete(
+                    t::table
+                        .filter(t::$key.eq($value))
+                        .filter(t::miner_model.eq(model))
+                        .filter(t::id.ne(*kept)),
+                )
+                .execute(c))?;
+                let ids: Vec<String> = extra.iter().map(ToString::to_string).collect();
+                Some(format!(
+                    "{} {} {model}: kept row {kept}, removed {removed} legacy duplicate(s) (ids {})",
+                    stringify!($t),
+                    $key_text,
+                    ids.join(", ")
+                ))
+            }
+            _ => None,
+        };
+        let mined = ExactDecimal($s.bitcoin_mined);
+        let n = on_db!($db, c => diesel::update(
+            t::table
+                .filter(t::$key.eq($value))
+                .filter(t::miner_model.eq(model)),
+        )
+        .set((t::bitcoin_mined.eq(mined), t::updated_at.eq(PlatformNow)))
+        .execute(c))?;
+        if n == 0 {
+            on_db!($db, c => diesel::insert_into(t::table)
+                .values((
+                    t::$key.eq($value),
+                    t::miner_model.eq(model),
+                    t::bitcoin_mined.eq(mined),
+                ))
+                .execute(c))?;
+        }
+        note
+    }};
 }
 
-/// Deletes every row of (key, model) but the oldest; says what it removed.
-fn collapse_duplicates(
-    db: &mut Db<'_>,
-    t: SummaryTable,
-    key: &str,
-    model: &str,
-) -> Result<Option<String>, StoreError> {
-    let where_key = format!(
-        "{} = {} AND miner_model = $2",
-        t.key,
-        db.param(1, t.key_kind)
-    );
-    let binds = [Val::text(key), Val::text(model)];
-    let ids: Vec<crate::db::IntRow> = db.load(
-        &format!(
-            "SELECT CAST(id AS bigint) AS v FROM {} WHERE {where_key} ORDER BY id",
-            t.table
-        ),
-        &binds,
-    )?;
-    let Some((kept, extra)) = ids.split_first().filter(|(_, rest)| !rest.is_empty()) else {
-        return Ok(None);
-    };
-    let removed = db.exec(
-        &format!("DELETE FROM {} WHERE {where_key} AND id <> $3", t.table),
-        &[binds[0].clone(), binds[1].clone(), Val::int(kept.v)],
-    )?;
-    let ids: Vec<String> = extra.iter().map(|r| r.v.to_string()).collect();
-    Ok(Some(format!(
-        "{} {key} {model}: kept row {}, removed {removed} legacy duplicate(s) (ids {})",
-        t.table,
-        kept.v,
-        ids.join(", ")
-    )))
+/// Writes one bitcoin summary (see [`write_btc_summary!`]); returns the note on legacy
+/// duplicates it collapsed, if any.
+fn write_btc_summary(db: &mut Db<'_>, s: &BitcoinSummary) -> Result<Option<String>, StoreError> {
+    let key = key_text(s.period);
+    Ok(match s.period {
+        SummaryPeriod::Day(d) => {
+            write_btc_summary!(db, bitcoin_daily_summaries, summary_date, d.naive(), key, s)
+        }
+        SummaryPeriod::Month(_) => {
+            write_btc_summary!(db, bitcoin_monthly_summaries, year_month, &key, key, s)
+        }
+        SummaryPeriod::Year(_) => {
+            write_btc_summary!(db, bitcoin_yearly_summaries, year, &key, key, s)
+        }
+    })
 }
 
 /// Checks that derived rows belong to `date`, its month and its year.
@@ -541,28 +630,36 @@ pub(crate) fn check_derived(date: SettlementDate, d: &DerivedRows) -> Result<(),
 /// Writes the derived rows: the daily, monthly and yearly summaries, the day's bitcoin rows
 /// and every bitcoin summary. Returns notes on legacy duplicates it collapsed.
 pub(crate) fn write_derived(db: &mut Db<'_>, d: &DerivedRows) -> Result<Vec<String>, StoreError> {
-    write_summary(
+    write_summary!(
         db,
-        DAILY,
-        &key_text(SummaryPeriod::Day(d.daily.date)),
-        Some(d.daily.total_curtailed_energy),
-        Some(d.daily.total_payment),
-    )?;
+        daily_summaries,
+        summary_date,
+        d.daily.date.naive(),
+        d.daily.total_curtailed_energy,
+        d.daily.total_payment,
+        [last_updated]
+    );
     insert_bitcoin_rows(db, &d.bitcoin_rows)?;
-    write_summary(
+    let month = key_text(SummaryPeriod::Month(d.monthly.year_month));
+    write_summary!(
         db,
-        MONTHLY,
-        &key_text(SummaryPeriod::Month(d.monthly.year_month)),
-        Some(d.monthly.total_curtailed_energy),
-        Some(d.monthly.total_payment),
-    )?;
-    write_summary(
+        monthly_summaries,
+        year_month,
+        &month,
+        d.monthly.total_curtailed_energy,
+        d.monthly.total_payment,
+        [updated_at, last_updated]
+    );
+    let year = key_text(SummaryPeriod::Year(d.yearly.year));
+    write_summary!(
         db,
-        YEARLY,
-        &key_text(SummaryPeriod::Year(d.yearly.year)),
-        Some(d.yearly.total_curtailed_energy),
-        Some(d.yearly.total_payment),
-    )?;
+        yearly_summaries,
+        year,
+        &year,
+        d.yearly.total_curtailed_energy,
+        d.yearly.total_payment,
+        [updated_at, last_updated]
+    );
     let mut notes = Vec::new();
     for s in &d.bitcoin_summaries {
         notes.extend(write_btc_summary(db, s)?);
