@@ -47,10 +47,13 @@
 //!   same shape, with every decimal column `TEXT` holding the exact decimal text (a
 //!   `NUMERIC` column would silently turn it into a float) and dates as `YYYY-MM-DD` text.
 //!
-//! All decimals cross the boundary as text (`CAST($n AS numeric)` in and `col::text` out on
-//! PostgreSQL) and are parsed with [`rust_decimal::Decimal`]; SQL never sums them. The SQL
-//! is written once for both backends; the handful of differences (casts, `now()`,
-//! placeholders, the lock) live in one small internal module.
+//! Every query is diesel's typed query builder over one schema ([`schema`], checked by the
+//! compiler against both backends). Decimals are bound as [`rust_decimal::Decimal`] through
+//! one SQL type ([`sql_types::Exact`]: binary `numeric` on PostgreSQL, the exact text on
+//! SQLite) and read back as their exact text, parsed with the table and column in hand, so
+//! a stored value that does not fit is [`StoreError::CorruptValue`], never a rounding; SQL
+//! never sums them. Raw SQL remains only where diesel cannot say it (advisory locks,
+//! `SET LOCAL lock_timeout`, `LOCK TABLE`, SQLite pragmas), each with a comment saying why.
 //!
 //! # Locking
 //!
