@@ -116,6 +116,7 @@ impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for SqlitePragma
 }
 
 fn apply_pragmas(conn: &mut SqliteConnection, busy_ms: u128) -> diesel::QueryResult<()> {
+    // Raw SQL: diesel has no typed form of SQLite's PRAGMA statements.
     conn.batch_execute(&format!(
         "PRAGMA busy_timeout = {busy_ms}; PRAGMA foreign_keys = ON; \
          PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
@@ -639,6 +640,8 @@ impl SettlementStore for DieselStore {
             Conn::Pg(c) => {
                 let c: &mut PgConnection = c;
                 c.transaction(|c| {
+                    // Raw SQL: pg_advisory_xact_lock returns `void`, which diesel's typed DSL
+                    // cannot select; the key is our own constant.
                     c.batch_execute(&format!(
                         "SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})"
                     ))?;
