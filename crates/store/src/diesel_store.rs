@@ -28,8 +28,9 @@ use crate::write::{
     upsert_audit, write_derived,
 };
 use crate::{
-    AuditInfo, AuditRow, DayState, DifficultyAround, FetchLogEntry, RegistryState, SettlementStore,
-    StoreError, SwapHooks, SwapOutcome, SwapPlan,
+    AuditInfo, AuditLog, AuditRow, DayState, DaySwap, DifficultyAround, DifficultyTable,
+    FetchLogEntry, Migrations, RegistryState, StoreError, SwapHooks, SwapOutcome, SwapPlan,
+    UnitRegistry,
 };
 
 /// The PostgreSQL migrations: 1 is exactly the platform's schema, later ones only add.
@@ -633,7 +634,7 @@ fn check_plan(plan: &SwapPlan) -> Result<(), StoreError> {
     Ok(())
 }
 
-impl SettlementStore for DieselStore {
+impl Migrations for DieselStore {
     fn migrate(&self) -> Result<(), StoreError> {
         let mut conn = self.conn()?;
         match &mut conn {
@@ -655,7 +656,9 @@ impl SettlementStore for DieselStore {
         }
         .map_err(|e| self.with_wait(migration_error(e)))
     }
+}
 
+impl UnitRegistry for DieselStore {
     fn bm_units(&self) -> Result<Vec<BmUnit>, StoreError> {
         let mut conn = self.conn()?;
         conn.read_tx(crate::reference::bm_units)
@@ -687,7 +690,9 @@ impl SettlementStore for DieselStore {
         let mut conn = self.conn()?;
         conn.read_tx(crate::reference::registry_state)
     }
+}
 
+impl DifficultyTable for DieselStore {
     fn difficulty_around(&self, date: NaiveDate) -> Result<DifficultyAround, StoreError> {
         let mut conn = self.conn()?;
         conn.read_tx(|db| crate::reference::difficulty_around(db, date))
@@ -710,12 +715,9 @@ impl SettlementStore for DieselStore {
         conn.write_tx(|db| crate::reference::upsert_halving(db, halving, source))
             .map_err(|e| self.with_wait(e))
     }
+}
 
-    fn run_fetch_log(&self, run_id: &str) -> Result<Vec<FetchLogEntry>, StoreError> {
-        let mut conn = self.conn()?;
-        conn.read_tx(|db| read_run_fetch_log(db, run_id))
-    }
-
+impl DaySwap for DieselStore {
     fn day_state(&self, date: SettlementDate) -> Result<DayState, StoreError> {
         let mut conn = self.conn()?;
         conn.read_tx(|db| read_day_state(db, date))
@@ -757,7 +759,9 @@ impl SettlementStore for DieselStore {
         conn.write_tx(|db| crate::write::delete_backups(db, run_ids))
             .map_err(|e| self.with_wait(e))
     }
+}
 
+impl AuditLog for DieselStore {
     fn run(&self, run_id: &str) -> Result<Option<AuditRow>, StoreError> {
         let mut conn = self.conn()?;
         Ok(conn
@@ -769,6 +773,11 @@ impl SettlementStore for DieselStore {
     fn runs(&self, date: Option<SettlementDate>) -> Result<Vec<AuditRow>, StoreError> {
         let mut conn = self.conn()?;
         conn.read_tx(|db| read_runs(db, date, None))
+    }
+
+    fn run_fetch_log(&self, run_id: &str) -> Result<Vec<FetchLogEntry>, StoreError> {
+        let mut conn = self.conn()?;
+        conn.read_tx(|db| read_run_fetch_log(db, run_id))
     }
 
     fn record_failed_run(

@@ -26,7 +26,7 @@
 //!    run waiting for the lock can name the one holding it.
 //!
 //! There is no second write path: a restore is a swap whose records are a run's backup
-//! ([`SettlementStore::backup_records`]), so it is backed up, recomputed and verified like
+//! ([`DaySwap::backup_records`]), so it is backed up, recomputed and verified like
 //! any run.
 //!
 //! # Architecture invariant
@@ -195,7 +195,7 @@ pub struct SwapPlan {
 }
 
 /// How many summary rows a swap found for each of its keys before it collapsed legacy
-/// duplicates (exactly one is kept; see [`SettlementStore::swap`]).
+/// duplicates (exactly one is kept; see [`DaySwap::swap`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct DuplicatesRemoved {
     /// `(table, key, model, rows removed)` for every key that had more than one row.
@@ -338,10 +338,14 @@ pub struct AuditRow {
     pub backup_pruned_at: Option<DateTime<Utc>>,
 }
 
-/// The persistence stage, narrow enough for another service to swap in its own.
-pub trait SettlementStore: Send + Sync {
+/// The schema: migrations of the store's own tables.
+pub trait Migrations: Send + Sync {
     /// Applies pending migrations (idempotent).
     fn migrate(&self) -> Result<(), StoreError>;
+}
+
+/// The BM unit registry and where it came from.
+pub trait UnitRegistry: Send + Sync {
     /// The BM unit registry.
     fn bm_units(&self) -> Result<Vec<BmUnit>, StoreError>;
     /// Replaces the registry with `units` from `origin`; returns how many were written.
@@ -352,6 +356,10 @@ pub trait SettlementStore: Send + Sync {
     ) -> Result<usize, StoreError>;
     /// Where the registry came from and when (`None`: filled before this was recorded).
     fn registry_state(&self) -> Result<Option<RegistryState>, StoreError>;
+}
+
+/// The difficulty table (with block heights) and the halving days.
+pub trait DifficultyTable: Send + Sync {
     /// The difficulty table around `date` (see [`DifficultyAround`]).
     fn difficulty_around(&self, date: NaiveDate) -> Result<DifficultyAround, StoreError>;
     /// Inserts or replaces difficulty entries (a known block height is kept when an entry
@@ -361,8 +369,11 @@ pub trait SettlementStore: Send + Sync {
     fn halvings(&self) -> Result<Vec<Halving>, StoreError>;
     /// Records the day of a halving (`source`: who said so, e.g. `operator`).
     fn upsert_halving(&self, halving: Halving, source: &str) -> Result<(), StoreError>;
-    /// The fetch log a run wrote: which source (hash) each period and side came from.
-    fn run_fetch_log(&self, run_id: &str) -> Result<Vec<FetchLogEntry>, StoreError>;
+}
+
+/// The day swap, the stored state it verifies, and the backups it leaves (restores are
+/// swaps of a backup).
+pub trait DaySwap: Send + Sync {
     /// Reads the stored state of `date`.
     fn day_state(&self, date: SettlementDate) -> Result<DayState, StoreError>;
     /// The day swap, in one transaction (see the crate docs). Every write of the day's
@@ -373,10 +384,16 @@ pub trait SettlementStore: Send + Sync {
     /// Deletes the backups of these runs (they can no longer be restored); returns how many
     /// backed-up rows were deleted.
     fn delete_backups(&self, run_ids: &[String]) -> Result<u64, StoreError>;
+}
+
+/// The audit log: runs, their fetch logs, and runs that failed before their swap.
+pub trait AuditLog: Send + Sync {
     /// One run of the audit log.
     fn run(&self, run_id: &str) -> Result<Option<AuditRow>, StoreError>;
     /// The audit log, newest first, optionally for one date.
     fn runs(&self, date: Option<SettlementDate>) -> Result<Vec<AuditRow>, StoreError>;
+    /// The fetch log a run wrote: which source (hash) each period and side came from.
+    fn run_fetch_log(&self, run_id: &str) -> Result<Vec<FetchLogEntry>, StoreError>;
     /// Writes an audit row for a run that failed before its swap (e.g. a fetch error).
     fn record_failed_run(
         &self,
@@ -385,4 +402,25 @@ pub trait SettlementStore: Send + Sync {
         periods: PeriodRange,
         detail: &str,
     ) -> Result<(), StoreError>;
+}
+
+/// The persistence stage: every role a store plays for the pipeline. Implemented for
+/// anything that implements all of them, so another service can put its own store (or only
+/// some roles of it, in tests) behind the pipeline.
+pub trait SettlementStore:
+    Migrations + UnitRegistry + DifficultyTable + DaySwap + AuditLog
+{
+}
+
+impl<T> SettlementStore for T where
+    T: Migrations + UnitRegistry + DifficultyTable + DaySwap + AuditLog + ?Sized
+{
+}
+
+/// The store's traits, for callers that use a concrete store's methods.
+pub mod prelude {
+    pub use crate::{
+        AuditLog, DaySwap, DifficultyTable, Migrations, SettlementStore, SourceArchive,
+        UnitRegistry,
+    };
 }

@@ -13,7 +13,8 @@ use rust_decimal_macros::dec;
 use settlement_model::{
     BmUnit, DifficultyEntry, Halving, PeriodRange, RegistryOrigin, SettlementDate, SummaryPeriod,
 };
-use store::{DieselStore, SettlementStore, StoreConfig, StoreError};
+use store::prelude::*;
+use store::{DieselStore, StoreConfig, StoreError};
 
 fn full(d: SettlementDate) -> PeriodRange {
     PeriodRange::full(d)
