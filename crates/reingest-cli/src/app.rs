@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use bitcoin_calc::MinerCatalog;
 use elexon_client::{ClientConfig, Format, HttpSource};
-use store::{Backend, DieselStore, SettlementStore, StoreConfig};
+use store::{Backend, DieselStore, Migrations, StoreConfig};
 
 use crate::inputs::HttpDifficultyFeed;
 use crate::pipeline::{Pipeline, PipelineConfig};

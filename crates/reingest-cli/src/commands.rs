@@ -12,7 +12,7 @@ use reingest::range::{reconcile, run_range, RangeOptions, ReconcileOptions};
 use reingest::render as output;
 use reingest::{Expectations, HttpDifficultyFeed, PipelineError, Progress, RunOptions, EXIT_OK};
 use settlement_model::{PeriodRange, SettlementDate};
-use store::SettlementStore;
+use store::prelude::*;
 
 use crate::cli::{
     ArchiveCommand, BmuCommand, Cli, Command, DifficultyCommand, Global, ReportFormat, WireFormat,

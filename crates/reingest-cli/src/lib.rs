@@ -2,7 +2,7 @@
 //!
 //! [`Pipeline`] wires the stages: **fetch** (any
 //! [`elexon_client::SettlementSource`]) → **process** ([`settlement_model::process_items`]) →
-//! one store transaction ([`store::SettlementStore::swap`]) in which the pipeline's hooks
+//! one store transaction ([`store::DaySwap::swap`]) in which the pipeline's hooks
 //! **summarize** (`summaries`), **recalc** (`bitcoin-calc`) and **verify** ([`verify`]) before
 //! anything commits. Nothing is deleted until everything new is in hand: every period is
 //! fetched and processed before the store is touched, and a failed check rolls back.

@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use common::{backends, d, expected_records, fingerprint, pipeline, settings, sim, sql};
 use reingest::{NoProgress, RunOptions};
 use rust_decimal::Decimal;
-use store::{SettlementStore, SourceArchive};
+use store::prelude::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn recompute_from_the_archive_equals_the_original_run_with_no_network() {

@@ -16,7 +16,8 @@ use settlement_model::{
     CurtailmentRecord, DayTotals, DifficultyEntry, DifficultyOrigin, Halving, PeriodRange,
     RegistryOrigin, SummaryPeriod,
 };
-use store::{DayState, SettlementStore};
+use store::prelude::*;
+use store::DayState;
 
 fn state(p: &reingest::app::StandardPipeline, date: &str) -> DayState {
     p.store().day_state(d(date)).unwrap()

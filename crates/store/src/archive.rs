@@ -13,14 +13,15 @@
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
-use diesel::sql_types::Text;
-use diesel::QueryableByName;
+use diesel::prelude::*;
 use flate2::read::GzDecoder;
 use flate2::write::GzEncoder;
 use flate2::Compression;
 use sha2::{Digest, Sha256};
 
-use crate::db::{Db, TextRow, Val};
+use crate::db::{on_db, Db};
+use crate::schema::source_archive;
+use crate::sql_types::{BodyBytes, StoredBody};
 use crate::StoreError;
 
 /// The uncompressed bytes of one archived response and its wire format.
@@ -206,77 +207,92 @@ pub(crate) fn folder_delete(dir: &Path, hashes: &[String]) -> Result<usize, Stor
     Ok(n)
 }
 
-#[derive(QueryableByName)]
-struct EntryRow {
-    #[diesel(sql_type = Text)]
-    format: String,
-    #[diesel(sql_type = Text)]
-    body_hex: String,
-}
-
-/// The `source_archive` table: compressed bytes travel as hex text (`bytea` on PostgreSQL,
-/// a TEXT column on SQLite).
-pub(crate) fn table_put(db: &mut Db<'_>, format: &str, body: &[u8]) -> Result<String, StoreError> {
+/// Compresses `body` for the table, under its hash.
+fn table_entry(format: &str, body: &[u8]) -> Result<(String, BodyBytes), StoreError> {
     check_format(format)?;
     let hash = source_hash(body);
     let data = compress(body).map_err(|e| StoreError::ArchiveIo {
         path: "source_archive".into(),
         detail: e.to_string(),
     })?;
-    let sql = if db.is_pg() {
-        "INSERT INTO source_archive (hash, format, body) VALUES ($1, $2, decode($3, 'hex')) \
-         ON CONFLICT (hash) DO NOTHING"
-    } else {
-        "INSERT INTO source_archive (hash, format, body) VALUES ($1, $2, $3) \
-         ON CONFLICT (hash) DO NOTHING"
-    };
-    db.exec(
-        sql,
-        &[
-            Val::text(&hash),
-            Val::text(format),
-            Val::text(hex::encode(data)),
-        ],
-    )?;
-    Ok(hash)
+    Ok((hash, BodyBytes(data)))
 }
 
+/// The `source_archive` table (`bytea` on PostgreSQL, hex TEXT on SQLite): one entry.
+pub(crate) fn table_put(db: &mut Db<'_>, format: &str, body: &[u8]) -> Result<String, StoreError> {
+    let mut hashes = table_put_many(db, &[(format, body)])?;
+    hashes.pop().ok_or_else(|| StoreError::InvalidInput {
+        reason: "no archive entry was written".into(),
+    })
+}
+
+/// Many entries in one multi-row `INSERT` per thousand (a day's responses in one statement);
+/// an entry already there is left as it is. Returns the hashes in order.
+pub(crate) fn table_put_many(
+    db: &mut Db<'_>,
+    sources: &[(&str, &[u8])],
+) -> Result<Vec<String>, StoreError> {
+    let entries = sources
+        .iter()
+        .map(|(format, body)| table_entry(format, body).map(|(h, b)| (h, *format, b)))
+        .collect::<Result<Vec<_>, _>>()?;
+    for chunk in entries.chunks(1000) {
+        let rows: Vec<_> = chunk
+            .iter()
+            .map(|(hash, format, body)| {
+                (
+                    source_archive::hash.eq(hash.as_str()),
+                    source_archive::format.eq(*format),
+                    source_archive::body.eq(body),
+                )
+            })
+            .collect();
+        on_db!(db, c => diesel::insert_into(source_archive::table)
+            .values(&rows)
+            .on_conflict(source_archive::hash)
+            .do_nothing()
+            .execute(c))?;
+    }
+    Ok(entries.into_iter().map(|(hash, _, _)| hash).collect())
+}
+
+/// The entry filed under `hash`, checked against it.
 pub(crate) fn table_get(db: &mut Db<'_>, hash: &str) -> Result<ArchivedSource, StoreError> {
     check_hash(hash)?;
-    let sql = if db.is_pg() {
-        "SELECT format, encode(body, 'hex') AS body_hex FROM source_archive WHERE hash = $1"
-    } else {
-        "SELECT format, body AS body_hex FROM source_archive WHERE hash = $1"
-    };
-    let rows: Vec<EntryRow> = db.load(sql, &[Val::text(hash)])?;
-    let row = rows
-        .into_iter()
-        .next()
-        .ok_or_else(|| StoreError::ArchiveMissing {
-            hash: hash.to_owned(),
-        })?;
-    let data = hex::decode(row.body_hex.trim()).map_err(|e| StoreError::ArchiveCorrupt {
+    let row: Option<(String, StoredBody)> = on_db!(db, c => source_archive::table
+        .filter(source_archive::hash.eq(hash))
+        .select((source_archive::format, source_archive::body))
+        .first(c)
+        .optional())?;
+    let (format, body) = row.ok_or_else(|| StoreError::ArchiveMissing {
         hash: hash.to_owned(),
-        reason: format!("stored bytes are not hex: {e}"),
+    })?;
+    let data = body.0.map_err(|reason| StoreError::ArchiveCorrupt {
+        hash: hash.to_owned(),
+        reason,
     })?;
     Ok(ArchivedSource {
-        format: row.format,
+        format,
         body: decompress_checked(hash, &data)?,
     })
 }
 
+/// Every hash in the table.
 pub(crate) fn table_hashes(db: &mut Db<'_>) -> Result<Vec<String>, StoreError> {
-    let rows: Vec<TextRow> = db.load("SELECT hash AS v FROM source_archive ORDER BY hash", &[])?;
-    Ok(rows.into_iter().filter_map(|r| r.v).collect())
+    Ok(on_db!(db, c => source_archive::table
+        .select(source_archive::hash)
+        .order(source_archive::hash)
+        .load(c))?)
 }
 
+/// Deletes these entries, in one statement per thousand.
 pub(crate) fn table_delete(db: &mut Db<'_>, hashes: &[String]) -> Result<usize, StoreError> {
     let mut n = 0;
-    for hash in hashes {
-        n += db.exec(
-            "DELETE FROM source_archive WHERE hash = $1",
-            &[Val::text(hash)],
-        )?;
+    for chunk in hashes.chunks(1000) {
+        n += on_db!(db, c => diesel::delete(
+            source_archive::table.filter(source_archive::hash.eq_any(chunk))
+        )
+        .execute(c))?;
     }
     Ok(n)
 }

@@ -1,63 +1,17 @@
-//! The thin layer over the two backends: one connection type, dynamic binds, and the few
-//! SQL differences (decimal and date casts, `now()`, placeholders).
+//! The thin layer over the two backends: one borrowed connection type, the [`on_db!`] macro
+//! that runs one typed query on either (the compiler checks it against both), and the
+//! parsing of stored values with the table and column in hand.
 //!
-//! All SQL of the crate is written once, with PostgreSQL placeholders `$1 … $n`; on SQLite
-//! they become `?1 … ?n`, which SQLite numbers the same way. Every decimal crosses the
-//! boundary as text: PostgreSQL casts it (`CAST($n AS numeric)` in, `col::text` out), SQLite
-//! stores the text as is.
+//! No SQL string is built here: queries are diesel's typed query builder over
+//! [`crate::schema`]; raw SQL is left only where diesel cannot say it, at the call site, with
+//! a comment saying why.
 
-use diesel::pg::Pg;
-use diesel::query_builder::{BoxedSqlQuery, SqlQuery};
-use diesel::query_dsl::RunQueryDsl;
-use diesel::sql_types::{BigInt, Bool, Nullable, Text};
-use diesel::sqlite::Sqlite;
-use diesel::{PgConnection, QueryResult, QueryableByName, SqliteConnection};
+use diesel::sql_types::BigInt;
+use diesel::{PgConnection, QueryResult, SqliteConnection};
 use rust_decimal::Decimal;
 use settlement_model::SettlementDate;
 
 use crate::StoreError;
-
-/// One bind value. Every value binds as a nullable text, bigint or bool.
-#[derive(Debug, Clone)]
-pub(crate) enum Val {
-    Text(Option<String>),
-    Int(Option<i64>),
-    Bool(Option<bool>),
-}
-
-impl Val {
-    pub(crate) fn text(s: impl Into<String>) -> Self {
-        Val::Text(Some(s.into()))
-    }
-    pub(crate) fn opt_text(s: Option<&str>) -> Self {
-        Val::Text(s.map(str::to_owned))
-    }
-    pub(crate) fn dec(d: Decimal) -> Self {
-        Val::Text(Some(d.to_string()))
-    }
-    pub(crate) fn opt_dec(d: Option<Decimal>) -> Self {
-        Val::Text(d.map(|d| d.to_string()))
-    }
-    pub(crate) fn date(d: SettlementDate) -> Self {
-        Val::Text(Some(d.to_string()))
-    }
-    pub(crate) fn int(i: i64) -> Self {
-        Val::Int(Some(i))
-    }
-}
-
-/// How a column's value is written: the placeholder is wrapped for PostgreSQL.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Kind {
-    /// Text, integers, booleans: the placeholder as is.
-    Plain,
-    /// An exact decimal (`numeric` on PostgreSQL, TEXT on SQLite).
-    Num,
-    /// A calendar date (`date` on PostgreSQL, TEXT on SQLite).
-    Date,
-    /// An instant (`timestamptz` on PostgreSQL, RFC 3339 TEXT on SQLite).
-    Instant,
-}
 
 /// A connection of either backend, borrowed for one transaction.
 pub(crate) enum Db<'c> {
@@ -65,43 +19,35 @@ pub(crate) enum Db<'c> {
     Lite(&'c mut SqliteConnection),
 }
 
-macro_rules! boxed {
-    ($backend:ty, $sql:expr, $binds:expr) => {{
-        let mut q: BoxedSqlQuery<'static, $backend, SqlQuery> =
-            diesel::sql_query($sql).into_boxed::<$backend>();
-        for v in $binds {
-            q = match v.clone() {
-                Val::Text(x) => q.bind::<Nullable<Text>, _>(x),
-                Val::Int(x) => q.bind::<Nullable<BigInt>, _>(x),
-                Val::Bool(x) => q.bind::<Nullable<Bool>, _>(x),
-            };
+/// Runs one typed diesel expression on whichever backend `db` holds: the expression is
+/// written once and the compiler checks it against both backends.
+macro_rules! on_db {
+    ($db:expr, $c:ident => $body:expr) => {
+        match $db {
+            $crate::db::Db::Pg(conn) => {
+                let $c: &mut diesel::PgConnection = &mut **conn;
+                $body
+            }
+            $crate::db::Db::Lite(conn) => {
+                let $c: &mut diesel::SqliteConnection = &mut **conn;
+                $body
+            }
         }
-        q
-    }};
+    };
+}
+pub(crate) use on_db;
+
+diesel::define_sql_function! {
+    /// SQL `COALESCE` of two nullable bigints.
+    fn coalesce(
+        x: diesel::sql_types::Nullable<BigInt>,
+        y: diesel::sql_types::Nullable<BigInt>,
+    ) -> diesel::sql_types::Nullable<BigInt>;
 }
 
 impl Db<'_> {
     pub(crate) fn is_pg(&self) -> bool {
         matches!(self, Db::Pg(_))
-    }
-
-    /// Runs a statement; returns the rows affected.
-    pub(crate) fn exec(&mut self, sql: &str, binds: &[Val]) -> QueryResult<usize> {
-        match self {
-            Db::Pg(c) => boxed!(Pg, sql, binds).execute(&mut **c),
-            Db::Lite(c) => boxed!(Sqlite, sqlite_placeholders(sql), binds).execute(&mut **c),
-        }
-    }
-
-    /// Runs a query; returns its rows.
-    pub(crate) fn load<R>(&mut self, sql: &str, binds: &[Val]) -> QueryResult<Vec<R>>
-    where
-        R: QueryableByName<Pg> + QueryableByName<Sqlite> + 'static,
-    {
-        match self {
-            Db::Pg(c) => boxed!(Pg, sql, binds).load::<R>(&mut **c),
-            Db::Lite(c) => boxed!(Sqlite, sqlite_placeholders(sql), binds).load::<R>(&mut **c),
-        }
     }
 
     /// Runs a statement without binds (DDL, `SET LOCAL`).
@@ -112,120 +58,6 @@ impl Db<'_> {
             Db::Lite(c) => c.batch_execute(sql),
         }
     }
-
-    /// Placeholder `n` wrapped for a value of `kind`.
-    pub(crate) fn param(&self, n: usize, kind: Kind) -> String {
-        match (self.is_pg(), kind) {
-            (true, Kind::Num) => format!("CAST(${n} AS numeric)"),
-            (true, Kind::Date) => format!("CAST(${n} AS date)"),
-            (true, Kind::Instant) => format!("CAST(${n} AS timestamptz)"),
-            _ => format!("${n}"),
-        }
-    }
-
-    /// A decimal column read as its exact text.
-    pub(crate) fn num_out(&self, col: &str) -> String {
-        if self.is_pg() {
-            format!("{col}::text")
-        } else {
-            format!("CAST({col} AS TEXT)")
-        }
-    }
-
-    /// A date column read as `YYYY-MM-DD`.
-    pub(crate) fn date_out(&self, col: &str) -> String {
-        if self.is_pg() {
-            format!("to_char({col}, 'YYYY-MM-DD')")
-        } else {
-            col.to_owned()
-        }
-    }
-
-    /// An instant column read as RFC 3339 text in UTC.
-    pub(crate) fn instant_out(&self, col: &str) -> String {
-        if self.is_pg() {
-            format!("to_char({col} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')")
-        } else {
-            col.to_owned()
-        }
-    }
-
-    /// The current time for the platform's `timestamp` columns.
-    pub(crate) fn now(&self) -> &'static str {
-        if self.is_pg() {
-            "now()"
-        } else {
-            "strftime('%Y-%m-%d %H:%M:%f', 'now')"
-        }
-    }
-
-    /// The most bind parameters one statement may carry.
-    fn max_binds(&self) -> usize {
-        if self.is_pg() {
-            65_535
-        } else {
-            32_766
-        }
-    }
-
-    /// Inserts `rows` into `table` with multi-row `INSERT`s, chunked so each statement stays
-    /// under the backend's bind-parameter limit.
-    pub(crate) fn insert_rows(
-        &mut self,
-        table: &str,
-        columns: &[(&str, Kind)],
-        rows: &[Vec<Val>],
-    ) -> Result<usize, StoreError> {
-        if columns.is_empty() {
-            return Ok(0);
-        }
-        let per_chunk = (self.max_binds() / columns.len()).clamp(1, 1000);
-        let names: Vec<&str> = columns.iter().map(|(n, _)| *n).collect();
-        let mut written = 0;
-        for chunk in rows.chunks(per_chunk) {
-            let mut sql = format!("INSERT INTO {table} ({}) VALUES ", names.join(", "));
-            let mut binds = Vec::with_capacity(chunk.len() * columns.len());
-            for (r, row) in chunk.iter().enumerate() {
-                if row.len() != columns.len() {
-                    return Err(StoreError::InvalidInput {
-                        reason: format!(
-                            "row of {} values for {} columns",
-                            row.len(),
-                            columns.len()
-                        ),
-                    });
-                }
-                if r > 0 {
-                    sql.push_str(", ");
-                }
-                sql.push('(');
-                for (c, (_, kind)) in columns.iter().enumerate() {
-                    if c > 0 {
-                        sql.push_str(", ");
-                    }
-                    sql.push_str(&self.param(binds.len() + c + 1, *kind));
-                }
-                sql.push(')');
-                binds.extend(row.iter().cloned());
-            }
-            written += self.exec(&sql, &binds)?;
-        }
-        Ok(written)
-    }
-}
-
-/// `$n` → `?n` for SQLite (the SQL of this crate holds no `$` in literals).
-fn sqlite_placeholders(sql: &str) -> String {
-    let mut out = String::with_capacity(sql.len());
-    let mut chars = sql.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c == '$' && chars.peek().is_some_and(char::is_ascii_digit) {
-            out.push('?');
-        } else {
-            out.push(c);
-        }
-    }
-    out
 }
 
 /// Parses stored decimal text exactly: a value that does not fit a 28-digit decimal (the
@@ -243,45 +75,23 @@ pub(crate) fn parse_dec(
     })
 }
 
-/// Parses a stored `YYYY-MM-DD` date.
-pub(crate) fn parse_date(
+/// A stored calendar date as a settlement date (the supported years only).
+pub(crate) fn settlement_date(
     table: &'static str,
     column: &'static str,
-    text: &str,
+    date: chrono::NaiveDate,
 ) -> Result<SettlementDate, StoreError> {
-    SettlementDate::parse(text).map_err(|e| StoreError::CorruptValue {
+    SettlementDate::from_naive(date).map_err(|e| StoreError::CorruptValue {
         table,
         column,
-        value: text.to_owned(),
+        value: date.to_string(),
         reason: e.to_string(),
     })
-}
-
-/// Rows of one text column.
-#[derive(QueryableByName)]
-pub(crate) struct TextRow {
-    #[diesel(sql_type = Nullable<Text>)]
-    pub(crate) v: Option<String>,
-}
-
-/// Rows of one bigint column.
-#[derive(QueryableByName)]
-pub(crate) struct IntRow {
-    #[diesel(sql_type = BigInt)]
-    pub(crate) v: i64,
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn placeholders_become_numbered_sqlite_parameters() {
-        assert_eq!(
-            sqlite_placeholders("SELECT $1, $12 WHERE a = $1 AND b = '$'"),
-            "SELECT ?1, ?12 WHERE a = ?1 AND b = '$'"
-        );
-    }
 
     #[test]
     fn corrupt_decimal_text_is_a_typed_error() {

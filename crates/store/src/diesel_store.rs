@@ -27,8 +27,9 @@ use crate::write::{
     upsert_audit, write_derived,
 };
 use crate::{
-    AuditInfo, AuditRow, DayState, DifficultyAround, FetchLogEntry, RegistryState, RunEvidence,
-    SettlementStore, StoreError, SwapHooks, SwapOutcome, SwapPlan,
+    AuditInfo, AuditLog, AuditRow, DayState, DaySwap, DifficultyAround, DifficultyTable,
+    FetchLogEntry, Migrations, RegistryState, RunEvidence, StoreError, SwapHooks, SwapOutcome,
+    SwapPlan, UnitRegistry,
 };
 
 /// Tuning of a [`DieselStore`].
@@ -165,6 +166,7 @@ impl CustomizeConnection<PgConnection, diesel::r2d2::Error> for PgSession {
 }
 
 fn apply_pragmas(conn: &mut SqliteConnection, busy_ms: u128) -> diesel::QueryResult<()> {
+    // Raw SQL: diesel has no typed form of SQLite's PRAGMA statements.
     conn.batch_execute(&format!(
         "PRAGMA busy_timeout = {busy_ms}; PRAGMA foreign_keys = ON; \
          PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
@@ -261,6 +263,10 @@ impl DieselStore {
                 .connection_customizer(Box::new(session))
                 .max_size(config.pool_size.max(1))
                 .min_idle(Some(0))
+                // No `SELECT 1` before every checkout (one round trip per transaction): a
+                // connection that died fails its first statement, which is reported, and
+                // r2d2 drops it when it comes back broken.
+                .test_on_check_out(false)
                 .connection_timeout(wait)
                 .build(ConnectionManager::<PgConnection>::new(url))
                 .map_err(|e| connection_error(&redacted, &e.to_string()))?;
@@ -634,7 +640,7 @@ fn check_plan(plan: &SwapPlan) -> Result<(), StoreError> {
     Ok(())
 }
 
-impl SettlementStore for DieselStore {
+impl Migrations for DieselStore {
     fn migrate(&self) -> Result<(), StoreError> {
         let mut conn = self.conn()?;
         // Nothing pending (the common case): no lock taken at all.
@@ -648,7 +654,9 @@ impl SettlementStore for DieselStore {
         let mut conn = self.conn()?;
         crate::migrations::pending(&mut conn)
     }
+}
 
+impl UnitRegistry for DieselStore {
     fn bm_units(&self) -> Result<Vec<BmUnit>, StoreError> {
         let mut conn = self.conn()?;
         conn.read_tx(crate::reference::bm_units)
@@ -680,7 +688,9 @@ impl SettlementStore for DieselStore {
         let mut conn = self.conn()?;
         conn.read_tx(crate::reference::registry_state)
     }
+}
 
+impl DifficultyTable for DieselStore {
     fn difficulty_around(&self, date: NaiveDate) -> Result<DifficultyAround, StoreError> {
         let mut conn = self.conn()?;
         conn.read_tx(|db| crate::reference::difficulty_around(db, date))
@@ -703,12 +713,9 @@ impl SettlementStore for DieselStore {
         conn.write_tx(|db| crate::reference::upsert_halving(db, halving, source))
             .map_err(|e| self.with_wait(e))
     }
+}
 
-    fn run_fetch_log(&self, run_id: &str) -> Result<Vec<FetchLogEntry>, StoreError> {
-        let mut conn = self.conn()?;
-        conn.read_tx(|db| read_run_fetch_log(db, run_id))
-    }
-
+impl DaySwap for DieselStore {
     fn day_state(&self, date: SettlementDate) -> Result<DayState, StoreError> {
         let mut conn = self.conn()?;
         conn.read_tx(|db| read_day_state(db, date))
@@ -745,6 +752,14 @@ impl SettlementStore for DieselStore {
         conn.read_tx(|db| crate::read::read_backup_records(db, run_id))
     }
 
+    fn delete_backups(&self, run_ids: &[String]) -> Result<u64, StoreError> {
+        let mut conn = self.conn()?;
+        conn.write_tx(|db| crate::write::delete_backups(db, run_ids))
+            .map_err(|e| self.with_wait(e))
+    }
+}
+
+impl AuditLog for DieselStore {
     fn record_evidence(
         &self,
         evidence: &RunEvidence,
@@ -765,12 +780,6 @@ impl SettlementStore for DieselStore {
         conn.read_tx(|db| crate::evidence::registry_snapshot(db, hash))
     }
 
-    fn delete_backups(&self, run_ids: &[String]) -> Result<u64, StoreError> {
-        let mut conn = self.conn()?;
-        conn.write_tx(|db| crate::write::delete_backups(db, run_ids))
-            .map_err(|e| self.with_wait(e))
-    }
-
     fn run(&self, run_id: &str) -> Result<Option<AuditRow>, StoreError> {
         let mut conn = self.conn()?;
         Ok(conn
@@ -782,6 +791,11 @@ impl SettlementStore for DieselStore {
     fn runs(&self, date: Option<SettlementDate>) -> Result<Vec<AuditRow>, StoreError> {
         let mut conn = self.conn()?;
         conn.read_tx(|db| read_runs(db, date, None))
+    }
+
+    fn run_fetch_log(&self, run_id: &str) -> Result<Vec<FetchLogEntry>, StoreError> {
+        let mut conn = self.conn()?;
+        conn.read_tx(|db| read_run_fetch_log(db, run_id))
     }
 
     fn record_failed_run(
@@ -819,12 +833,9 @@ impl SourceArchive for DieselStore {
                 .map(|(format, body)| archive::folder_put(dir, format, body))
                 .collect(),
             // One transaction for the lot, not one per response.
-            ArchiveLocation::Table => self.conn()?.write_tx(|db| {
-                sources
-                    .iter()
-                    .map(|(format, body)| archive::table_put(db, format, body))
-                    .collect()
-            }),
+            ArchiveLocation::Table => self
+                .conn()?
+                .write_tx(|db| archive::table_put_many(db, sources)),
         }
     }
 

@@ -26,7 +26,7 @@
 //!    run waiting for the lock can name the one holding it.
 //!
 //! There is no second write path: a restore is a swap whose records are a run's backup
-//! ([`SettlementStore::backup_records`]), so it is backed up, recomputed and verified like
+//! ([`DaySwap::backup_records`]), so it is backed up, recomputed and verified like
 //! any run.
 //!
 //! # Architecture invariant
@@ -47,10 +47,13 @@
 //!   same shape, with every decimal column `TEXT` holding the exact decimal text (a
 //!   `NUMERIC` column would silently turn it into a float) and dates as `YYYY-MM-DD` text.
 //!
-//! All decimals cross the boundary as text (`CAST($n AS numeric)` in and `col::text` out on
-//! PostgreSQL) and are parsed with [`rust_decimal::Decimal`]; SQL never sums them. The SQL
-//! is written once for both backends; the handful of differences (casts, `now()`,
-//! placeholders, the lock) live in one small internal module.
+//! Every query is diesel's typed query builder over one schema ([`schema`], checked by the
+//! compiler against both backends). Decimals are bound as [`rust_decimal::Decimal`] through
+//! one SQL type ([`sql_types::Exact`]: binary `numeric` on PostgreSQL, the exact text on
+//! SQLite) and read back as their exact text, parsed with the table and column in hand, so
+//! a stored value that does not fit is [`StoreError::CorruptValue`], never a rounding; SQL
+//! never sums them. Raw SQL remains only where diesel cannot say it (advisory locks,
+//! `SET LOCAL lock_timeout`, `LOCK TABLE`, SQLite pragmas), each with a comment saying why.
 //!
 //! # Locking
 //!
@@ -83,7 +86,10 @@ mod evidence;
 mod migrations;
 mod read;
 mod reference;
+mod rows;
 mod runs_query;
+pub mod schema;
+pub mod sql_types;
 mod write;
 
 pub use archive::{source_hash, ArchivedSource, SourceArchive};
@@ -207,7 +213,7 @@ pub struct SwapPlan {
 }
 
 /// How many summary rows a swap found for each of its keys before it collapsed legacy
-/// duplicates (exactly one is kept; see [`SettlementStore::swap`]).
+/// duplicates (exactly one is kept; see [`DaySwap::swap`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct DuplicatesRemoved {
     /// `(table, key, model, rows removed)` for every key that had more than one row.
@@ -350,12 +356,16 @@ pub struct AuditRow {
     pub backup_pruned_at: Option<DateTime<Utc>>,
 }
 
-/// The persistence stage, narrow enough for another service to swap in its own.
-pub trait SettlementStore: Send + Sync {
+/// The schema: migrations of the store's own tables.
+pub trait Migrations: Send + Sync {
     /// Applies pending migrations (idempotent).
     fn migrate(&self) -> Result<(), StoreError>;
     /// The names of the migrations not yet applied (empty: the schema is current).
     fn pending_migrations(&self) -> Result<Vec<String>, StoreError>;
+}
+
+/// The BM unit registry and where it came from.
+pub trait UnitRegistry: Send + Sync {
     /// The BM unit registry.
     fn bm_units(&self) -> Result<Vec<BmUnit>, StoreError>;
     /// Replaces the registry with `units` from `origin`; returns how many were written.
@@ -366,6 +376,10 @@ pub trait SettlementStore: Send + Sync {
     ) -> Result<usize, StoreError>;
     /// Where the registry came from and when (`None`: filled before this was recorded).
     fn registry_state(&self) -> Result<Option<RegistryState>, StoreError>;
+}
+
+/// The difficulty table (with block heights) and the halving days.
+pub trait DifficultyTable: Send + Sync {
     /// The difficulty table around `date` (see [`DifficultyAround`]).
     fn difficulty_around(&self, date: NaiveDate) -> Result<DifficultyAround, StoreError>;
     /// Inserts or replaces difficulty entries (a known block height is kept when an entry
@@ -375,8 +389,11 @@ pub trait SettlementStore: Send + Sync {
     fn halvings(&self) -> Result<Vec<Halving>, StoreError>;
     /// Records the day of a halving (`source`: who said so, e.g. `operator`).
     fn upsert_halving(&self, halving: Halving, source: &str) -> Result<(), StoreError>;
-    /// The fetch log a run wrote: which source (hash) each period and side came from.
-    fn run_fetch_log(&self, run_id: &str) -> Result<Vec<FetchLogEntry>, StoreError>;
+}
+
+/// The day swap, the stored state it verifies, and the backups it leaves (restores are
+/// swaps of a backup).
+pub trait DaySwap: Send + Sync {
     /// Reads the stored state of `date`.
     fn day_state(&self, date: SettlementDate) -> Result<DayState, StoreError>;
     /// The day swap, in one transaction (see the crate docs). Every write of the day's
@@ -387,6 +404,10 @@ pub trait SettlementStore: Send + Sync {
     /// Deletes the backups of these runs (they can no longer be restored); returns how many
     /// backed-up rows were deleted.
     fn delete_backups(&self, run_ids: &[String]) -> Result<u64, StoreError>;
+}
+
+/// The audit log: runs, their fetch logs, and runs that failed before their swap.
+pub trait AuditLog: Send + Sync {
     /// One run of the audit log.
     fn run(&self, run_id: &str) -> Result<Option<AuditRow>, StoreError>;
     /// Records a run's evidence, and the registry snapshot (`registry_json`, stored once per
@@ -402,6 +423,8 @@ pub trait SettlementStore: Send + Sync {
     fn registry_snapshot(&self, hash: &str) -> Result<Option<String>, StoreError>;
     /// The audit log, newest first, optionally for one date.
     fn runs(&self, date: Option<SettlementDate>) -> Result<Vec<AuditRow>, StoreError>;
+    /// The fetch log a run wrote: which source (hash) each period and side came from.
+    fn run_fetch_log(&self, run_id: &str) -> Result<Vec<FetchLogEntry>, StoreError>;
     /// Writes an audit row for a run that failed before its swap (e.g. a fetch error).
     fn record_failed_run(
         &self,
@@ -410,4 +433,25 @@ pub trait SettlementStore: Send + Sync {
         periods: PeriodRange,
         detail: &str,
     ) -> Result<(), StoreError>;
+}
+
+/// The persistence stage: every role a store plays for the pipeline. Implemented for
+/// anything that implements all of them, so another service can put its own store (or only
+/// some roles of it, in tests) behind the pipeline.
+pub trait SettlementStore:
+    Migrations + UnitRegistry + DifficultyTable + DaySwap + AuditLog
+{
+}
+
+impl<T> SettlementStore for T where
+    T: Migrations + UnitRegistry + DifficultyTable + DaySwap + AuditLog + ?Sized
+{
+}
+
+/// The store's traits, for callers that use a concrete store's methods.
+pub mod prelude {
+    pub use crate::{
+        AuditLog, DaySwap, DifficultyTable, Migrations, SettlementStore, SourceArchive,
+        UnitRegistry,
+    };
 }

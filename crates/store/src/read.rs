@@ -4,16 +4,17 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, NaiveDate, Utc};
-use diesel::sql_types::{BigInt, Bool, Nullable, Text};
-use diesel::QueryableByName;
+use chrono::{DateTime, Datelike, Months, NaiveDate, Utc};
+use diesel::prelude::*;
 use rust_decimal::Decimal;
 use settlement_model::{
     BitcoinInputs, BitcoinRow, BitcoinSummary, CurtailmentRecord, DailySummary, MonthlySummary,
     PeriodRange, SettlementDate, Side, SummaryPeriod, YearMonth, YearlySummary,
 };
 
-use crate::db::{parse_date, parse_dec, Db, Kind, Val};
+use crate::db::{on_db, settlement_date, Db};
+use crate::rows::{BitcoinRowRead, FetchRow, RecordRow, RunRow};
+use crate::sql_types::StoredDecimal;
 use crate::{AuditRow, DayState, DeriveContext, FetchLogEntry, FetchStatus, StoreError};
 
 /// A summary table and how its key and timestamps are spelled.
@@ -21,46 +22,31 @@ use crate::{AuditRow, DayState, DeriveContext, FetchLogEntry, FetchStatus, Store
 pub(crate) struct SummaryTable {
     pub(crate) table: &'static str,
     pub(crate) key: &'static str,
-    pub(crate) key_kind: Kind,
-    /// Timestamp columns set to now when the row's owned columns change.
-    pub(crate) stamps: &'static [&'static str],
 }
 
 pub(crate) const DAILY: SummaryTable = SummaryTable {
     table: "daily_summaries",
     key: "summary_date",
-    key_kind: Kind::Date,
-    stamps: &["last_updated"],
 };
 pub(crate) const MONTHLY: SummaryTable = SummaryTable {
     table: "monthly_summaries",
     key: "year_month",
-    key_kind: Kind::Plain,
-    stamps: &["updated_at", "last_updated"],
 };
 pub(crate) const YEARLY: SummaryTable = SummaryTable {
     table: "yearly_summaries",
     key: "year",
-    key_kind: Kind::Plain,
-    stamps: &["updated_at", "last_updated"],
 };
 pub(crate) const BTC_DAILY: SummaryTable = SummaryTable {
     table: "bitcoin_daily_summaries",
     key: "summary_date",
-    key_kind: Kind::Date,
-    stamps: &["updated_at"],
 };
 pub(crate) const BTC_MONTHLY: SummaryTable = SummaryTable {
     table: "bitcoin_monthly_summaries",
     key: "year_month",
-    key_kind: Kind::Plain,
-    stamps: &["updated_at"],
 };
 pub(crate) const BTC_YEARLY: SummaryTable = SummaryTable {
     table: "bitcoin_yearly_summaries",
     key: "year",
-    key_kind: Kind::Plain,
-    stamps: &["updated_at"],
 };
 
 /// The key text of a summary period: `YYYY-MM-DD`, `YYYY-MM` or `YYYY`.
@@ -68,28 +54,14 @@ pub(crate) fn key_text(period: SummaryPeriod) -> String {
     period.to_string()
 }
 
-/// The bitcoin summary table of a period kind, and the kind's name in backups.
-pub(crate) fn btc_table(period: SummaryPeriod) -> (SummaryTable, &'static str) {
-    match period {
-        SummaryPeriod::Day(_) => (BTC_DAILY, "day"),
-        SummaryPeriod::Month(_) => (BTC_MONTHLY, "month"),
-        SummaryPeriod::Year(_) => (BTC_YEARLY, "year"),
-    }
-}
-
 /// The first and last day of `date`'s month.
-pub(crate) fn month_bounds(date: SettlementDate) -> (String, String) {
-    let ym = date.year_month();
-    let first = format!("{ym}-01");
-    let next = if ym.month == 12 {
-        NaiveDate::from_ymd_opt(ym.year + 1, 1, 1)
-    } else {
-        NaiveDate::from_ymd_opt(ym.year, ym.month + 1, 1)
-    };
-    let last = next
-        .and_then(|d| d.pred_opt())
-        .map(|d| d.format("%Y-%m-%d").to_string())
-        .unwrap_or_else(|| format!("{ym}-31"));
+pub(crate) fn month_days(date: SettlementDate) -> (NaiveDate, NaiveDate) {
+    let d = date.naive();
+    let first = d.with_day(1).unwrap_or(d);
+    let last = first
+        .checked_add_months(Months::new(1))
+        .and_then(|n| n.pred_opt())
+        .unwrap_or(d);
     (first, last)
 }
 
@@ -97,38 +69,6 @@ pub(crate) fn month_bounds(date: SettlementDate) -> (String, String) {
 pub(crate) fn year_bounds(date: SettlementDate) -> (String, String) {
     let y = date.year();
     (format!("{y:04}-01"), format!("{y:04}-12"))
-}
-
-#[derive(QueryableByName)]
-struct RecordRow {
-    #[diesel(sql_type = Text)]
-    settlement_date: String,
-    #[diesel(sql_type = BigInt)]
-    settlement_period: i64,
-    #[diesel(sql_type = Text)]
-    farm_id: String,
-    #[diesel(sql_type = Nullable<Text>)]
-    lead_party_name: Option<String>,
-    #[diesel(sql_type = Text)]
-    volume: String,
-    #[diesel(sql_type = Text)]
-    payment: String,
-    #[diesel(sql_type = Text)]
-    original_price: String,
-    #[diesel(sql_type = Text)]
-    final_price: String,
-    #[diesel(sql_type = Nullable<Bool>)]
-    so_flag: Option<bool>,
-    #[diesel(sql_type = Nullable<Bool>)]
-    cadl_flag: Option<bool>,
-    #[diesel(sql_type = Nullable<BigInt>)]
-    acceptance_id: Option<i64>,
-    #[diesel(sql_type = Nullable<BigInt>)]
-    bid_offer_pair_id: Option<i64>,
-    #[diesel(sql_type = Nullable<Text>)]
-    side: Option<String>,
-    #[diesel(sql_type = Nullable<BigInt>)]
-    sequence_number: Option<i64>,
 }
 
 fn period_u8(table: &'static str, value: i64) -> Result<u8, StoreError> {
@@ -147,16 +87,16 @@ pub(crate) fn read_records(
     date: SettlementDate,
     periods: Option<PeriodRange>,
 ) -> Result<Vec<CurtailmentRecord>, StoreError> {
-    let sql = format!(
-        "{} FROM curtailment_records WHERE settlement_date = {} \
-         AND settlement_period BETWEEN $2 AND $3 ORDER BY id",
-        record_select(db),
-        db.param(1, Kind::Date),
-    );
-    let (lo, hi) = periods.map_or((0, i64::from(u8::MAX)), |p| {
-        (i64::from(p.first()), i64::from(p.last()))
+    use crate::schema::curtailment_records::dsl as cr;
+    let (lo, hi) = periods.map_or((0, i32::from(u8::MAX)), |p| {
+        (i32::from(p.first()), i32::from(p.last()))
     });
-    let rows: Vec<RecordRow> = db.load(&sql, &[Val::date(date), Val::int(lo), Val::int(hi)])?;
+    let rows: Vec<RecordRow> = on_db!(db, c => cr::curtailment_records
+        .filter(cr::settlement_date.eq(date.naive()))
+        .filter(cr::settlement_period.between(lo, hi))
+        .order(cr::id)
+        .select(RecordRow::as_select())
+        .load(c))?;
     records_from_rows("curtailment_records", rows)
 }
 
@@ -165,27 +105,28 @@ pub(crate) fn read_backup_records(
     db: &mut Db<'_>,
     run_id: &str,
 ) -> Result<Vec<CurtailmentRecord>, StoreError> {
-    let sql = format!(
-        "{} FROM backup_curtailment_records WHERE run_id = $1 ORDER BY backup_id",
-        record_select(db)
-    );
-    let rows: Vec<RecordRow> = db.load(&sql, &[Val::text(run_id)])?;
+    use crate::schema::backup_curtailment_records::dsl as b;
+    let rows: Vec<RecordRow> = on_db!(db, c => b::backup_curtailment_records
+        .filter(b::run_id.eq(run_id))
+        .order(b::backup_id)
+        .select((
+            b::settlement_date,
+            b::settlement_period,
+            b::farm_id,
+            b::lead_party_name,
+            b::volume,
+            b::payment,
+            b::original_price,
+            b::final_price,
+            b::so_flag,
+            b::cadl_flag,
+            b::acceptance_id,
+            b::bid_offer_pair_id,
+            b::side,
+            b::sequence_number,
+        ))
+        .load(c))?;
     records_from_rows("backup_curtailment_records", rows)
-}
-
-/// The columns of a record, for the records table and its backup alike.
-fn record_select(db: &Db<'_>) -> String {
-    format!(
-        "SELECT {} AS settlement_date, CAST(settlement_period AS bigint) AS settlement_period, \
-         farm_id, lead_party_name, {} AS volume, {} AS payment, {} AS original_price, \
-         {} AS final_price, so_flag, cadl_flag, acceptance_id, bid_offer_pair_id, side, \
-         sequence_number",
-        db.date_out("settlement_date"),
-        db.num_out("volume"),
-        db.num_out("payment"),
-        db.num_out("original_price"),
-        db.num_out("final_price"),
-    )
 }
 
 /// Parses record rows of `table`, sorted by period, side, sequence number, farm.
@@ -207,14 +148,14 @@ fn records_from_rows(
                 })?,
         };
         out.push(CurtailmentRecord {
-            settlement_date: parse_date(table, "settlement_date", &r.settlement_date)?,
-            settlement_period: period_u8(table, r.settlement_period)?,
+            settlement_date: settlement_date(table, "settlement_date", r.settlement_date)?,
+            settlement_period: period_u8(table, i64::from(r.settlement_period))?,
             farm_id: r.farm_id,
             lead_party_name: r.lead_party_name,
-            volume: parse_dec(table, "volume", &r.volume)?,
-            payment: parse_dec(table, "payment", &r.payment)?,
-            original_price: parse_dec(table, "original_price", &r.original_price)?,
-            final_price: parse_dec(table, "final_price", &r.final_price)?,
+            volume: r.volume.parse(table, "volume")?,
+            payment: r.payment.parse(table, "payment")?,
+            original_price: r.original_price.parse(table, "original_price")?,
+            final_price: r.final_price.parse(table, "final_price")?,
             so_flag: r.so_flag.unwrap_or(false),
             cadl_flag: r.cadl_flag,
             acceptance_id: r.acceptance_id,
@@ -235,55 +176,49 @@ fn records_from_rows(
     Ok(out)
 }
 
-#[derive(QueryableByName)]
-struct SummaryRow {
-    #[diesel(sql_type = Text)]
-    k: String,
-    #[diesel(sql_type = Nullable<Text>)]
-    e: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
-    p: Option<String>,
+/// Summary rows of one table with keys in `lo..=hi`, as `(key, energy, payment)`.
+macro_rules! summary_rows {
+    ($db:expr, $t:ident, $key:ident, $lo:expr, $hi:expr) => {{
+        use crate::schema::$t as t;
+        on_db!($db, c => t::table
+            .filter(t::$key.between($lo, $hi))
+            .order(t::$key)
+            .select((t::$key, t::total_curtailed_energy, t::total_payment))
+            .load(c))
+    }};
 }
 
-/// Summary rows with keys in `lo..=hi` whose owned columns are not NULL, as
-/// `(key, energy, payment)`. Rows with NULL totals are left out (they hold no curtailment
-/// data of ours).
-fn read_summaries(
-    db: &mut Db<'_>,
-    t: SummaryTable,
-    lo: &str,
-    hi: &str,
-) -> Result<Vec<(String, Decimal, Decimal)>, StoreError> {
-    let key_out = if t.key_kind == Kind::Date {
-        db.date_out(t.key)
-    } else {
-        t.key.to_owned()
-    };
-    let sql = format!(
-        "SELECT {key_out} AS k, {} AS e, {} AS p FROM {} WHERE {} >= {} AND {} <= {} ORDER BY {}",
-        db.num_out("total_curtailed_energy"),
-        db.num_out("total_payment"),
-        t.table,
-        t.key,
-        db.param(1, t.key_kind),
-        t.key,
-        db.param(2, t.key_kind),
-        t.key,
-    );
-    let rows: Vec<SummaryRow> = db.load(&sql, &[Val::text(lo), Val::text(hi)])?;
-    let mut out = Vec::with_capacity(rows.len());
-    for r in rows {
-        if let (Some(e), Some(p)) = (r.e, r.p) {
-            let table = t.table;
-            out.push((
-                r.k,
-                parse_dec(table, "total_curtailed_energy", &e)?,
-                parse_dec(table, "total_payment", &p)?,
-            ));
-        }
-    }
-    Ok(out)
+/// Bitcoin summary rows of one table with keys in `lo..=hi` (legacy duplicates included), as
+/// `(id, key, model, mined)`, ordered by key, model, id.
+macro_rules! btc_summary_rows {
+    ($db:expr, $t:ident, $key:ident, $lo:expr, $hi:expr) => {{
+        use crate::schema::$t as t;
+        on_db!($db, c => t::table
+            .filter(t::$key.between($lo, $hi))
+            .order((t::$key, t::miner_model, t::id))
+            .select((t::id, t::$key, t::miner_model, t::bitcoin_mined))
+            .load(c))
+    }};
 }
+
+/// A summary row's owned totals, when both are set (rows with NULL totals hold no
+/// curtailment data of ours and are left out).
+fn totals(
+    table: &'static str,
+    energy: Option<StoredDecimal>,
+    payment: Option<StoredDecimal>,
+) -> Result<Option<(Decimal, Decimal)>, StoreError> {
+    match (energy, payment) {
+        (Some(e), Some(p)) => Ok(Some((
+            e.parse(table, "total_curtailed_energy")?,
+            p.parse(table, "total_payment")?,
+        ))),
+        _ => Ok(None),
+    }
+}
+
+/// A summary key, energy and payment as read.
+type SummaryRow<K> = (K, Option<StoredDecimal>, Option<StoredDecimal>);
 
 fn corrupt_key(
     table: &'static str,
@@ -320,17 +255,20 @@ pub(crate) fn read_month_dailies(
     db: &mut Db<'_>,
     date: SettlementDate,
 ) -> Result<Vec<DailySummary>, StoreError> {
-    let (lo, hi) = month_bounds(date);
-    read_summaries(db, DAILY, &lo, &hi)?
-        .into_iter()
-        .map(|(k, e, p)| {
-            Ok(DailySummary {
-                date: parse_date(DAILY.table, DAILY.key, &k)?,
+    let (lo, hi) = month_days(date);
+    let rows: Vec<SummaryRow<NaiveDate>> =
+        summary_rows!(db, daily_summaries, summary_date, lo, hi)?;
+    let mut out = Vec::with_capacity(rows.len());
+    for (k, e, p) in rows {
+        if let Some((e, p)) = totals(DAILY.table, e, p)? {
+            out.push(DailySummary {
+                date: settlement_date(DAILY.table, DAILY.key, k)?,
                 total_curtailed_energy: e,
                 total_payment: p,
-            })
-        })
-        .collect()
+            });
+        }
+    }
+    Ok(out)
 }
 
 /// Monthly summaries of `date`'s year.
@@ -339,16 +277,18 @@ pub(crate) fn read_year_monthlies(
     date: SettlementDate,
 ) -> Result<Vec<MonthlySummary>, StoreError> {
     let (lo, hi) = year_bounds(date);
-    read_summaries(db, MONTHLY, &lo, &hi)?
-        .into_iter()
-        .map(|(k, e, p)| {
-            Ok(MonthlySummary {
+    let rows: Vec<SummaryRow<String>> = summary_rows!(db, monthly_summaries, year_month, &lo, &hi)?;
+    let mut out = Vec::with_capacity(rows.len());
+    for (k, e, p) in rows {
+        if let Some((e, p)) = totals(MONTHLY.table, e, p)? {
+            out.push(MonthlySummary {
                 year_month: parse_month(MONTHLY.table, &k)?,
                 total_curtailed_energy: e,
                 total_payment: p,
-            })
-        })
-        .collect()
+            });
+        }
+    }
+    Ok(out)
 }
 
 /// The yearly summary of `date`'s year.
@@ -357,74 +297,79 @@ pub(crate) fn read_yearly(
     date: SettlementDate,
 ) -> Result<Option<YearlySummary>, StoreError> {
     let key = format!("{:04}", date.year());
-    let rows = read_summaries(db, YEARLY, &key, &key)?;
-    rows.into_iter()
-        .next()
-        .map(|(k, e, p)| {
-            Ok(YearlySummary {
+    let rows: Vec<SummaryRow<String>> = summary_rows!(db, yearly_summaries, year, &key, &key)?;
+    for (k, e, p) in rows {
+        if let Some((e, p)) = totals(YEARLY.table, e, p)? {
+            return Ok(Some(YearlySummary {
                 year: parse_year(YEARLY.table, &k)?,
                 total_curtailed_energy: e,
                 total_payment: p,
-            })
-        })
-        .transpose()
+            }));
+        }
+    }
+    Ok(None)
 }
 
-#[derive(QueryableByName)]
-struct BtcSummaryRow {
-    #[diesel(sql_type = BigInt)]
-    id: i64,
-    #[diesel(sql_type = Text)]
-    k: String,
-    #[diesel(sql_type = Text)]
-    model: String,
-    #[diesel(sql_type = Text)]
-    mined: String,
-}
+/// Bitcoin summary rows as read: `(id, key, model, mined)`.
+type BtcSummaryRow<K> = (i32, K, String, StoredDecimal);
 
-/// Every bitcoin summary row with a key in `lo..=hi` (legacy duplicates included), with its
-/// row id, ordered by key, model, id.
-pub(crate) fn read_btc_summaries(
-    db: &mut Db<'_>,
-    t: SummaryTable,
-    lo: &str,
-    hi: &str,
+/// Parses bitcoin summary rows of `table`, with the period of each key.
+fn btc_summaries<K>(
+    table: &'static str,
+    rows: Vec<BtcSummaryRow<K>>,
+    period: impl Fn(K) -> Result<SummaryPeriod, StoreError>,
 ) -> Result<Vec<(i64, BitcoinSummary)>, StoreError> {
-    let key_out = if t.key_kind == Kind::Date {
-        db.date_out(t.key)
-    } else {
-        t.key.to_owned()
-    };
-    let sql = format!(
-        "SELECT CAST(id AS bigint) AS id, {key_out} AS k, miner_model AS model, {} AS mined \
-         FROM {} WHERE {} >= {} AND {} <= {} ORDER BY {}, miner_model, id",
-        db.num_out("bitcoin_mined"),
-        t.table,
-        t.key,
-        db.param(1, t.key_kind),
-        t.key,
-        db.param(2, t.key_kind),
-        t.key,
-    );
-    let rows: Vec<BtcSummaryRow> = db.load(&sql, &[Val::text(lo), Val::text(hi)])?;
-    let table = t.table;
     rows.into_iter()
-        .map(|r| {
-            let period = match t.key_kind {
-                Kind::Date => SummaryPeriod::Day(parse_date(table, t.key, &r.k)?),
-                _ if t.key == "year_month" => SummaryPeriod::Month(parse_month(table, &r.k)?),
-                _ => SummaryPeriod::Year(parse_year(table, &r.k)?),
-            };
+        .map(|(id, k, model, mined)| {
             Ok((
-                r.id,
+                i64::from(id),
                 BitcoinSummary {
-                    period,
-                    miner_model: r.model,
-                    bitcoin_mined: parse_dec(table, "bitcoin_mined", &r.mined)?,
+                    period: period(k)?,
+                    miner_model: model,
+                    bitcoin_mined: mined.parse(table, "bitcoin_mined")?,
                 },
             ))
         })
         .collect()
+}
+
+/// Every bitcoin daily summary row of `date`'s month (legacy duplicates included), with its
+/// row id, ordered by day, model, id.
+pub(crate) fn read_btc_dailies(
+    db: &mut Db<'_>,
+    date: SettlementDate,
+) -> Result<Vec<(i64, BitcoinSummary)>, StoreError> {
+    let (lo, hi) = month_days(date);
+    let rows: Vec<BtcSummaryRow<NaiveDate>> =
+        btc_summary_rows!(db, bitcoin_daily_summaries, summary_date, lo, hi)?;
+    let t = BTC_DAILY;
+    btc_summaries(t.table, rows, |k| {
+        Ok(SummaryPeriod::Day(settlement_date(t.table, t.key, k)?))
+    })
+}
+
+/// Every bitcoin monthly summary row of `date`'s year, with its row id.
+pub(crate) fn read_btc_monthlies(
+    db: &mut Db<'_>,
+    date: SettlementDate,
+) -> Result<Vec<(i64, BitcoinSummary)>, StoreError> {
+    let (lo, hi) = year_bounds(date);
+    let rows: Vec<BtcSummaryRow<String>> =
+        btc_summary_rows!(db, bitcoin_monthly_summaries, year_month, &lo, &hi)?;
+    let t = BTC_MONTHLY.table;
+    btc_summaries(t, rows, |k| Ok(SummaryPeriod::Month(parse_month(t, &k)?)))
+}
+
+/// Every bitcoin yearly summary row of `date`'s year, with its row id.
+pub(crate) fn read_btc_yearlies(
+    db: &mut Db<'_>,
+    date: SettlementDate,
+) -> Result<Vec<(i64, BitcoinSummary)>, StoreError> {
+    let key = format!("{:04}", date.year());
+    let rows: Vec<BtcSummaryRow<String>> =
+        btc_summary_rows!(db, bitcoin_yearly_summaries, year, &key, &key)?;
+    let t = BTC_YEARLY.table;
+    btc_summaries(t, rows, |k| Ok(SummaryPeriod::Year(parse_year(t, &k)?)))
 }
 
 /// One row per (key, model): the one with the highest id where legacy duplicates exist.
@@ -442,71 +387,30 @@ fn dedupe(rows: Vec<(i64, BitcoinSummary)>) -> Vec<BitcoinSummary> {
     latest.into_values().map(|(_, s)| s).collect()
 }
 
-#[derive(QueryableByName)]
-struct BtcRow {
-    #[diesel(sql_type = Text)]
-    settlement_date: String,
-    #[diesel(sql_type = BigInt)]
-    settlement_period: i64,
-    #[diesel(sql_type = Text)]
-    farm_id: String,
-    #[diesel(sql_type = Text)]
-    miner_model: String,
-    #[diesel(sql_type = Text)]
-    bitcoin_mined: String,
-    #[diesel(sql_type = Text)]
-    difficulty: String,
-}
-
 /// The bitcoin rows of `date`, ordered by period, farm, model.
 pub(crate) fn read_bitcoin_rows(
     db: &mut Db<'_>,
     date: SettlementDate,
 ) -> Result<Vec<BitcoinRow>, StoreError> {
+    use crate::schema::historical_bitcoin_calculations::dsl as h;
     const T: &str = "historical_bitcoin_calculations";
-    let sql = format!(
-        "SELECT {} AS settlement_date, CAST(settlement_period AS bigint) AS settlement_period, \
-         farm_id, miner_model, {} AS bitcoin_mined, {} AS difficulty \
-         FROM historical_bitcoin_calculations WHERE settlement_date = {} \
-         ORDER BY settlement_period, farm_id, miner_model, id",
-        db.date_out("settlement_date"),
-        db.num_out("bitcoin_mined"),
-        db.num_out("difficulty"),
-        db.param(1, Kind::Date),
-    );
-    let rows: Vec<BtcRow> = db.load(&sql, &[Val::date(date)])?;
+    let rows: Vec<BitcoinRowRead> = on_db!(db, c => h::historical_bitcoin_calculations
+        .filter(h::settlement_date.eq(date.naive()))
+        .order((h::settlement_period, h::farm_id, h::miner_model, h::id))
+        .select(BitcoinRowRead::as_select())
+        .load(c))?;
     rows.into_iter()
         .map(|r| {
             Ok(BitcoinRow {
-                settlement_date: parse_date(T, "settlement_date", &r.settlement_date)?,
-                settlement_period: period_u8(T, r.settlement_period)?,
+                settlement_date: settlement_date(T, "settlement_date", r.settlement_date)?,
+                settlement_period: period_u8(T, i64::from(r.settlement_period))?,
                 farm_id: r.farm_id,
                 miner_model: r.miner_model,
-                bitcoin_mined: parse_dec(T, "bitcoin_mined", &r.bitcoin_mined)?,
-                difficulty: parse_dec(T, "difficulty", &r.difficulty)?,
+                bitcoin_mined: r.bitcoin_mined.parse(T, "bitcoin_mined")?,
+                difficulty: r.difficulty.parse(T, "difficulty")?,
             })
         })
         .collect()
-}
-
-#[derive(QueryableByName)]
-struct FetchRow {
-    #[diesel(sql_type = Text)]
-    settlement_date: String,
-    #[diesel(sql_type = BigInt)]
-    settlement_period: i64,
-    #[diesel(sql_type = Text)]
-    side: String,
-    #[diesel(sql_type = Text)]
-    status: String,
-    #[diesel(sql_type = BigInt)]
-    items_received: i64,
-    #[diesel(sql_type = BigInt)]
-    records_kept: i64,
-    #[diesel(sql_type = Text)]
-    fetched_at: String,
-    #[diesel(sql_type = Nullable<Text>)]
-    source_hash: Option<String>,
 }
 
 pub(crate) fn parse_instant(
@@ -528,12 +432,13 @@ pub(crate) fn read_fetch_log(
     db: &mut Db<'_>,
     date: SettlementDate,
 ) -> Result<Vec<FetchLogEntry>, StoreError> {
-    let sql = format!(
-        "{} WHERE settlement_date = {} ORDER BY id",
-        fetch_log_select(db),
-        db.param(1, Kind::Date),
-    );
-    latest_fetch_entries(db.load(&sql, &[Val::date(date)])?)
+    use crate::schema::fetch_log as f;
+    let rows: Vec<FetchRow> = on_db!(db, c => f::table
+        .filter(f::settlement_date.eq(date.naive()))
+        .order(f::id)
+        .select(FetchRow::as_select())
+        .load(c))?;
+    latest_fetch_entries(rows)
 }
 
 /// The fetch log one run wrote (the sources it used), one entry per period and side.
@@ -541,18 +446,13 @@ pub(crate) fn read_run_fetch_log(
     db: &mut Db<'_>,
     run_id: &str,
 ) -> Result<Vec<FetchLogEntry>, StoreError> {
-    let sql = format!("{} WHERE run_id = $1 ORDER BY id", fetch_log_select(db));
-    latest_fetch_entries(db.load(&sql, &[Val::text(run_id)])?)
-}
-
-fn fetch_log_select(db: &Db<'_>) -> String {
-    format!(
-        "SELECT {} AS settlement_date, CAST(settlement_period AS bigint) AS settlement_period, \
-         side, status, items_received, records_kept, {} AS fetched_at, source_hash \
-         FROM fetch_log",
-        db.date_out("settlement_date"),
-        db.instant_out("fetched_at"),
-    )
+    use crate::schema::fetch_log as f;
+    let rows: Vec<FetchRow> = on_db!(db, c => f::table
+        .filter(f::run_id.eq(run_id))
+        .order(f::id)
+        .select(FetchRow::as_select())
+        .load(c))?;
+    latest_fetch_entries(rows)
 }
 
 fn latest_fetch_entries(rows: Vec<FetchRow>) -> Result<Vec<FetchLogEntry>, StoreError> {
@@ -575,17 +475,17 @@ fn latest_fetch_entries(rows: Vec<FetchRow>) -> Result<Vec<FetchLogEntry>, Store
                 ))
             }
         };
-        let period = period_u8(T, r.settlement_period)?;
+        let period = period_u8(T, i64::from(r.settlement_period))?;
         latest.insert(
             (period, side),
             FetchLogEntry {
-                settlement_date: parse_date(T, "settlement_date", &r.settlement_date)?,
+                settlement_date: settlement_date(T, "settlement_date", r.settlement_date)?,
                 settlement_period: period,
                 side,
                 status,
                 items_received: non_negative(T, "items_received", r.items_received)?,
                 records_kept: non_negative(T, "records_kept", r.records_kept)?,
-                fetched_at: parse_instant(T, "fetched_at", &r.fetched_at)?,
+                fetched_at: parse_instant(T, "fetched_at", &r.fetched_at.0)?,
                 source_hash: r.source_hash,
             },
         );
@@ -606,12 +506,9 @@ pub(crate) fn read_day_state(
     let monthly = year_monthlies.iter().find(|m| m.year_month == ym).cloned();
     let yearly = read_yearly(db, date)?;
     let bitcoin_rows = read_bitcoin_rows(db, date)?;
-    let (mlo, mhi) = month_bounds(date);
-    let (ylo, yhi) = year_bounds(date);
-    let month_btc = read_btc_summaries(db, BTC_DAILY, &mlo, &mhi)?;
-    let year_btc = read_btc_summaries(db, BTC_MONTHLY, &ylo, &yhi)?;
-    let year_key = format!("{:04}", date.year());
-    let year_rows = read_btc_summaries(db, BTC_YEARLY, &year_key, &year_key)?;
+    let month_btc = read_btc_dailies(db, date)?;
+    let year_btc = read_btc_monthlies(db, date)?;
+    let year_rows = read_btc_yearlies(db, date)?;
     let mut bitcoin_summaries: Vec<BitcoinSummary> = Vec::new();
     bitcoin_summaries.extend(
         month_btc
@@ -642,25 +539,31 @@ pub(crate) fn read_day_state(
     })
 }
 
-/// How many rows the daily, monthly and yearly summary tables hold for `date`'s keys.
+/// How many rows the daily, monthly and yearly summary tables hold for `date`'s keys, in
+/// one statement.
 fn count_summary_rows(db: &mut Db<'_>, date: SettlementDate) -> Result<[u64; 3], StoreError> {
-    let mut out = [0; 3];
-    let keys = [
-        (DAILY, SummaryPeriod::Day(date)),
-        (MONTHLY, SummaryPeriod::Month(date.year_month())),
-        (YEARLY, SummaryPeriod::Year(date.year())),
-    ];
-    for (slot, (t, period)) in out.iter_mut().zip(keys) {
-        let sql = format!(
-            "SELECT CAST(COUNT(*) AS bigint) AS v FROM {} WHERE {} = {}",
-            t.table,
-            t.key,
-            db.param(1, t.key_kind)
-        );
-        let rows: Vec<crate::db::IntRow> = db.load(&sql, &[Val::text(key_text(period))])?;
-        *slot = rows.first().map_or(0, |r| u64::try_from(r.v).unwrap_or(0));
-    }
-    Ok(out)
+    use crate::schema::{daily_summaries as d, monthly_summaries as m, yearly_summaries as y};
+    use diesel::dsl::count_star;
+    let month = key_text(SummaryPeriod::Month(date.year_month()));
+    let year = key_text(SummaryPeriod::Year(date.year()));
+    let day = date.naive();
+    let counts: (Option<i64>, Option<i64>, Option<i64>) = on_db!(db, c => diesel::select((
+        d::table
+            .filter(d::summary_date.eq(day))
+            .select(count_star())
+            .single_value(),
+        m::table
+            .filter(m::year_month.eq(&month))
+            .select(count_star())
+            .single_value(),
+        y::table
+            .filter(y::year.eq(&year))
+            .select(count_star())
+            .single_value(),
+    ))
+    .get_result(c))?;
+    let n = |v: Option<i64>| v.map_or(0, |v| u64::try_from(v).unwrap_or(0));
+    Ok([n(counts.0), n(counts.1), n(counts.2)])
 }
 
 /// What the caller needs to derive summaries, read inside the swap's transaction. Where
@@ -671,8 +574,6 @@ pub(crate) fn read_derive_context(
     date: SettlementDate,
 ) -> Result<DeriveContext, StoreError> {
     let ym = date.year_month();
-    let (mlo, mhi) = month_bounds(date);
-    let (ylo, yhi) = year_bounds(date);
     Ok(DeriveContext {
         day_records: read_records(db, date, None)?,
         month_other_dailies: read_month_dailies(db, date)?
@@ -683,67 +584,15 @@ pub(crate) fn read_derive_context(
             .into_iter()
             .filter(|m| m.year_month != ym)
             .collect(),
-        month_other_bitcoin_dailies: dedupe(read_btc_summaries(db, BTC_DAILY, &mlo, &mhi)?)
+        month_other_bitcoin_dailies: dedupe(read_btc_dailies(db, date)?)
             .into_iter()
             .filter(|s| s.period != SummaryPeriod::Day(date))
             .collect(),
-        year_other_bitcoin_monthlies: dedupe(read_btc_summaries(db, BTC_MONTHLY, &ylo, &yhi)?)
+        year_other_bitcoin_monthlies: dedupe(read_btc_monthlies(db, date)?)
             .into_iter()
             .filter(|s| s.period != SummaryPeriod::Month(ym))
             .collect(),
     })
-}
-
-#[derive(QueryableByName)]
-struct RunRow {
-    #[diesel(sql_type = Text)]
-    run_id: String,
-    #[diesel(sql_type = Text)]
-    kind: String,
-    #[diesel(sql_type = Text)]
-    settlement_date: String,
-    #[diesel(sql_type = Text)]
-    periods: String,
-    #[diesel(sql_type = Nullable<Text>)]
-    reason: Option<String>,
-    #[diesel(sql_type = Text)]
-    user_name: String,
-    #[diesel(sql_type = Text)]
-    host: String,
-    #[diesel(sql_type = Text)]
-    status: String,
-    #[diesel(sql_type = BigInt)]
-    records_before: i64,
-    #[diesel(sql_type = BigInt)]
-    records_after: i64,
-    #[diesel(sql_type = Text)]
-    energy_before: String,
-    #[diesel(sql_type = Text)]
-    energy_after: String,
-    #[diesel(sql_type = Text)]
-    payment_before: String,
-    #[diesel(sql_type = Text)]
-    payment_after: String,
-    #[diesel(sql_type = Text)]
-    per_period_counts: String,
-    #[diesel(sql_type = Text)]
-    started_at: String,
-    #[diesel(sql_type = BigInt)]
-    duration_ms: i64,
-    #[diesel(sql_type = Text)]
-    tool_version: String,
-    #[diesel(sql_type = Nullable<Text>)]
-    detail: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
-    difficulty: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
-    difficulty_date: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
-    difficulty_source: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
-    block_subsidy: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
-    backup_pruned_at: Option<String>,
 }
 
 /// The bitcoin inputs an audit row recorded, when it recorded them all.
@@ -754,19 +603,12 @@ fn run_inputs(r: &RunRow) -> Result<Option<BitcoinInputs>, StoreError> {
         return Ok(None);
     };
     Ok(Some(BitcoinInputs {
-        difficulty: parse_dec(T, "difficulty", d)?,
-        difficulty_date: r
-            .difficulty_date
-            .as_deref()
-            .map(|v| {
-                NaiveDate::parse_from_str(v, "%Y-%m-%d")
-                    .map_err(|e| corrupt_key(T, "difficulty_date", v, e.to_string()))
-            })
-            .transpose()?,
+        difficulty: d.parse(T, "difficulty")?,
+        difficulty_date: r.difficulty_date,
         origin: src
             .parse()
             .map_err(|reason| corrupt_key(T, "difficulty_source", src, reason))?,
-        subsidy: parse_dec(T, "block_subsidy", sub)?,
+        subsidy: sub.parse(T, "block_subsidy")?,
     }))
 }
 
@@ -776,52 +618,35 @@ pub(crate) fn read_runs(
     date: Option<SettlementDate>,
     run_id: Option<&str>,
 ) -> Result<Vec<AuditRow>, StoreError> {
+    use crate::schema::reingest_runs as rr;
     const T: &str = "reingest_runs";
-    let mut sql = format!(
-        "SELECT run_id, kind, {} AS settlement_date, periods, reason, user_name, host, status, \
-         records_before, records_after, {} AS energy_before, {} AS energy_after, \
-         {} AS payment_before, {} AS payment_after, per_period_counts, {} AS started_at, \
-         duration_ms, tool_version, detail, {} AS difficulty, {} AS difficulty_date, \
-         difficulty_source, {} AS block_subsidy, {} AS backup_pruned_at FROM reingest_runs",
-        db.date_out("settlement_date"),
-        db.num_out("energy_before"),
-        db.num_out("energy_after"),
-        db.num_out("payment_before"),
-        db.num_out("payment_after"),
-        db.instant_out("started_at"),
-        db.num_out("difficulty"),
-        db.date_out("difficulty_date"),
-        db.num_out("block_subsidy"),
-        db.instant_out("backup_pruned_at"),
-    );
-    let mut binds = Vec::new();
-    if let Some(d) = date {
-        sql.push_str(&format!(
-            " WHERE settlement_date = {}",
-            db.param(1, Kind::Date)
-        ));
-        binds.push(Val::date(d));
-    } else if let Some(id) = run_id {
-        sql.push_str(" WHERE run_id = $1");
-        binds.push(Val::text(id));
-    }
-    sql.push_str(" ORDER BY seq DESC");
-    let rows: Vec<RunRow> = db.load(&sql, &binds)?;
+    let rows: Vec<RunRow> = on_db!(db, c => {
+        let mut q = rr::table
+            .select(RunRow::as_select())
+            .order(rr::seq.desc())
+            .into_boxed();
+        if let Some(d) = date {
+            q = q.filter(rr::settlement_date.eq(d.naive()));
+        } else if let Some(id) = run_id {
+            q = q.filter(rr::run_id.eq(id));
+        }
+        q.load(c)
+    })?;
     rows.into_iter()
         .map(|r| {
             Ok(AuditRow {
                 inputs: run_inputs(&r)?,
                 backup_pruned_at: r
                     .backup_pruned_at
-                    .as_deref()
-                    .map(|t| parse_instant(T, "backup_pruned_at", t))
+                    .as_ref()
+                    .map(|t| parse_instant(T, "backup_pruned_at", &t.0))
                     .transpose()?,
-                settlement_date: parse_date(T, "settlement_date", &r.settlement_date)?,
-                energy_before: parse_dec(T, "energy_before", &r.energy_before)?,
-                energy_after: parse_dec(T, "energy_after", &r.energy_after)?,
-                payment_before: parse_dec(T, "payment_before", &r.payment_before)?,
-                payment_after: parse_dec(T, "payment_after", &r.payment_after)?,
-                started_at: parse_instant(T, "started_at", &r.started_at)?,
+                settlement_date: settlement_date(T, "settlement_date", r.settlement_date)?,
+                energy_before: r.energy_before.parse(T, "energy_before")?,
+                energy_after: r.energy_after.parse(T, "energy_after")?,
+                payment_before: r.payment_before.parse(T, "payment_before")?,
+                payment_after: r.payment_after.parse(T, "payment_after")?,
+                started_at: parse_instant(T, "started_at", &r.started_at.0)?,
                 run_id: r.run_id,
                 kind: r.kind,
                 periods: r.periods,
@@ -847,9 +672,10 @@ mod tests {
     #[test]
     fn month_and_year_bounds() {
         let d: SettlementDate = "2024-02-10".parse().unwrap();
-        assert_eq!(month_bounds(d), ("2024-02-01".into(), "2024-02-29".into()));
+        let day = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        assert_eq!(month_days(d), (day("2024-02-01"), day("2024-02-29")));
         let d: SettlementDate = "2024-12-31".parse().unwrap();
-        assert_eq!(month_bounds(d), ("2024-12-01".into(), "2024-12-31".into()));
+        assert_eq!(month_days(d), (day("2024-12-01"), day("2024-12-31")));
         assert_eq!(year_bounds(d), ("2024-01".into(), "2024-12".into()));
     }
 }

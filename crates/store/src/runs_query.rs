@@ -3,14 +3,14 @@
 //! log whole.
 
 use chrono::{NaiveDate, NaiveTime};
-use diesel::sql_types::Text;
-use diesel::QueryableByName;
+use diesel::prelude::*;
 use settlement_model::SettlementDate;
 
-use crate::db::{Kind, Val};
+use crate::db::on_db;
 use crate::diesel_store::DieselStore;
 use crate::read::read_runs;
-use crate::write::instant_text;
+use crate::schema::reingest_runs as rr;
+use crate::sql_types::InstantValue;
 use crate::{AuditRow, StoreError};
 
 /// Which runs [`DieselStore::recent_runs`] reads.
@@ -35,12 +35,6 @@ impl Default for RunsQuery {
     }
 }
 
-#[derive(QueryableByName)]
-struct RunId {
-    #[diesel(sql_type = Text)]
-    run_id: String,
-}
-
 impl DieselStore {
     /// The newest runs matching `query`, newest first, in one consistent read: a query with
     /// a `LIMIT`, ordered by the primary key, picks the run ids, then each row is read by its
@@ -48,35 +42,27 @@ impl DieselStore {
     pub fn recent_runs(&self, query: &RunsQuery) -> Result<Vec<AuditRow>, StoreError> {
         let mut conn = self.conn()?;
         conn.read_tx(|db| {
-            let mut conditions = Vec::new();
-            let mut binds = Vec::new();
-            if let Some(date) = query.date {
-                binds.push(Val::date(date));
-                conditions.push(format!(
-                    "settlement_date = {}",
-                    db.param(binds.len(), Kind::Date)
-                ));
-            }
-            if let Some(day) = query.since {
-                binds.push(Val::text(instant_text(
-                    day.and_time(NaiveTime::MIN).and_utc(),
-                )));
-                conditions.push(format!(
-                    "started_at >= {}",
-                    db.param(binds.len(), Kind::Instant)
-                ));
-            }
-            let mut sql = "SELECT run_id FROM reingest_runs".to_owned();
-            if !conditions.is_empty() {
-                sql.push_str(" WHERE ");
-                sql.push_str(&conditions.join(" AND "));
-            }
             let limit = i64::try_from(query.limit).unwrap_or(i64::MAX);
-            sql.push_str(&format!(" ORDER BY seq DESC LIMIT {limit}"));
-            let ids: Vec<RunId> = db.load(&sql, &binds)?;
+            let since = query
+                .since
+                .map(|day| InstantValue(day.and_time(NaiveTime::MIN).and_utc()));
+            let ids: Vec<String> = on_db!(db, c => {
+                let mut q = rr::table
+                    .select(rr::run_id)
+                    .order(rr::seq.desc())
+                    .limit(limit)
+                    .into_boxed();
+                if let Some(date) = query.date {
+                    q = q.filter(rr::settlement_date.eq(date.naive()));
+                }
+                if let Some(t) = since {
+                    q = q.filter(rr::started_at.ge(t));
+                }
+                q.load(c)
+            })?;
             let mut rows = Vec::with_capacity(ids.len());
             for id in ids {
-                rows.extend(read_runs(db, None, Some(&id.run_id))?);
+                rows.extend(read_runs(db, None, Some(&id))?);
             }
             Ok(rows)
         })

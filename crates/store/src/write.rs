@@ -2,22 +2,21 @@
 //! in-place summary updates and the audit log. Every function runs inside the caller's
 //! transaction.
 
-use chrono::{DateTime, Datelike, SecondsFormat, Utc};
-use rust_decimal::Decimal;
+use chrono::{Datelike, Utc};
 use settlement_model::{
     BitcoinRow, BitcoinSummary, CurtailmentRecord, DayTotals, PeriodRange, SettlementDate,
     SummaryPeriod,
 };
 
-use crate::db::{Db, Kind, TextRow, Val};
-use crate::error::classify;
-use crate::read::{btc_table, key_text, SummaryTable, DAILY, MONTHLY, YEARLY};
-use crate::{AuditRow, DerivedRows, FetchLogEntry, FetchStatus, StoreConfig, StoreError};
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Bool, Text};
 
-/// RFC 3339 in UTC with microseconds: what both backends store and give back.
-pub(crate) fn instant_text(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Micros, true)
-}
+use crate::db::{coalesce, on_db, Db};
+use crate::error::classify;
+use crate::read::key_text;
+use crate::rows::{NewAuditRow, NewBitcoinRow, NewFetchLog, NewRecord};
+use crate::sql_types::{ExactDecimal, InstantValue, PlatformNow};
+use crate::{AuditRow, DerivedRows, FetchLogEntry, FetchStatus, StoreConfig, StoreError};
 
 /// The advisory-lock key of a date: "REIN" in the high half, the day number in the low half.
 pub(crate) fn lock_key(date: SettlementDate) -> i64 {
@@ -37,12 +36,9 @@ pub(crate) fn lock_date(
     }
     // PostgreSQL's lock_timeout is an int of milliseconds (at most about 24.8 days).
     let ms = config.lock_timeout.as_millis().clamp(1, i32::MAX as u128);
+    // Raw SQL: diesel has no `SET LOCAL`; the value is our own integer, not input.
     db.batch(&format!("SET LOCAL lock_timeout = '{ms}ms'"))?;
-    db.exec(
-        "SELECT pg_advisory_xact_lock($1)",
-        &[Val::int(lock_key(date))],
-    )
-    .map_err(|e| match classify(&e) {
+    advisory_xact_lock(db, lock_key(date)).map_err(|e| match classify(&e) {
         StoreError::LockTimeout { detail, .. } => StoreError::LockTimeout {
             date: Some(date),
             other_run: None,
@@ -51,6 +47,19 @@ pub(crate) fn lock_date(
         },
         other => other,
     })?;
+    Ok(())
+}
+
+/// Takes PostgreSQL's transaction-scoped advisory lock `key` (a no-op on SQLite, whose write
+/// transaction already excludes every other writer).
+fn advisory_xact_lock(db: &mut Db<'_>, key: i64) -> diesel::QueryResult<()> {
+    let Db::Pg(c) = db else {
+        return Ok(());
+    };
+    // Raw SQL: pg_advisory_xact_lock returns `void`, which diesel's typed DSL cannot select.
+    diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
+        .bind::<BigInt, _>(key)
+        .execute(&mut **c)?;
     Ok(())
 }
 
@@ -72,11 +81,7 @@ pub(crate) fn lock_rollups(
     if !db.is_pg() {
         return Ok(());
     }
-    db.exec(
-        "SELECT pg_advisory_xact_lock($1)",
-        &[Val::int(rollup_lock_key(date.year()))],
-    )
-    .map_err(|e| match classify(&e) {
+    advisory_xact_lock(db, rollup_lock_key(date.year())).map_err(|e| match classify(&e) {
         StoreError::LockTimeout { detail, .. } => StoreError::LockTimeout {
             date: Some(date),
             other_run: None,
@@ -94,14 +99,22 @@ pub(crate) fn mark_interrupted(
     date: SettlementDate,
     run_id: &str,
 ) -> Result<usize, StoreError> {
-    let sql = format!(
-        "UPDATE reingest_runs SET status = 'interrupted', \
-         detail = 'the process ended before the run finished (found by run ' || $2 || ')' \
-         WHERE settlement_date = {} AND status = 'running' AND run_id <> $2 \
-         AND seq < (SELECT seq FROM reingest_runs WHERE run_id = $2)",
-        db.param(1, Kind::Date)
-    );
-    Ok(db.exec(&sql, &[Val::date(date), Val::text(run_id)])?)
+    use crate::schema::reingest_runs as rr;
+    let me = diesel::alias!(crate::schema::reingest_runs as me);
+    let my_seq = me
+        .filter(me.field(rr::run_id).eq(run_id))
+        .select(me.field(rr::seq))
+        .single_value();
+    let detail = format!("the process ended before the run finished (found by run {run_id})");
+    Ok(on_db!(db, c => diesel::update(
+        rr::table
+            .filter(rr::settlement_date.eq(date.naive()))
+            .filter(rr::status.eq("running"))
+            .filter(rr::run_id.ne(run_id))
+            .filter(rr::seq.nullable().lt(my_seq)),
+    )
+    .set((rr::status.eq("interrupted"), rr::detail.eq(&detail)))
+    .execute(c))?)
 }
 
 /// The newest other `running` run of `date` started before `run_id`: the likely lock holder.
@@ -110,22 +123,88 @@ pub(crate) fn running_holder(
     date: SettlementDate,
     run_id: &str,
 ) -> Result<Option<String>, StoreError> {
-    let sql = format!(
-        "SELECT run_id AS v FROM reingest_runs WHERE settlement_date = {} AND status = 'running' \
-         AND run_id <> $2 AND seq < COALESCE((SELECT seq FROM reingest_runs WHERE run_id = $2), seq + 1) \
-         ORDER BY seq DESC LIMIT 1",
-        db.param(1, Kind::Date)
-    );
-    let rows: Vec<TextRow> = db.load(&sql, &[Val::date(date), Val::text(run_id)])?;
-    Ok(rows.into_iter().next().and_then(|r| r.v))
+    use crate::schema::reingest_runs as rr;
+    let me = diesel::alias!(crate::schema::reingest_runs as me);
+    let my_seq = me
+        .filter(me.field(rr::run_id).eq(run_id))
+        .select(me.field(rr::seq))
+        .single_value();
+    Ok(on_db!(db, c => rr::table
+        .filter(rr::settlement_date.eq(date.naive()))
+        .filter(rr::status.eq("running"))
+        .filter(rr::run_id.ne(run_id))
+        .filter(rr::seq.nullable().lt(coalesce(my_seq, (rr::seq + 1).nullable())))
+        .order(rr::seq.desc())
+        .select(rr::run_id)
+        .first(c)
+        .optional())?)
 }
 
-const RECORD_COLUMNS: &str = "settlement_date, settlement_period, farm_id, lead_party_name, \
-     volume, payment, original_price, final_price, so_flag, cadl_flag, created_at, \
-     acceptance_id, bid_offer_pair_id, side, sequence_number";
+/// Backs up the owned columns of one summary row (`existed`), or notes that there was none.
+macro_rules! backup_summary {
+    ($db:expr, $run_id:expr, $kind:expr, $key_text:expr, $t:ident, $key:ident, $value:expr) => {{
+        use crate::schema::backup_summaries as bs;
+        use crate::schema::$t as t;
+        let n = on_db!($db, c => diesel::insert_into(bs::table)
+            .values(t::table.filter(t::$key.eq($value)).select((
+                $run_id.into_sql::<Text>(),
+                $kind.into_sql::<Text>(),
+                $key_text.into_sql::<Text>(),
+                true.into_sql::<Bool>(),
+                t::total_curtailed_energy,
+                t::total_payment,
+                t::last_updated,
+            )))
+            .into_columns((
+                bs::run_id,
+                bs::kind,
+                bs::summary_key,
+                bs::existed,
+                bs::total_curtailed_energy,
+                bs::total_payment,
+                bs::last_updated,
+            ))
+            .execute(c))?;
+        if n == 0 {
+            on_db!($db, c => diesel::insert_into(bs::table)
+                .values((
+                    bs::run_id.eq($run_id),
+                    bs::kind.eq($kind),
+                    bs::summary_key.eq($key_text),
+                    bs::existed.eq(false),
+                ))
+                .execute(c))?;
+        }
+    }};
+}
 
-const BITCOIN_COLUMNS: &str =
-    "settlement_date, settlement_period, farm_id, miner_model, bitcoin_mined, difficulty, calculated_at";
+/// Backs up every bitcoin summary row of one key (legacy duplicates included), with its id.
+macro_rules! backup_btc_summaries {
+    ($db:expr, $run_id:expr, $kind:expr, $key_text:expr, $t:ident, $key:ident, $value:expr) => {{
+        use crate::schema::backup_bitcoin_summaries as bbs;
+        use crate::schema::$t as t;
+        on_db!($db, c => diesel::insert_into(bbs::table)
+            .values(t::table.filter(t::$key.eq($value)).order(t::id).select((
+                $run_id.into_sql::<Text>(),
+                $kind.into_sql::<Text>(),
+                $key_text.into_sql::<Text>(),
+                t::id.cast::<BigInt>(),
+                t::miner_model,
+                t::bitcoin_mined,
+                t::updated_at,
+            )))
+            .into_columns((
+                bbs::run_id,
+                bbs::kind,
+                bbs::summary_key,
+                bbs::row_id,
+                bbs::miner_model,
+                bbs::bitcoin_mined,
+                bbs::updated_at,
+            ))
+            .execute(c))?;
+    }};
+}
 
 /// Backs up, under `run_id`, the records of `periods`, all bitcoin rows of `date`, the owned
 /// columns of the day's, month's and year's summary rows, and every bitcoin summary row of
@@ -136,102 +215,170 @@ pub(crate) fn backup(
     date: SettlementDate,
     periods: PeriodRange,
 ) -> Result<(), StoreError> {
-    let d = db.param(2, Kind::Date);
-    db.exec(
-        &format!(
-            "INSERT INTO backup_curtailment_records (run_id, {RECORD_COLUMNS}) \
-             SELECT $1, {RECORD_COLUMNS} FROM curtailment_records WHERE settlement_date = {d} \
-             AND settlement_period BETWEEN $3 AND $4 ORDER BY id"
-        ),
-        &[
-            Val::text(run_id),
-            Val::date(date),
-            Val::int(i64::from(periods.first())),
-            Val::int(i64::from(periods.last())),
-        ],
-    )?;
-    db.exec(
-        &format!(
-            "INSERT INTO backup_bitcoin_calculations (run_id, {BITCOIN_COLUMNS}) \
-             SELECT $1, {BITCOIN_COLUMNS} FROM historical_bitcoin_calculations \
-             WHERE settlement_date = {d} ORDER BY id"
-        ),
-        &[Val::text(run_id), Val::date(date)],
-    )?;
-    let keys = [
-        (DAILY, "day", SummaryPeriod::Day(date)),
-        (MONTHLY, "month", SummaryPeriod::Month(date.year_month())),
-        (YEARLY, "year", SummaryPeriod::Year(date.year())),
-    ];
-    for (t, kind, period) in keys {
-        let key = key_text(period);
-        let sql = format!(
-            "INSERT INTO backup_summaries (run_id, kind, summary_key, existed, \
-             total_curtailed_energy, total_payment, last_updated) \
-             SELECT $1, $2, $3, TRUE, total_curtailed_energy, total_payment, last_updated \
-             FROM {} WHERE {} = {}",
-            t.table,
-            t.key,
-            db.param(3, t.key_kind)
-        );
-        let n = db.exec(&sql, &[Val::text(run_id), Val::text(kind), Val::text(&key)])?;
-        if n == 0 {
-            db.exec(
-                "INSERT INTO backup_summaries (run_id, kind, summary_key, existed) \
-                 VALUES ($1, $2, $3, FALSE)",
-                &[Val::text(run_id), Val::text(kind), Val::text(&key)],
-            )?;
-        }
-        let (bt, _) = btc_table(period);
-        let sql = format!(
-            "INSERT INTO backup_bitcoin_summaries (run_id, kind, summary_key, row_id, \
-             miner_model, bitcoin_mined, updated_at) \
-             SELECT $1, $2, $3, id, miner_model, bitcoin_mined, updated_at \
-             FROM {} WHERE {} = {} ORDER BY id",
-            bt.table,
-            bt.key,
-            db.param(3, bt.key_kind)
-        );
-        db.exec(&sql, &[Val::text(run_id), Val::text(kind), Val::text(&key)])?;
-    }
+    use crate::schema::backup_bitcoin_calculations as bb;
+    use crate::schema::backup_curtailment_records as br;
+    use crate::schema::curtailment_records as cr;
+    use crate::schema::historical_bitcoin_calculations as h;
+    let (first, last) = (i32::from(periods.first()), i32::from(periods.last()));
+    let day = date.naive();
+    on_db!(db, c => diesel::insert_into(br::table)
+        .values(
+            cr::table
+                .filter(cr::settlement_date.eq(day))
+                .filter(cr::settlement_period.between(first, last))
+                .order(cr::id)
+                .select((
+                    run_id.into_sql::<Text>(),
+                    cr::settlement_date,
+                    cr::settlement_period,
+                    cr::farm_id,
+                    cr::lead_party_name,
+                    cr::volume,
+                    cr::payment,
+                    cr::original_price,
+                    cr::final_price,
+                    cr::so_flag,
+                    cr::cadl_flag,
+                    cr::created_at,
+                    cr::acceptance_id,
+                    cr::bid_offer_pair_id,
+                    cr::side,
+                    cr::sequence_number,
+                )),
+        )
+        .into_columns((
+            br::run_id,
+            br::settlement_date,
+            br::settlement_period,
+            br::farm_id,
+            br::lead_party_name,
+            br::volume,
+            br::payment,
+            br::original_price,
+            br::final_price,
+            br::so_flag,
+            br::cadl_flag,
+            br::created_at,
+            br::acceptance_id,
+            br::bid_offer_pair_id,
+            br::side,
+            br::sequence_number,
+        ))
+        .execute(c))?;
+    on_db!(db, c => diesel::insert_into(bb::table)
+        .values(
+            h::table
+                .filter(h::settlement_date.eq(day))
+                .order(h::id)
+                .select((
+                    run_id.into_sql::<Text>(),
+                    h::settlement_date,
+                    h::settlement_period,
+                    h::farm_id,
+                    h::miner_model,
+                    h::bitcoin_mined,
+                    h::difficulty,
+                    h::calculated_at,
+                )),
+        )
+        .into_columns((
+            bb::run_id,
+            bb::settlement_date,
+            bb::settlement_period,
+            bb::farm_id,
+            bb::miner_model,
+            bb::bitcoin_mined,
+            bb::difficulty,
+            bb::calculated_at,
+        ))
+        .execute(c))?;
+    let day = date.naive();
+    let month = key_text(SummaryPeriod::Month(date.year_month()));
+    let year = key_text(SummaryPeriod::Year(date.year()));
+    let day_key = key_text(SummaryPeriod::Day(date));
+    backup_summary!(
+        db,
+        run_id,
+        "day",
+        &day_key,
+        daily_summaries,
+        summary_date,
+        day
+    );
+    backup_btc_summaries!(
+        db,
+        run_id,
+        "day",
+        &day_key,
+        bitcoin_daily_summaries,
+        summary_date,
+        day
+    );
+    backup_summary!(
+        db,
+        run_id,
+        "month",
+        &month,
+        monthly_summaries,
+        year_month,
+        &month
+    );
+    backup_btc_summaries!(
+        db,
+        run_id,
+        "month",
+        &month,
+        bitcoin_monthly_summaries,
+        year_month,
+        &month
+    );
+    backup_summary!(db, run_id, "year", &year, yearly_summaries, year, &year);
+    backup_btc_summaries!(
+        db,
+        run_id,
+        "year",
+        &year,
+        bitcoin_yearly_summaries,
+        year,
+        &year
+    );
     Ok(())
 }
 
-/// The tables that hold a run's backup.
-const BACKUP_TABLES: [&str; 4] = [
-    "backup_curtailment_records",
-    "backup_bitcoin_calculations",
-    "backup_summaries",
-    "backup_bitcoin_summaries",
-];
-
 /// Deletes the backups of `run_ids`; returns the rows deleted.
 pub(crate) fn delete_backups(db: &mut Db<'_>, run_ids: &[String]) -> Result<u64, StoreError> {
-    let mut n = 0u64;
+    use crate::schema::{
+        backup_bitcoin_calculations as bb, backup_bitcoin_summaries as bbs,
+        backup_curtailment_records as br, backup_summaries as bs, reingest_runs as rr,
+    };
+    let mut n = 0usize;
     for chunk in run_ids.chunks(500) {
-        let params: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
-        let binds: Vec<Val> = chunk.iter().map(Val::text).collect();
-        for table in BACKUP_TABLES {
-            let sql = format!(
-                "DELETE FROM {table} WHERE run_id IN ({})",
-                params.join(", ")
-            );
-            n = n.saturating_add(u64::try_from(db.exec(&sql, &binds)?).unwrap_or(u64::MAX));
-        }
-        let mut stamp = vec![Val::text(instant_text(Utc::now()))];
-        stamp.extend(binds);
-        let ids: Vec<String> = (2..=chunk.len() + 1).map(|i| format!("${i}")).collect();
-        db.exec(
-            &format!(
-                "UPDATE reingest_runs SET backup_pruned_at = {} WHERE run_id IN ({}) \
-                 AND backup_pruned_at IS NULL",
-                db.param(1, Kind::Instant),
-                ids.join(", ")
-            ),
-            &stamp,
-        )?;
+        n = n.saturating_add(on_db!(db, c => diesel::delete(
+            br::table.filter(br::run_id.eq_any(chunk))
+        )
+        .execute(c))?);
+        n = n.saturating_add(on_db!(db, c => diesel::delete(
+            bb::table.filter(bb::run_id.eq_any(chunk))
+        )
+        .execute(c))?);
+        n = n.saturating_add(on_db!(db, c => diesel::delete(
+            bs::table.filter(bs::run_id.eq_any(chunk))
+        )
+        .execute(c))?);
+        n = n.saturating_add(on_db!(db, c => diesel::delete(
+            bbs::table.filter(bbs::run_id.eq_any(chunk))
+        )
+        .execute(c))?);
+        let stamp = InstantValue(Utc::now());
+        on_db!(db, c => diesel::update(
+            rr::table
+                .filter(rr::run_id.eq_any(chunk))
+                .filter(rr::backup_pruned_at.is_null()),
+        )
+        .set(rr::backup_pruned_at.eq(Some(stamp)))
+        .execute(c))?;
     }
-    Ok(n)
+    Ok(u64::try_from(n).unwrap_or(u64::MAX))
 }
 
 /// Deletes the records of `periods` and every bitcoin row of `date`.
@@ -240,68 +387,54 @@ pub(crate) fn delete_day_rows(
     date: SettlementDate,
     periods: PeriodRange,
 ) -> Result<(), StoreError> {
-    let d = db.param(1, Kind::Date);
-    db.exec(
-        &format!(
-            "DELETE FROM curtailment_records WHERE settlement_date = {d} \
-             AND settlement_period BETWEEN $2 AND $3"
-        ),
-        &[
-            Val::date(date),
-            Val::int(i64::from(periods.first())),
-            Val::int(i64::from(periods.last())),
-        ],
-    )?;
-    db.exec(
-        &format!("DELETE FROM historical_bitcoin_calculations WHERE settlement_date = {d}"),
-        &[Val::date(date)],
-    )?;
+    use crate::schema::curtailment_records as cr;
+    use crate::schema::historical_bitcoin_calculations as h;
+    let (first, last) = (i32::from(periods.first()), i32::from(periods.last()));
+    let day = date.naive();
+    on_db!(db, c => diesel::delete(
+        cr::table
+            .filter(cr::settlement_date.eq(day))
+            .filter(cr::settlement_period.between(first, last)),
+    )
+    .execute(c))?;
+    on_db!(db, c => diesel::delete(h::table.filter(h::settlement_date.eq(day))).execute(c))?;
     Ok(())
 }
+
+/// Rows per multi-row `INSERT`: at most 16 columns × 2,000 rows binds, under both backends'
+/// limits (65,535 on PostgreSQL, 32,766 on SQLite).
+const ROWS_PER_INSERT: usize = 2000;
 
 /// Inserts records with multi-row inserts.
 pub(crate) fn insert_records(
     db: &mut Db<'_>,
     records: &[CurtailmentRecord],
 ) -> Result<usize, StoreError> {
-    let columns = [
-        ("settlement_date", Kind::Date),
-        ("settlement_period", Kind::Plain),
-        ("farm_id", Kind::Plain),
-        ("lead_party_name", Kind::Plain),
-        ("volume", Kind::Num),
-        ("payment", Kind::Num),
-        ("original_price", Kind::Num),
-        ("final_price", Kind::Num),
-        ("so_flag", Kind::Plain),
-        ("cadl_flag", Kind::Plain),
-        ("acceptance_id", Kind::Plain),
-        ("bid_offer_pair_id", Kind::Plain),
-        ("side", Kind::Plain),
-        ("sequence_number", Kind::Plain),
-    ];
-    let rows: Vec<Vec<Val>> = records
+    use crate::schema::curtailment_records as cr;
+    let rows: Vec<NewRecord<'_>> = records
         .iter()
-        .map(|r| {
-            vec![
-                Val::date(r.settlement_date),
-                Val::int(i64::from(r.settlement_period)),
-                Val::text(&r.farm_id),
-                Val::opt_text(r.lead_party_name.as_deref()),
-                Val::dec(r.volume),
-                Val::dec(r.payment),
-                Val::dec(r.original_price),
-                Val::dec(r.final_price),
-                Val::Bool(Some(r.so_flag)),
-                Val::Bool(r.cadl_flag),
-                Val::Int(r.acceptance_id),
-                Val::Int(r.bid_offer_pair_id),
-                Val::text(r.side.as_str()),
-                Val::Int(r.sequence_number),
-            ]
+        .map(|r| NewRecord {
+            settlement_date: r.settlement_date.naive(),
+            settlement_period: i32::from(r.settlement_period),
+            farm_id: &r.farm_id,
+            lead_party_name: r.lead_party_name.as_deref(),
+            volume: ExactDecimal(r.volume),
+            payment: ExactDecimal(r.payment),
+            original_price: ExactDecimal(r.original_price),
+            final_price: ExactDecimal(r.final_price),
+            so_flag: Some(r.so_flag),
+            cadl_flag: r.cadl_flag,
+            acceptance_id: r.acceptance_id,
+            bid_offer_pair_id: r.bid_offer_pair_id,
+            side: Some(r.side.as_str()),
+            sequence_number: r.sequence_number,
         })
         .collect();
-    db.insert_rows("curtailment_records", &columns, &rows)
+    let mut n = 0;
+    for chunk in rows.chunks(ROWS_PER_INSERT) {
+        n += on_db!(db, c => diesel::insert_into(cr::table).values(chunk).execute(c))?;
+    }
+    Ok(n)
 }
 
 /// Inserts bitcoin rows with multi-row inserts.
@@ -309,28 +442,23 @@ pub(crate) fn insert_bitcoin_rows(
     db: &mut Db<'_>,
     rows: &[BitcoinRow],
 ) -> Result<usize, StoreError> {
-    let columns = [
-        ("settlement_date", Kind::Date),
-        ("settlement_period", Kind::Plain),
-        ("farm_id", Kind::Plain),
-        ("miner_model", Kind::Plain),
-        ("bitcoin_mined", Kind::Num),
-        ("difficulty", Kind::Num),
-    ];
-    let values: Vec<Vec<Val>> = rows
+    use crate::schema::historical_bitcoin_calculations as h;
+    let rows: Vec<NewBitcoinRow<'_>> = rows
         .iter()
-        .map(|r| {
-            vec![
-                Val::date(r.settlement_date),
-                Val::int(i64::from(r.settlement_period)),
-                Val::text(&r.farm_id),
-                Val::text(&r.miner_model),
-                Val::dec(r.bitcoin_mined),
-                Val::dec(r.difficulty),
-            ]
+        .map(|r| NewBitcoinRow {
+            settlement_date: r.settlement_date.naive(),
+            settlement_period: i32::from(r.settlement_period),
+            farm_id: &r.farm_id,
+            miner_model: &r.miner_model,
+            bitcoin_mined: ExactDecimal(r.bitcoin_mined),
+            difficulty: ExactDecimal(r.difficulty),
         })
         .collect();
-    db.insert_rows("historical_bitcoin_calculations", &columns, &values)
+    let mut n = 0;
+    for chunk in rows.chunks(ROWS_PER_INSERT * 2) {
+        n += on_db!(db, c => diesel::insert_into(h::table).values(chunk).execute(c))?;
+    }
+    Ok(n)
 }
 
 /// Inserts fetch-log rows.
@@ -339,148 +467,133 @@ pub(crate) fn insert_fetch_log(
     run_id: &str,
     entries: &[FetchLogEntry],
 ) -> Result<usize, StoreError> {
-    let columns = [
-        ("run_id", Kind::Plain),
-        ("settlement_date", Kind::Date),
-        ("settlement_period", Kind::Plain),
-        ("side", Kind::Plain),
-        ("status", Kind::Plain),
-        ("items_received", Kind::Plain),
-        ("records_kept", Kind::Plain),
-        ("fetched_at", Kind::Instant),
-        ("source_hash", Kind::Plain),
-    ];
-    let mut rows = Vec::with_capacity(entries.len());
-    for e in entries {
-        let count = |n: u64| {
-            i64::try_from(n).map_err(|_| StoreError::InvalidInput {
-                reason: format!("fetch log count {n} is too large"),
+    use crate::schema::fetch_log as f;
+    let count = |n: u64| {
+        i64::try_from(n).map_err(|_| StoreError::InvalidInput {
+            reason: format!("fetch log count {n} is too large"),
+        })
+    };
+    let rows = entries
+        .iter()
+        .map(|e| {
+            Ok(NewFetchLog {
+                run_id,
+                settlement_date: e.settlement_date.naive(),
+                settlement_period: i32::from(e.settlement_period),
+                side: e.side.as_str(),
+                status: match e.status {
+                    FetchStatus::Fetched => "fetched",
+                    FetchStatus::Missing => "missing",
+                },
+                items_received: count(e.items_received)?,
+                records_kept: count(e.records_kept)?,
+                fetched_at: InstantValue(e.fetched_at),
+                source_hash: e.source_hash.as_deref(),
             })
-        };
-        rows.push(vec![
-            Val::text(run_id),
-            Val::date(e.settlement_date),
-            Val::int(i64::from(e.settlement_period)),
-            Val::text(e.side.as_str()),
-            Val::text(match e.status {
-                FetchStatus::Fetched => "fetched",
-                FetchStatus::Missing => "missing",
-            }),
-            Val::int(count(e.items_received)?),
-            Val::int(count(e.records_kept)?),
-            Val::text(instant_text(e.fetched_at)),
-            Val::opt_text(e.source_hash.as_deref()),
-        ]);
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    let mut n = 0;
+    for chunk in rows.chunks(ROWS_PER_INSERT) {
+        n += on_db!(db, c => diesel::insert_into(f::table).values(chunk).execute(c))?;
     }
-    db.insert_rows("fetch_log", &columns, &rows)
+    Ok(n)
 }
 
-/// Writes a summary row's owned columns in place; inserts the row only when absent. Other
-/// columns (wind generation, created_at) are never touched.
-pub(crate) fn write_summary(
-    db: &mut Db<'_>,
-    t: SummaryTable,
-    key: &str,
-    energy: Option<Decimal>,
-    payment: Option<Decimal>,
-) -> Result<(), StoreError> {
-    let now = db.now();
-    let stamps: Vec<String> = t.stamps.iter().map(|c| format!("{c} = {now}")).collect();
-    let sql = format!(
-        "UPDATE {} SET total_curtailed_energy = {}, total_payment = {}, {} WHERE {} = {}",
-        t.table,
-        db.param(1, Kind::Num),
-        db.param(2, Kind::Num),
-        stamps.join(", "),
-        t.key,
-        db.param(3, t.key_kind),
-    );
-    let binds = [Val::opt_dec(energy), Val::opt_dec(payment), Val::text(key)];
-    if db.exec(&sql, &binds)? == 0 {
-        let sql = format!(
-            "INSERT INTO {} ({}, total_curtailed_energy, total_payment) VALUES ({}, {}, {})",
-            t.table,
-            t.key,
-            db.param(3, t.key_kind),
-            db.param(1, Kind::Num),
-            db.param(2, Kind::Num),
-        );
-        db.exec(&sql, &binds)?;
-    }
-    Ok(())
+/// Writes a summary row's owned columns in place (and its timestamps to now); inserts the
+/// row only when absent. Other columns (wind generation, created_at) are never touched.
+macro_rules! write_summary {
+    ($db:expr, $t:ident, $key:ident, $value:expr, $energy:expr, $payment:expr, [$($stamp:ident),+]) => {{
+        use crate::schema::$t as t;
+        let energy = Some(ExactDecimal($energy));
+        let payment = Some(ExactDecimal($payment));
+        let n = on_db!($db, c => diesel::update(t::table.filter(t::$key.eq($value)))
+            .set((
+                t::total_curtailed_energy.eq(energy),
+                t::total_payment.eq(payment),
+                $(t::$stamp.eq(PlatformNow),)+
+            ))
+            .execute(c))?;
+        if n == 0 {
+            on_db!($db, c => diesel::insert_into(t::table)
+                .values((
+                    t::$key.eq($value),
+                    t::total_curtailed_energy.eq(energy),
+                    t::total_payment.eq(payment),
+                ))
+                .execute(c))?;
+        }
+    }};
 }
 
-/// Sets the bitcoin summary row of (period, model) to the new value, inserting it when there
-/// is none. Legacy duplicates of the key (the platform's tables have no unique key) are
+/// Sets the bitcoin summary row of (key, model) to the new value, inserting it when there is
+/// none. Legacy duplicates of the key (the platform's tables have no unique key) are
 /// collapsed first: the oldest row (lowest id) is kept, the others are deleted, and a note
 /// saying so is returned for the audit log.
-pub(crate) fn write_btc_summary(
-    db: &mut Db<'_>,
-    s: &BitcoinSummary,
-) -> Result<Option<String>, StoreError> {
-    let (t, _) = btc_table(s.period);
-    let key = key_text(s.period);
-    let note = collapse_duplicates(db, t, &key, &s.miner_model)?;
-    let now = db.now();
-    let sql = format!(
-        "UPDATE {} SET bitcoin_mined = {}, updated_at = {now} WHERE {} = {} AND miner_model = $3",
-        t.table,
-        db.param(1, Kind::Num),
-        t.key,
-        db.param(2, t.key_kind),
-    );
-    let binds = [
-        Val::dec(s.bitcoin_mined),
-        Val::text(&key),
-        Val::text(&s.miner_model),
-    ];
-    if db.exec(&sql, &binds)? == 0 {
-        let sql = format!(
-            "INSERT INTO {} ({}, miner_model, bitcoin_mined) VALUES ({}, $3, {})",
-            t.table,
-            t.key,
-            db.param(2, t.key_kind),
-            db.param(1, Kind::Num),
-        );
-        db.exec(&sql, &binds)?;
-    }
-    Ok(note)
+macro_rules! write_btc_summary {
+    ($db:expr, $t:ident, $key:ident, $value:expr, $key_text:expr, $s:expr) => {{
+        use crate::schema::$t as t;
+        let model = $s.miner_model.as_str();
+        let ids: Vec<i32> = on_db!($db, c => t::table
+            .filter(t::$key.eq($value))
+            .filter(t::miner_model.eq(model))
+            .order(t::id)
+            .select(t::id)
+            .load(c))?;
+        let note = match ids.split_first() {
+            Some((kept, extra)) if !extra.is_empty() => {
+                let removed = on_db!($db, c => diesel::delete(
+                    t::table
+                        .filter(t::$key.eq($value))
+                        .filter(t::miner_model.eq(model))
+                        .filter(t::id.ne(*kept)),
+                )
+                .execute(c))?;
+                let ids: Vec<String> = extra.iter().map(ToString::to_string).collect();
+                Some(format!(
+                    "{} {} {model}: kept row {kept}, removed {removed} legacy duplicate(s) (ids {})",
+                    stringify!($t),
+                    $key_text,
+                    ids.join(", ")
+                ))
+            }
+            _ => None,
+        };
+        let mined = ExactDecimal($s.bitcoin_mined);
+        let n = on_db!($db, c => diesel::update(
+            t::table
+                .filter(t::$key.eq($value))
+                .filter(t::miner_model.eq(model)),
+        )
+        .set((t::bitcoin_mined.eq(mined), t::updated_at.eq(PlatformNow)))
+        .execute(c))?;
+        if n == 0 {
+            on_db!($db, c => diesel::insert_into(t::table)
+                .values((
+                    t::$key.eq($value),
+                    t::miner_model.eq(model),
+                    t::bitcoin_mined.eq(mined),
+                ))
+                .execute(c))?;
+        }
+        note
+    }};
 }
 
-/// Deletes every row of (key, model) but the oldest; says what it removed.
-fn collapse_duplicates(
-    db: &mut Db<'_>,
-    t: SummaryTable,
-    key: &str,
-    model: &str,
-) -> Result<Option<String>, StoreError> {
-    let where_key = format!(
-        "{} = {} AND miner_model = $2",
-        t.key,
-        db.param(1, t.key_kind)
-    );
-    let binds = [Val::text(key), Val::text(model)];
-    let ids: Vec<crate::db::IntRow> = db.load(
-        &format!(
-            "SELECT CAST(id AS bigint) AS v FROM {} WHERE {where_key} ORDER BY id",
-            t.table
-        ),
-        &binds,
-    )?;
-    let Some((kept, extra)) = ids.split_first().filter(|(_, rest)| !rest.is_empty()) else {
-        return Ok(None);
-    };
-    let removed = db.exec(
-        &format!("DELETE FROM {} WHERE {where_key} AND id <> $3", t.table),
-        &[binds[0].clone(), binds[1].clone(), Val::int(kept.v)],
-    )?;
-    let ids: Vec<String> = extra.iter().map(|r| r.v.to_string()).collect();
-    Ok(Some(format!(
-        "{} {key} {model}: kept row {}, removed {removed} legacy duplicate(s) (ids {})",
-        t.table,
-        kept.v,
-        ids.join(", ")
-    )))
+/// Writes one bitcoin summary (see [`write_btc_summary!`]); returns the note on legacy
+/// duplicates it collapsed, if any.
+fn write_btc_summary(db: &mut Db<'_>, s: &BitcoinSummary) -> Result<Option<String>, StoreError> {
+    let key = key_text(s.period);
+    Ok(match s.period {
+        SummaryPeriod::Day(d) => {
+            write_btc_summary!(db, bitcoin_daily_summaries, summary_date, d.naive(), key, s)
+        }
+        SummaryPeriod::Month(_) => {
+            write_btc_summary!(db, bitcoin_monthly_summaries, year_month, &key, key, s)
+        }
+        SummaryPeriod::Year(_) => {
+            write_btc_summary!(db, bitcoin_yearly_summaries, year, &key, key, s)
+        }
+    })
 }
 
 /// Checks that derived rows belong to `date`, its month and its year.
@@ -517,28 +630,36 @@ pub(crate) fn check_derived(date: SettlementDate, d: &DerivedRows) -> Result<(),
 /// Writes the derived rows: the daily, monthly and yearly summaries, the day's bitcoin rows
 /// and every bitcoin summary. Returns notes on legacy duplicates it collapsed.
 pub(crate) fn write_derived(db: &mut Db<'_>, d: &DerivedRows) -> Result<Vec<String>, StoreError> {
-    write_summary(
+    write_summary!(
         db,
-        DAILY,
-        &key_text(SummaryPeriod::Day(d.daily.date)),
-        Some(d.daily.total_curtailed_energy),
-        Some(d.daily.total_payment),
-    )?;
+        daily_summaries,
+        summary_date,
+        d.daily.date.naive(),
+        d.daily.total_curtailed_energy,
+        d.daily.total_payment,
+        [last_updated]
+    );
     insert_bitcoin_rows(db, &d.bitcoin_rows)?;
-    write_summary(
+    let month = key_text(SummaryPeriod::Month(d.monthly.year_month));
+    write_summary!(
         db,
-        MONTHLY,
-        &key_text(SummaryPeriod::Month(d.monthly.year_month)),
-        Some(d.monthly.total_curtailed_energy),
-        Some(d.monthly.total_payment),
-    )?;
-    write_summary(
+        monthly_summaries,
+        year_month,
+        &month,
+        d.monthly.total_curtailed_energy,
+        d.monthly.total_payment,
+        [updated_at, last_updated]
+    );
+    let year = key_text(SummaryPeriod::Year(d.yearly.year));
+    write_summary!(
         db,
-        YEARLY,
-        &key_text(SummaryPeriod::Year(d.yearly.year)),
-        Some(d.yearly.total_curtailed_energy),
-        Some(d.yearly.total_payment),
-    )?;
+        yearly_summaries,
+        year,
+        &year,
+        d.yearly.total_curtailed_energy,
+        d.yearly.total_payment,
+        [updated_at, last_updated]
+    );
     let mut notes = Vec::new();
     for s in &d.bitcoin_summaries {
         notes.extend(write_btc_summary(db, s)?);
@@ -557,87 +678,44 @@ pub(crate) fn upsert_audit(db: &mut Db<'_>, row: &AuditRow) -> Result<(), StoreE
 }
 
 fn write_audit(db: &mut Db<'_>, row: &AuditRow, upsert: bool) -> Result<(), StoreError> {
-    let columns = [
-        ("run_id", Kind::Plain),
-        ("kind", Kind::Plain),
-        ("settlement_date", Kind::Date),
-        ("periods", Kind::Plain),
-        ("reason", Kind::Plain),
-        ("user_name", Kind::Plain),
-        ("host", Kind::Plain),
-        ("status", Kind::Plain),
-        ("records_before", Kind::Plain),
-        ("records_after", Kind::Plain),
-        ("energy_before", Kind::Num),
-        ("energy_after", Kind::Num),
-        ("payment_before", Kind::Num),
-        ("payment_after", Kind::Num),
-        ("per_period_counts", Kind::Plain),
-        ("started_at", Kind::Instant),
-        ("finished_at", Kind::Instant),
-        ("duration_ms", Kind::Plain),
-        ("tool_version", Kind::Plain),
-        ("detail", Kind::Plain),
-        ("difficulty", Kind::Num),
-        ("difficulty_date", Kind::Date),
-        ("difficulty_source", Kind::Plain),
-        ("block_subsidy", Kind::Num),
-    ];
-    let finished = upsert.then(|| instant_text(Utc::now()));
+    use crate::schema::reingest_runs as rr;
     let inputs = row.inputs.as_ref();
-    let values = vec![
-        Val::text(&row.run_id),
-        Val::text(&row.kind),
-        Val::date(row.settlement_date),
-        Val::text(&row.periods),
-        Val::opt_text(row.reason.as_deref()),
-        Val::text(&row.user),
-        Val::text(&row.host),
-        Val::text(&row.status),
-        Val::int(row.records_before),
-        Val::int(row.records_after),
-        Val::dec(row.energy_before),
-        Val::dec(row.energy_after),
-        Val::dec(row.payment_before),
-        Val::dec(row.payment_after),
-        Val::text(&row.per_period_counts),
-        Val::text(instant_text(row.started_at)),
-        Val::Text(finished),
-        Val::int(row.duration_ms),
-        Val::text(&row.tool_version),
-        Val::opt_text(row.detail.as_deref()),
-        Val::opt_dec(inputs.map(|i| i.difficulty)),
-        Val::Text(
-            inputs
-                .and_then(|i| i.difficulty_date)
-                .map(|d| d.format("%Y-%m-%d").to_string()),
-        ),
-        Val::opt_text(inputs.map(|i| i.origin.as_str())),
-        Val::opt_dec(inputs.map(|i| i.subsidy)),
-    ];
-    let names: Vec<&str> = columns.iter().map(|(n, _)| *n).collect();
-    let params: Vec<String> = columns
-        .iter()
-        .enumerate()
-        .map(|(i, (_, k))| db.param(i + 1, *k))
-        .collect();
-    let mut sql = format!(
-        "INSERT INTO reingest_runs ({}) VALUES ({})",
-        names.join(", "),
-        params.join(", ")
-    );
+    let new = NewAuditRow {
+        run_id: &row.run_id,
+        kind: &row.kind,
+        settlement_date: row.settlement_date.naive(),
+        periods: &row.periods,
+        reason: row.reason.as_deref(),
+        user_name: &row.user,
+        host: &row.host,
+        status: &row.status,
+        records_before: row.records_before,
+        records_after: row.records_after,
+        energy_before: ExactDecimal(row.energy_before),
+        energy_after: ExactDecimal(row.energy_after),
+        payment_before: ExactDecimal(row.payment_before),
+        payment_after: ExactDecimal(row.payment_after),
+        per_period_counts: &row.per_period_counts,
+        started_at: InstantValue(row.started_at),
+        finished_at: upsert.then(|| InstantValue(Utc::now())),
+        duration_ms: row.duration_ms,
+        tool_version: &row.tool_version,
+        detail: row.detail.as_deref(),
+        difficulty: inputs.map(|i| ExactDecimal(i.difficulty)),
+        difficulty_date: inputs.and_then(|i| i.difficulty_date),
+        difficulty_source: inputs.map(|i| i.origin.as_str()),
+        block_subsidy: inputs.map(|i| ExactDecimal(i.subsidy)),
+    };
     if upsert {
-        let updates: Vec<String> = names
-            .iter()
-            .filter(|n| **n != "run_id")
-            .map(|n| format!("{n} = excluded.{n}"))
-            .collect();
-        sql.push_str(&format!(
-            " ON CONFLICT (run_id) DO UPDATE SET {}",
-            updates.join(", ")
-        ));
+        on_db!(db, c => diesel::insert_into(rr::table)
+            .values(&new)
+            .on_conflict(rr::run_id)
+            .do_update()
+            .set(&new)
+            .execute(c))?;
+    } else {
+        on_db!(db, c => diesel::insert_into(rr::table).values(&new).execute(c))?;
     }
-    db.exec(&sql, &values)?;
     Ok(())
 }
 

@@ -6,7 +6,8 @@ mod common;
 
 use common::*;
 use settlement_model::PeriodRange;
-use store::{DieselStore, SettlementStore, StoreConfig};
+use store::prelude::*;
+use store::{DieselStore, StoreConfig};
 
 const LEGACY: &str = "
 INSERT INTO curtailment_records (settlement_date, settlement_period, farm_id, lead_party_name,

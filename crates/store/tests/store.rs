@@ -13,7 +13,8 @@ use rust_decimal_macros::dec;
 use settlement_model::{
     BmUnit, DifficultyEntry, Halving, PeriodRange, RegistryOrigin, SettlementDate, SummaryPeriod,
 };
-use store::{DieselStore, RunsQuery, SettlementStore, StoreConfig, StoreError};
+use store::prelude::*;
+use store::{DieselStore, RunsQuery, StoreConfig, StoreError};
 
 fn full(d: SettlementDate) -> PeriodRange {
     PeriodRange::full(d)
@@ -946,4 +947,72 @@ fn a_stored_decimal_that_does_not_fit_is_reported_not_rounded() {
     for db in backends() {
         check(&db);
     }
+}
+
+/// Counts the statements the connections of one PostgreSQL test database send, through
+/// diesel's default instrumentation (every connection established while it is set gets a
+/// counter; only those to the database under test count).
+mod statement_count {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Mutex;
+
+    use diesel::connection::{Instrumentation, InstrumentationEvent};
+
+    /// The path (`/name`) of the database whose statements count.
+    pub static COUNTED_DB: Mutex<Option<String>> = Mutex::new(None);
+    /// Statements started on connections to that database.
+    pub static STATEMENTS: AtomicUsize = AtomicUsize::new(0);
+
+    struct Counter {
+        counted: bool,
+    }
+
+    impl Instrumentation for Counter {
+        fn on_connection_event(&mut self, event: InstrumentationEvent<'_>) {
+            match event {
+                InstrumentationEvent::StartEstablishConnection { url, .. } => {
+                    self.counted = COUNTED_DB
+                        .lock()
+                        .unwrap()
+                        .as_deref()
+                        .is_some_and(|db| url.ends_with(db));
+                }
+                InstrumentationEvent::StartQuery { .. } if self.counted => {
+                    STATEMENTS.fetch_add(1, Ordering::SeqCst);
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// The default instrumentation of every new connection.
+    pub fn counter() -> Option<Box<dyn Instrumentation>> {
+        Some(Box::new(Counter { counted: false }))
+    }
+}
+
+#[test]
+fn one_swap_of_a_stormy_day_sends_at_most_60_statements_to_postgres() {
+    use statement_count::{counter, COUNTED_DB, STATEMENTS};
+    use std::sync::atomic::Ordering;
+    let Some(base) = pg_base_url() else {
+        eprintln!("skipped: statement count needs REINGEST_TEST_DATABASE_URL (PostgreSQL)");
+        return;
+    };
+    let (url, _guard) = fresh_pg(&base);
+    let path = url::Url::parse(&url).unwrap().path().to_owned();
+    *COUNTED_DB.lock().unwrap() = Some(path);
+    diesel::connection::set_default_instrumentation(counter).unwrap();
+    let store = DieselStore::connect(&url, StoreConfig::default()).unwrap();
+    store.migrate().unwrap();
+    let d = date("2024-12-07");
+    // The day already holds a run's rows, so the swap backs them up and replaces them.
+    swap(&store, d, full(d), gen_records(d, full(d), 24, "A", 7));
+    // The stormy day: 1,152 records, 2,304 bitcoin rows.
+    let records = gen_records(d, full(d), 24, "A", 8);
+    STATEMENTS.store(0, Ordering::SeqCst);
+    swap(&store, d, full(d), records);
+    let n = STATEMENTS.load(Ordering::SeqCst);
+    eprintln!("one swap of 1,152 records sent {n} statements to PostgreSQL");
+    assert!(n <= 60, "{n} statements for one swap (at most 60)");
 }

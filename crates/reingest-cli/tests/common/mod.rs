@@ -308,14 +308,14 @@ pub fn err_text(o: &std::process::Output) -> String {
 
 /// The stored records of `date` in canonical order.
 pub fn stored_records(db: &TestDb, date: SettlementDate) -> Vec<CurtailmentRecord> {
-    use store::SettlementStore;
+    use store::prelude::*;
     let s = store::DieselStore::connect(&db.url, store::StoreConfig::default()).unwrap();
     canonical(s.day_state(date).unwrap().records)
 }
 
 /// The audit log of `date`, newest first.
 pub fn audit(db: &TestDb, date: SettlementDate) -> Vec<store::AuditRow> {
-    use store::SettlementStore;
+    use store::prelude::*;
     let s = store::DieselStore::connect(&db.url, store::StoreConfig::default()).unwrap();
     s.runs(Some(date)).unwrap()
 }

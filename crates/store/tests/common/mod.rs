@@ -15,9 +15,10 @@ use settlement_model::{
     BitcoinRow, BitcoinSummary, CurtailmentRecord, DailySummary, MonthlySummary, PeriodRange,
     SettlementDate, Side, SummaryPeriod, YearlySummary,
 };
+use store::prelude::*;
 use store::{
     AuditInfo, DayState, DeriveContext, DerivedRows, DieselStore, FetchLogEntry, FetchStatus,
-    SettlementStore, StoreConfig, SwapHooks, SwapPlan,
+    StoreConfig, SwapHooks, SwapPlan,
 };
 
 /// The PostgreSQL server of the tests, when set.
