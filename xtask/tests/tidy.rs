@@ -16,18 +16,6 @@ use std::path::{Path, PathBuf};
 /// The extensions of the files a citation is checked for.
 const CHECKED_EXTENSIONS: [&str; 4] = [".rs", ".md", ".sql", ".toml"];
 
-/// Citations left as they are for now, as (file, cited name): the store crate's docs name the
-/// platform's `../shared/platform-schema.sql` without its folder, and that crate is being
-/// rewritten on another branch, which owns the fix. Remove an entry once its file cites the
-/// path in full (or describes it without a file name).
-const KNOWN_EXCEPTIONS: [(&str, &str); 2] = [
-    ("crates/store/src/lib.rs", "platform-schema.sql"),
-    (
-        "crates/store/tests/legacy_postgres.rs",
-        "platform-schema.sql",
-    ),
-];
-
 fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
@@ -127,8 +115,7 @@ fn missing_citations(root: &Path, files: &[String]) -> Vec<String> {
         let text = std::fs::read_to_string(root.join(path)).unwrap();
         for (line, doc) in documentation(path, &text) {
             for cited in cited_paths(&doc) {
-                let excepted = KNOWN_EXCEPTIONS.contains(&(path.as_str(), cited.as_str()));
-                if !resolves(&cited, files) && !excepted {
+                if !resolves(&cited, files) {
                     missing.push(format!(
                         "{path}:{line}: cites {cited}, not in the repository"
                     ));

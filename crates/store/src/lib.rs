@@ -40,7 +40,7 @@
 //! # Backends and exact decimals
 //!
 //! - **PostgreSQL** (`postgres://…`): migration 1 is exactly the platform's
-//!   `platform-schema.sql` (`CREATE TABLE IF NOT EXISTS`, so a no-op on the platform's
+//!   `../shared/platform-schema.sql` (`CREATE TABLE IF NOT EXISTS`, so a no-op on the platform's
 //!   database); later migrations only add nullable columns, indexes and tables of our own.
 //!   Decimal columns are `numeric`.
 //! - **SQLite** (`sqlite://PATH`, the embedded default; `sqlite::memory:` for tests): the

@@ -1,5 +1,5 @@
 //! The store's tables as diesel sees them: the platform's (exactly
-//! `platform-schema.sql`, migration 1) and ours (migrations 2–4), one definition for both
+//! `../shared/platform-schema.sql`, migration 1) and ours (migrations 2–4), one definition for both
 //! backends. Decimal columns are [`Exact`], `timestamptz` columns [`Instant`] and the
 //! archive's body [`Body`] (see [`crate::sql_types`]); the platform's `timestamp` columns are
 //! diesel's `Timestamp` (TEXT `YYYY-MM-DD HH:MM:SS.SSS` on SQLite) and dates `Date` (TEXT

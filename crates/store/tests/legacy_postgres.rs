@@ -1,4 +1,4 @@
-//! The platform's existing PostgreSQL database: created by exactly platform-schema.sql and
+//! The platform's existing PostgreSQL database: created by exactly ../shared/platform-schema.sql and
 //! holding legacy rows, then migrated and swapped by us.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
