@@ -85,7 +85,7 @@ struct Inner {
 }
 
 enum Pools {
-    Pg(Pool<ConnectionManager<PgConnection>>),
+    Pg(Pool<SerialPgManager>),
     Lite(Pool<ConnectionManager<SqliteConnection>>),
 }
 
@@ -165,6 +165,45 @@ impl CustomizeConnection<PgConnection, diesel::r2d2::Error> for PgSession {
     }
 }
 
+/// Serialises opening PostgreSQL connections across the process: libpq's connection start
+/// (TLS and GSSAPI negotiation) is not safe to run on several threads at once, and pooled
+/// connections are opened on whichever threads ask for them (diesel issue 2162: a heap
+/// corruption, seen here as `double free or corruption` under load). Using connections
+/// concurrently is safe; only opening them takes turns.
+static OPENING_PG: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// Opens one PostgreSQL connection, one opening at a time (see [`OPENING_PG`]).
+fn establish_pg(url: &str) -> diesel::ConnectionResult<PgConnection> {
+    let _turn = OPENING_PG
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    PgConnection::establish(url)
+}
+
+/// diesel's connection manager for PostgreSQL, opening connections one at a time.
+#[derive(Debug)]
+pub(crate) struct SerialPgManager(ConnectionManager<PgConnection>);
+
+impl diesel::r2d2::ManageConnection for SerialPgManager {
+    type Connection = PgConnection;
+    type Error = diesel::r2d2::Error;
+
+    fn connect(&self) -> Result<PgConnection, Self::Error> {
+        let _turn = OPENING_PG
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        self.0.connect()
+    }
+
+    fn is_valid(&self, conn: &mut PgConnection) -> Result<(), Self::Error> {
+        self.0.is_valid(conn)
+    }
+
+    fn has_broken(&self, conn: &mut PgConnection) -> bool {
+        self.0.has_broken(conn)
+    }
+}
+
 fn apply_pragmas(conn: &mut SqliteConnection, busy_ms: u128) -> diesel::QueryResult<()> {
     // Raw SQL: diesel has no typed form of SQLite's PRAGMA statements.
     conn.batch_execute(&format!(
@@ -175,7 +214,7 @@ fn apply_pragmas(conn: &mut SqliteConnection, busy_ms: u128) -> diesel::QueryRes
 
 /// One pooled connection of either backend.
 pub(crate) enum Conn {
-    Pg(PooledConnection<ConnectionManager<PgConnection>>),
+    Pg(PooledConnection<SerialPgManager>),
     Lite(PooledConnection<ConnectionManager<SqliteConnection>>),
 }
 
@@ -249,8 +288,8 @@ impl DieselStore {
             // One direct connection first, for a precise error (the pool would only say
             // "timed out").
             let session = PgSession::new(&config);
-            let mut probe = PgConnection::establish(url)
-                .map_err(|e| connection_error(&redacted, &e.to_string()))?;
+            let mut probe =
+                establish_pg(url).map_err(|e| connection_error(&redacted, &e.to_string()))?;
             session.apply(&mut probe).map_err(|e| match classify(&e) {
                 StoreError::Database { detail } => StoreError::ConnectionFailed {
                     url: redacted.clone(),
@@ -268,7 +307,7 @@ impl DieselStore {
                 // r2d2 drops it when it comes back broken.
                 .test_on_check_out(false)
                 .connection_timeout(wait)
-                .build(ConnectionManager::<PgConnection>::new(url))
+                .build(SerialPgManager(ConnectionManager::new(url)))
                 .map_err(|e| connection_error(&redacted, &e.to_string()))?;
             Pools::Pg(pool)
         } else if let Some(rest) = url.strip_prefix("sqlite:") {
