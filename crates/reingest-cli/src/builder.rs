@@ -100,7 +100,7 @@ impl PipelineBuilder {
     }
 
     /// No difficulty feed: runs use only the store's difficulty table (fill it with
-    /// [`store::SettlementStore::upsert_difficulties`]) or
+    /// [`store::DifficultyTable::upsert_difficulties`]) or
     /// [`Pipeline::with_difficulty_override`].
     pub fn without_difficulty_feed(mut self) -> Self {
         self.difficulty_feed = false;

@@ -69,7 +69,7 @@ impl Default for StoreConfig {
     }
 }
 
-/// The [`SettlementStore`] on PostgreSQL (`postgres://…`) or SQLite (`sqlite://PATH`,
+/// The [`SettlementStore`](crate::SettlementStore) on PostgreSQL (`postgres://…`) or SQLite (`sqlite://PATH`,
 /// `sqlite::memory:`). Cheap to clone; every clone shares one connection pool, so one store
 /// serves many threads.
 #[derive(Clone)]
