@@ -68,8 +68,10 @@ fn main() -> ExitCode {
         }
     });
     // Do not wait for blocking store calls still running: exiting closes their
-    // connections, and the database rolls back any open transaction.
-    runtime.shutdown_background();
+    // connections, and the database rolls back any open transaction. Nor stop the runtime's
+    // threads: a thread that used libpq (and so OpenSSL) exiting while the process runs
+    // OpenSSL's exit handlers crashes it. Idle threads end with the process.
+    std::mem::forget(runtime);
     // Written for failed and interrupted commands too: that is what an alert needs.
     let code = match recorder.write(code) {
         Ok(()) => code,

@@ -165,6 +165,23 @@ impl CustomizeConnection<PgConnection, diesel::r2d2::Error> for PgSession {
     }
 }
 
+/// The threads r2d2 opens and reaps connections on: one pool for the process, never dropped.
+/// r2d2's default is a pool per connection pool, whose threads exit when it is dropped; a
+/// thread that used libpq (and so OpenSSL) exiting while the process runs OpenSSL's exit
+/// handlers crashes the process (seen as a signal or "double free" after a command finished).
+fn r2d2_threads() -> Arc<scheduled_thread_pool::ScheduledThreadPool> {
+    static THREADS: std::sync::OnceLock<Arc<scheduled_thread_pool::ScheduledThreadPool>> =
+        std::sync::OnceLock::new();
+    Arc::clone(THREADS.get_or_init(|| {
+        Arc::new(
+            scheduled_thread_pool::ScheduledThreadPool::builder()
+                .num_threads(3)
+                .thread_name_pattern("reingest-db-{}")
+                .build(),
+        )
+    }))
+}
+
 /// Serialises opening PostgreSQL connections across the process: libpq's connection start
 /// (TLS and GSSAPI negotiation) is not safe to run on several threads at once, and pooled
 /// connections are opened on whichever threads ask for them (diesel issue 2162: a heap
@@ -299,6 +316,7 @@ impl DieselStore {
             })?;
             drop(probe);
             let pool = Pool::builder()
+                .thread_pool(r2d2_threads())
                 .connection_customizer(Box::new(session))
                 .max_size(config.pool_size.max(1))
                 .min_idle(Some(0))
@@ -336,6 +354,7 @@ impl DieselStore {
             })?;
             drop(probe);
             let mut builder = Pool::builder()
+                .thread_pool(r2d2_threads())
                 .connection_customizer(Box::new(SqlitePragmas { busy_ms }))
                 .connection_timeout(wait);
             builder = if memory {
