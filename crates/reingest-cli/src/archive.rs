@@ -70,8 +70,7 @@ pub(crate) async fn find_run<St: SettlementStore + 'static>(
 ) -> Result<AuditRow, PipelineError> {
     let s = Arc::clone(store);
     let runs = blocking(move || s.runs(Some(date)).map_err(PipelineError::from)).await?;
-    let with_sources =
-        |r: &&AuditRow| matches!(r.status.as_str(), "committed" | "forced") && r.kind != "restore";
+    let with_sources = |r: &&AuditRow| r.committed() && r.kind != "restore";
     match run_id {
         Some(id) => runs
             .iter()
@@ -364,7 +363,7 @@ pub(crate) fn unfinished(runs: &[AuditRow]) -> Vec<String> {
 pub(crate) fn backups_to_keep(runs: &[AuditRow], keep_last: usize) -> (Vec<String>, Vec<String>) {
     let mut per_date: BTreeMap<SettlementDate, usize> = BTreeMap::new();
     let (mut keep, mut drop) = (Vec::new(), Vec::new());
-    for r in runs.iter().filter(|r| crate::restore::committed(&r.status)) {
+    for r in runs.iter().filter(|r| r.committed()) {
         let n = per_date.entry(r.settlement_date).or_default();
         if *n < keep_last.max(1) {
             *n += 1;

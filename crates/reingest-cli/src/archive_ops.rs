@@ -55,10 +55,7 @@ where
             .ok_or_else(|| PipelineError::Input("this pipeline has no source archive".into()))?;
         let runs = self.with_store(move |s| s.runs(Some(date))).await?;
         let mut with_sources = Vec::new();
-        for r in runs
-            .iter()
-            .filter(|r| r.kind != "restore" && matches!(r.status.as_str(), "committed" | "forced"))
-        {
+        for r in runs.iter().filter(|r| r.kind != "restore" && r.committed()) {
             with_sources.push(r.run_id.clone());
         }
         let (a, b) = match (run_a, run_b) {

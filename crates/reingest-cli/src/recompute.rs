@@ -8,18 +8,10 @@ use rust_decimal::Decimal;
 use settlement_model::{BitcoinInputs, CurtailmentRecord, SettlementDate, SummaryPeriod};
 use store::DayState;
 
-use crate::verify::Check;
+use crate::verify::{check, Check};
 
 /// How many problems a check's detail lists before it says "and N more".
 const SHOWN: usize = 5;
-
-fn check(name: &str, ok: bool, detail: String) -> Check {
-    Check {
-        name: name.to_owned(),
-        ok,
-        detail,
-    }
-}
 
 fn listed(problems: &[String]) -> String {
     let mut out = problems

@@ -111,9 +111,7 @@ where
                     };
                     (Some(e.fingerprint), state)
                 }
-                None if crate::restore::committed(&run.status) && run.kind == "run" => {
-                    (None, EvidenceState::Missing)
-                }
+                None if run.committed() && run.kind == "run" => (None, EvidenceState::Missing),
                 None => (None, EvidenceState::None),
             };
             out.push(RunListing {

@@ -17,11 +17,6 @@ use crate::report::RunReport;
 use crate::verify::Expectations;
 use elexon_client::SettlementSource;
 
-/// Whether an audit status means the run's rows were committed.
-pub(crate) fn committed(status: &str) -> bool {
-    status == "committed" || status == "forced"
-}
-
 /// The audit rows of one date (newest first) split around `run_id`: the runs after it and
 /// the runs before it.
 pub(crate) fn split_at_run<'a>(
@@ -42,7 +37,7 @@ pub(crate) fn later_overlapping(
 ) -> Vec<String> {
     newer
         .iter()
-        .filter(|r| committed(&r.status))
+        .filter(|r| r.committed())
         .filter(|r| {
             PeriodRange::parse(&r.periods, date).map_or(true, |p| {
                 p.first() <= periods.last() && periods.first() <= p.last()
@@ -100,7 +95,7 @@ where
                     "no run {run_id:?} in the audit log; see `reingest runs`"
                 ))
             })?;
-        if run.status != "committed" && run.status != "forced" {
+        if !run.committed() {
             return Err(store::StoreError::RunNotRestorable {
                 run_id: run.run_id,
                 status: run.status,
@@ -132,7 +127,7 @@ where
         let records = self.with_store(move |s| s.backup_records(&id)).await?;
         let older_ids: Vec<String> = older
             .iter()
-            .filter(|r| crate::restore::committed(&r.status))
+            .filter(|r| r.committed())
             .map(|r| r.run_id.clone())
             .collect();
         let fetch_log = self

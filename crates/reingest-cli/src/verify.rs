@@ -137,7 +137,7 @@ pub fn check_day(state: &DayState, inputs: &VerifyInputs<'_>) -> VerificationRep
     VerificationReport::from_checks(checks)
 }
 
-fn check(name: &str, ok: bool, detail: impl Into<String>) -> Check {
+pub(crate) fn check(name: &str, ok: bool, detail: impl Into<String>) -> Check {
     Check {
         name: name.to_owned(),
         ok,

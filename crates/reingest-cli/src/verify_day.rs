@@ -28,9 +28,7 @@ where
     ) -> Result<VerifyReport, PipelineError> {
         let state = self.with_store(move |s| s.day_state(date)).await?;
         let runs = self.with_store(move |s| s.runs(Some(date))).await?;
-        let latest = runs
-            .iter()
-            .find(|r| r.status == "committed" || r.status == "forced");
+        let latest = runs.iter().find(|r| r.committed());
         // The inputs the day's figures were computed with: those its latest swap recorded,
         // or (for a day no recording run wrote) the ones in force now.
         let bitcoin = match latest.and_then(|r| r.inputs) {

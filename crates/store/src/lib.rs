@@ -356,6 +356,13 @@ pub struct AuditRow {
     pub backup_pruned_at: Option<DateTime<Utc>>,
 }
 
+impl AuditRow {
+    /// Whether the run's rows were committed (`committed`, or `forced` past failed checks).
+    pub fn committed(&self) -> bool {
+        self.status == "committed" || self.status == "forced"
+    }
+}
+
 /// The schema: migrations of the store's own tables.
 pub trait Migrations: Send + Sync {
     /// Applies pending migrations (idempotent).

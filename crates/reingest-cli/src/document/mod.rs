@@ -135,7 +135,7 @@ where
                 .with_store(move |s| s.runs(Some(date)))
                 .await?
                 .into_iter()
-                .find(|r| crate::restore::committed(&r.status))
+                .find(|r| r.committed())
                 .ok_or_else(|| {
                     PipelineError::Input(format!(
                         "{date} has no committed run; see `reingest runs --date {date}`"
