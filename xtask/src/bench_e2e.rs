@@ -1,4 +1,5 @@
-//! `cargo xtask bench day|year|baseline|all`: the end-to-end benchmarks (`BENCHMARKS.md`).
+//! `cargo xtask bench day|store|year|baseline|all`: the end-to-end benchmarks (`BENCHMARKS.md`;
+//! `store` is in [`crate::bench_store`]).
 //!
 //! This process runs the in-process simulator and creates a fresh database per case
 //! (SQLite in a temporary folder; PostgreSQL as `reingest_bench_*` on the server of
@@ -145,6 +146,17 @@ pub struct AllArgs {
     year: YearOpts,
     #[command(flatten)]
     baseline: BaselineOpts,
+    #[command(flatten)]
+    store: crate::bench_store::StoreOpts,
+}
+
+/// `bench store`.
+#[derive(Debug, clap::Args)]
+pub struct StoreArgs {
+    #[command(flatten)]
+    common: Common,
+    #[command(flatten)]
+    store: crate::bench_store::StoreOpts,
 }
 
 /// A database backend.
@@ -165,14 +177,14 @@ impl Backend {
 
 /// One row of the summary table.
 #[derive(Debug, Clone)]
-struct Row {
-    what: String,
-    backend: &'static str,
-    measured: String,
-    target: String,
+pub(crate) struct Row {
+    pub(crate) what: String,
+    pub(crate) backend: &'static str,
+    pub(crate) measured: String,
+    pub(crate) target: String,
     /// measured / target (lower is better), or a speed-up.
-    ratio: String,
-    ok: Option<bool>,
+    pub(crate) ratio: String,
+    pub(crate) ok: Option<bool>,
 }
 
 /// A finished year run, for the baseline ratio.
@@ -184,10 +196,10 @@ struct YearResult {
 }
 
 /// Everything the benches collect.
-struct Bench {
-    sim: SimHandle,
-    pg_url: Option<String>,
-    rows: Vec<Row>,
+pub(crate) struct Bench {
+    pub(crate) sim: SimHandle,
+    pub(crate) pg_url: Option<String>,
+    pub(crate) rows: Vec<Row>,
     years: Vec<YearResult>,
     started: Instant,
     /// `taskset -c` CPU list the next workers are pinned to (`None`: every core).
@@ -211,10 +223,18 @@ pub fn baseline(args: &BaselineArgs) -> Result<ExitCode> {
     })
 }
 
-/// Entry point of `bench all`: day, year, baseline, one table.
+/// Entry point of `bench store`.
+pub fn store(args: &StoreArgs) -> Result<ExitCode> {
+    drive(&args.common, async |b: &mut Bench| {
+        b.store(&args.store).await
+    })
+}
+
+/// Entry point of `bench all`: day, store, year, baseline, one table.
 pub fn all(args: &AllArgs) -> Result<ExitCode> {
     drive(&args.common, async |b: &mut Bench| {
         b.day(&args.day).await?;
+        b.store(&args.store).await?;
         b.year(&args.year).await?;
         b.baseline(&args.baseline, &args.year.from, &args.year.to)
             .await
@@ -878,19 +898,30 @@ fn range_args(limit: u32, from: SettlementDate, to: SettlementDate, jobs: usize)
     ]
 }
 
-/// Timing samples of a worker report.
-struct Samples {
-    median: f64,
+/// Timing samples, seconds: their median and range.
+pub(crate) struct Samples {
+    pub(crate) median: f64,
     min: f64,
     max: f64,
 }
 
 impl Samples {
+    /// The samples of a worker report's `key` (an array of seconds).
     fn of(doc: &serde_json::Value, key: &str) -> Self {
-        let mut v: Vec<f64> = doc[key]
-            .as_array()
-            .map(|a| a.iter().filter_map(serde_json::Value::as_f64).collect())
-            .unwrap_or_default();
+        Self::of_secs(
+            doc[key]
+                .as_array()
+                .map(|a| a.iter().filter_map(serde_json::Value::as_f64).collect())
+                .unwrap_or_default(),
+        )
+    }
+
+    /// The samples of measured durations.
+    pub(crate) fn of_durations(times: &[Duration]) -> Self {
+        Self::of_secs(times.iter().map(Duration::as_secs_f64).collect())
+    }
+
+    fn of_secs(mut v: Vec<f64>) -> Self {
         v.sort_by(f64::total_cmp);
         Self {
             median: v.get(v.len() / 2).copied().unwrap_or(f64::NAN),
@@ -899,7 +930,7 @@ impl Samples {
         }
     }
 
-    fn show(&self) -> String {
+    pub(crate) fn show(&self) -> String {
         format!(
             "median {:.3} s (min {:.3}, max {:.3})",
             self.median, self.min, self.max

@@ -13,6 +13,7 @@
 mod bench_baseline;
 mod bench_e2e;
 mod bench_parse;
+mod bench_store;
 mod bench_worker;
 mod demo;
 mod verify_date;
@@ -61,12 +62,15 @@ enum Bench {
     Parse(bench_parse::Args),
     /// One day end to end against the simulator, SQLite and PostgreSQL (target < 0.5 s).
     Day(bench_e2e::DayArgs),
+    /// The stormy day on PostgreSQL against the simulator's serving time, --from-archive on
+    /// PostgreSQL against SQLite, and the statements of one run (targets 1.4x, 1.5x, 60).
+    Store(bench_e2e::StoreArgs),
     /// 365 days with --jobs 8, 0 and 20 ms per request (targets < 60 s, < 200 MB), and the
     /// rate limiter at the production limit.
     Year(bench_e2e::YearArgs),
     /// The old scripts' way on a sample of days, extrapolated to the year, and the ratio.
     Baseline(bench_e2e::BaselineArgs),
-    /// Day, year and baseline, with one summary table of ratios.
+    /// Day, store, year and baseline, with one summary table of ratios.
     All(Box<bench_e2e::AllArgs>),
     /// The measured child process of the end-to-end benches (internal).
     #[command(hide = true)]
@@ -79,6 +83,7 @@ fn main() -> ExitCode {
         Command::Bench { bench } => match bench {
             Bench::Parse(args) => bench_parse::run(&args),
             Bench::Day(args) => bench_e2e::day(&args),
+            Bench::Store(args) => bench_e2e::store(&args),
             Bench::Year(args) => bench_e2e::year(&args),
             Bench::Baseline(args) => bench_e2e::baseline(&args),
             Bench::All(args) => bench_e2e::all(&args),

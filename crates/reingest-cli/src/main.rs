@@ -8,6 +8,7 @@
 mod cli;
 mod commands;
 mod metrics;
+mod statements;
 mod term;
 
 use std::process::ExitCode;
@@ -16,7 +17,7 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     let args = cli::Cli::parse();
-    if let Err(e) = cli::init_logging(&args.global) {
+    if let Err(e) = cli::init_logging(&args.global).and_then(|()| statements::install()) {
         eprintln!("error: {e}");
         return exit(reingest::EXIT_ERROR);
     }
@@ -72,6 +73,7 @@ fn main() -> ExitCode {
     // threads: a thread that used libpq (and so OpenSSL) exiting while the process runs
     // OpenSSL's exit handlers crashes it. Idle threads end with the process.
     std::mem::forget(runtime);
+    recorder.db_statements(statements::sent());
     // Written for failed and interrupted commands too: that is what an alert needs.
     let code = match recorder.write(code) {
         Ok(()) => code,

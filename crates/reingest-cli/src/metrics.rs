@@ -33,6 +33,7 @@ struct Observed {
     payment_gbp: Option<Decimal>,
     failed_dates: Option<u64>,
     source: Option<HttpSource>,
+    db_statements: Option<u64>,
 }
 
 /// Collects one command's metrics and writes them at its end (when a path is configured).
@@ -79,6 +80,11 @@ impl Recorder {
             .filter(|d| !d.status.succeeded())
             .count();
         self.observed().failed_dates = Some(u64::try_from(failed).unwrap_or(u64::MAX));
+    }
+
+    /// The SQL statements the command sent to its database.
+    pub fn db_statements(&self, n: u64) {
+        self.observed().db_statements = Some(n);
     }
 
     /// The API client whose request and retry counters the metrics report.
@@ -168,6 +174,13 @@ impl Recorder {
                 "reingest_run_api_retries",
                 "HTTP requests that were retries of a failed one.",
                 source.retries().to_string(),
+            ));
+        }
+        if let Some(n) = o.db_statements {
+            samples.push((
+                "reingest_run_db_statements",
+                "SQL statements sent to the database (BEGIN and COMMIT included).",
+                n.to_string(),
             ));
         }
         let mut out = String::new();
