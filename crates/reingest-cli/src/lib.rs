@@ -44,6 +44,9 @@ mod restore;
 pub mod verify;
 mod verify_day;
 
+#[cfg(test)]
+pub(crate) mod testing;
+
 pub use app::{AppSettings, StandardPipeline};
 pub use builder::PipelineBuilder;
 pub use error::{PipelineError, EXIT_ERROR, EXIT_INTERRUPTED, EXIT_MISMATCH, EXIT_OK};

@@ -642,3 +642,7 @@ pub(crate) fn fill_day_figures(
     report.bitcoin = day_bitcoin(state, date);
     Ok(())
 }
+
+#[cfg(test)]
+#[path = "pipeline_tests.rs"]
+mod tests;

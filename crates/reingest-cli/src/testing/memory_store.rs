@@ -1,0 +1,353 @@
+//! [`MemoryStore`]: every role of [`store::SettlementStore`] (and [`SourceArchive`]) over
+//! plain collections behind one mutex, so the pipeline's unit tests run on the seams alone.
+//!
+//! The tables mirror the platform's as far as the pipeline can see them through the traits:
+//! records and bitcoin rows in insertion order (their ids), one summary row per key with the
+//! owned columns only, the fetch log per run, backups per run, the audit log in insertion
+//! order (its `seq`), evidence and registry snapshots, and the reference data. The day swap
+//! is in `memory_swap.rs`, the reads it shares with [`DaySwap::day_state`] in
+//! `memory_reads.rs`.
+
+use std::collections::BTreeMap;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use chrono::{NaiveDate, Utc};
+use rust_decimal::Decimal;
+use settlement_model::{
+    BitcoinRow, BmUnit, CurtailmentRecord, DailySummary, DifficultyEntry, Halving, MonthlySummary,
+    PeriodRange, RegistryOrigin, SettlementDate, SummaryPeriod, YearMonth, YearlySummary,
+};
+use store::{
+    ArchivedSource, AuditInfo, AuditLog, AuditRow, DifficultyAround, DifficultyTable,
+    FetchLogEntry, Migrations, RegistryState, RunEvidence, SourceArchive, StoreError, UnitRegistry,
+};
+
+/// What one run's swap backed up before it replaced anything.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Backup {
+    /// The records of the swapped periods, in their stored order.
+    pub(crate) records: Vec<CurtailmentRecord>,
+    /// Every bitcoin row of the date.
+    pub(crate) bitcoin_rows: Vec<BitcoinRow>,
+    /// The owned columns `(energy, payment)` of the day's, month's and year's summary rows;
+    /// `None` when the row did not exist (the `existed` flag of the SQL backup).
+    pub(crate) summaries: Vec<(SummaryPeriod, Option<(Decimal, Decimal)>)>,
+    /// Every bitcoin summary row of the day, month and year.
+    pub(crate) bitcoin_summaries: Vec<(SummaryPeriod, String, Decimal)>,
+}
+
+impl Backup {
+    /// How many backed-up rows this is (what [`store::DaySwap::delete_backups`] counts).
+    pub(crate) fn rows(&self) -> u64 {
+        let n = self.records.len()
+            + self.bitcoin_rows.len()
+            + self.summaries.len()
+            + self.bitcoin_summaries.len();
+        u64::try_from(n).unwrap_or(u64::MAX)
+    }
+}
+
+/// The settlement data a swap writes: everything a rolled-back swap must leave as it was.
+/// (The audit log is not part of it: a rolled-back or failed run is recorded there.)
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct SettlementData {
+    /// Curtailment records of every date, in insertion (id) order.
+    pub(crate) records: Vec<CurtailmentRecord>,
+    /// Bitcoin rows of every date, in insertion (id) order.
+    pub(crate) bitcoin_rows: Vec<BitcoinRow>,
+    /// Daily summaries by day.
+    pub(crate) dailies: BTreeMap<SettlementDate, DailySummary>,
+    /// Monthly summaries by month.
+    pub(crate) monthlies: BTreeMap<YearMonth, MonthlySummary>,
+    /// Yearly summaries by year.
+    pub(crate) yearlies: BTreeMap<i32, YearlySummary>,
+    /// Bitcoin summaries by (day, month or year; miner model): one row per key.
+    pub(crate) bitcoin_summaries: BTreeMap<(SummaryPeriod, String), Decimal>,
+    /// The fetch log: `(run id, entry)` in insertion order.
+    pub(crate) fetch_log: Vec<(String, FetchLogEntry)>,
+    /// Backups by run id.
+    pub(crate) backups: BTreeMap<String, Backup>,
+    /// Run evidence by run id.
+    pub(crate) evidence: BTreeMap<String, RunEvidence>,
+    /// Registry snapshots (JSON) by hash.
+    pub(crate) snapshots: BTreeMap<String, String>,
+}
+
+/// Every table of the memory store.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Tables {
+    /// What swaps write.
+    pub(crate) data: SettlementData,
+    /// The audit log in insertion (`seq`) order: oldest first.
+    pub(crate) runs: Vec<AuditRow>,
+    /// The BM unit registry, ordered by Elexon id.
+    pub(crate) units: Vec<BmUnit>,
+    /// Where the registry came from.
+    pub(crate) registry: Option<RegistryState>,
+    /// The difficulty table by day.
+    pub(crate) difficulties: BTreeMap<NaiveDate, DifficultyEntry>,
+    /// Halving days by height.
+    pub(crate) halvings: BTreeMap<u64, Halving>,
+    /// The source archive by hash.
+    pub(crate) archive: BTreeMap<String, ArchivedSource>,
+}
+
+impl Tables {
+    /// Inserts `row`, or replaces the row of its run id where it stands (its `seq` is kept,
+    /// as the SQL upsert keeps it).
+    pub(crate) fn upsert_run(&mut self, row: AuditRow) {
+        match self.runs.iter_mut().find(|r| r.run_id == row.run_id) {
+            Some(stored) => *stored = row,
+            None => self.runs.push(row),
+        }
+    }
+}
+
+/// An in-memory [`store::SettlementStore`] and [`SourceArchive`]: the seams the pipeline is
+/// written against, with no database behind them.
+#[derive(Debug, Default)]
+pub(crate) struct MemoryStore {
+    tables: Mutex<Tables>,
+}
+
+impl MemoryStore {
+    /// An empty store: no registry, no difficulty, no halvings, no data.
+    pub(crate) fn new() -> Self {
+        Self::default()
+    }
+
+    /// The tables, locked. A panic in a caller's hook while the lock was held poisons it,
+    /// but never leaves a half-done swap behind (a swap works on a copy and replaces the
+    /// tables only when it commits), so the data is taken as it is.
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Tables> {
+        self.tables.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// A copy of the settlement data, to compare before and after an operation.
+    pub(crate) fn data(&self) -> SettlementData {
+        self.lock().data.clone()
+    }
+}
+
+/// An audit row for `audit` with `status` and no totals yet.
+pub(crate) fn blank_audit_row(
+    audit: &AuditInfo,
+    date: SettlementDate,
+    periods: PeriodRange,
+    status: &str,
+) -> AuditRow {
+    AuditRow {
+        run_id: audit.run_id.clone(),
+        kind: audit.kind.clone(),
+        settlement_date: date,
+        periods: periods.to_string(),
+        reason: audit.reason.clone(),
+        user: audit.user.clone(),
+        host: audit.host.clone(),
+        status: status.to_owned(),
+        records_before: 0,
+        records_after: 0,
+        energy_before: Decimal::ZERO,
+        energy_after: Decimal::ZERO,
+        payment_before: Decimal::ZERO,
+        payment_after: Decimal::ZERO,
+        per_period_counts: "{}".into(),
+        started_at: audit.started_at,
+        duration_ms: 0,
+        tool_version: audit.tool_version.clone(),
+        detail: None,
+        inputs: audit.inputs,
+        backup_pruned_at: None,
+    }
+}
+
+impl Migrations for MemoryStore {
+    /// Nothing to migrate: the tables are the types.
+    fn migrate(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    fn pending_migrations(&self) -> Result<Vec<String>, StoreError> {
+        Ok(Vec::new())
+    }
+}
+
+impl UnitRegistry for MemoryStore {
+    fn bm_units(&self) -> Result<Vec<BmUnit>, StoreError> {
+        Ok(self.lock().units.clone())
+    }
+
+    fn replace_bm_units(
+        &self,
+        units: &[BmUnit],
+        origin: RegistryOrigin,
+    ) -> Result<usize, StoreError> {
+        let mut sorted = units.to_vec();
+        sorted.sort_by(|a, b| a.elexon_bm_unit.cmp(&b.elexon_bm_unit));
+        let mut t = self.lock();
+        t.units = sorted;
+        t.registry = Some(RegistryState {
+            origin,
+            refreshed_at: Utc::now(),
+        });
+        Ok(units.len())
+    }
+
+    fn registry_state(&self) -> Result<Option<RegistryState>, StoreError> {
+        Ok(self.lock().registry)
+    }
+}
+
+impl DifficultyTable for MemoryStore {
+    fn difficulty_around(&self, date: NaiveDate) -> Result<DifficultyAround, StoreError> {
+        let t = self.lock();
+        let on_or_before = || t.difficulties.range(..=date).rev().map(|(_, e)| *e);
+        let after = || {
+            t.difficulties
+                .range(date..)
+                .filter(move |(d, _)| **d > date)
+                .map(|(_, e)| *e)
+        };
+        Ok(DifficultyAround {
+            in_force: on_or_before().next(),
+            next: after().next(),
+            height_on_or_before: on_or_before().find(|e| e.height.is_some()),
+            height_after: after().find(|e| e.height.is_some()),
+        })
+    }
+
+    fn upsert_difficulties(&self, rows: &[DifficultyEntry]) -> Result<usize, StoreError> {
+        let mut t = self.lock();
+        for e in rows {
+            let kept_height = t.difficulties.get(&e.date).and_then(|old| old.height);
+            let entry = DifficultyEntry {
+                height: e.height.or(kept_height),
+                ..*e
+            };
+            t.difficulties.insert(e.date, entry);
+        }
+        Ok(rows.len())
+    }
+
+    fn halvings(&self) -> Result<Vec<Halving>, StoreError> {
+        Ok(self.lock().halvings.values().copied().collect())
+    }
+
+    fn upsert_halving(&self, halving: Halving, _source: &str) -> Result<(), StoreError> {
+        self.lock().halvings.insert(halving.height, halving);
+        Ok(())
+    }
+}
+
+impl AuditLog for MemoryStore {
+    fn run(&self, run_id: &str) -> Result<Option<AuditRow>, StoreError> {
+        Ok(self
+            .lock()
+            .runs
+            .iter()
+            .find(|r| r.run_id == run_id)
+            .cloned())
+    }
+
+    fn record_evidence(
+        &self,
+        evidence: &RunEvidence,
+        registry_json: &str,
+    ) -> Result<(), StoreError> {
+        let mut t = self.lock();
+        t.data
+            .snapshots
+            .entry(evidence.registry_hash.clone())
+            .or_insert_with(|| registry_json.to_owned());
+        t.data
+            .evidence
+            .insert(evidence.run_id.clone(), evidence.clone());
+        Ok(())
+    }
+
+    fn evidence(&self, run_id: &str) -> Result<Option<RunEvidence>, StoreError> {
+        Ok(self.lock().data.evidence.get(run_id).cloned())
+    }
+
+    fn registry_snapshot(&self, hash: &str) -> Result<Option<String>, StoreError> {
+        Ok(self.lock().data.snapshots.get(hash).cloned())
+    }
+
+    fn runs(&self, date: Option<SettlementDate>) -> Result<Vec<AuditRow>, StoreError> {
+        Ok(self
+            .lock()
+            .runs
+            .iter()
+            .rev()
+            .filter(|r| date.is_none_or(|d| r.settlement_date == d))
+            .cloned()
+            .collect())
+    }
+
+    fn run_fetch_log(&self, run_id: &str) -> Result<Vec<FetchLogEntry>, StoreError> {
+        let t = self.lock();
+        Ok(crate::testing::memory_reads::latest_per_period_and_side(
+            t.data
+                .fetch_log
+                .iter()
+                .filter(|(id, _)| id == run_id)
+                .map(|(_, e)| e),
+        ))
+    }
+
+    fn record_failed_run(
+        &self,
+        audit: &AuditInfo,
+        date: SettlementDate,
+        periods: PeriodRange,
+        detail: &str,
+    ) -> Result<(), StoreError> {
+        let row = AuditRow {
+            duration_ms: (Utc::now() - audit.started_at).num_milliseconds().max(0),
+            detail: Some(settlement_model::redact_url(detail)),
+            ..blank_audit_row(audit, date, periods, "failed")
+        };
+        self.lock().upsert_run(row);
+        Ok(())
+    }
+}
+
+impl SourceArchive for MemoryStore {
+    fn put_source(&self, format: &str, body: &[u8]) -> Result<String, StoreError> {
+        let hash = store::source_hash(body);
+        self.lock()
+            .archive
+            .entry(hash.clone())
+            .or_insert_with(|| ArchivedSource {
+                format: format.to_owned(),
+                body: body.to_vec(),
+            });
+        Ok(hash)
+    }
+
+    fn get_source(&self, hash: &str) -> Result<ArchivedSource, StoreError> {
+        let found = self.lock().archive.get(hash).cloned();
+        let source = found.ok_or_else(|| StoreError::ArchiveMissing {
+            hash: hash.to_owned(),
+        })?;
+        if store::source_hash(&source.body) != hash {
+            return Err(StoreError::ArchiveCorrupt {
+                hash: hash.to_owned(),
+                reason: "the body does not hash to its name".into(),
+            });
+        }
+        Ok(source)
+    }
+
+    fn source_hashes(&self) -> Result<Vec<String>, StoreError> {
+        Ok(self.lock().archive.keys().cloned().collect())
+    }
+
+    fn delete_sources(&self, hashes: &[String]) -> Result<usize, StoreError> {
+        let mut t = self.lock();
+        Ok(hashes
+            .iter()
+            .filter(|h| t.archive.remove(h.as_str()).is_some())
+            .count())
+    }
+}
