@@ -249,6 +249,18 @@ impl Conn {
         }
     }
 
+    /// One statement on its own: it reads one snapshot, or writes all or nothing, by itself,
+    /// so a transaction would only add a `BEGIN` and a `COMMIT` round trip.
+    pub(crate) fn single<T, F>(&mut self, f: F) -> Result<T, StoreError>
+    where
+        F: FnOnce(&mut Db<'_>) -> Result<T, StoreError>,
+    {
+        match self {
+            Conn::Pg(c) => f(&mut Db::Pg(c)),
+            Conn::Lite(c) => f(&mut Db::Lite(c)),
+        }
+    }
+
     /// A consistent read: PostgreSQL repeatable-read read-only, SQLite a deferred
     /// transaction (a WAL snapshot).
     pub(crate) fn read_tx<T, E, F>(&mut self, f: F) -> Result<T, E>
@@ -270,11 +282,16 @@ impl Conn {
 /// Why a swap's transaction ended without committing.
 enum TxFail {
     Store(StoreError),
-    Rejected {
-        before: DayTotals,
-        after: DayTotals,
-        counts: String,
-    },
+    /// Verification failed (boxed: the replaced records make it large).
+    Rejected(Box<Rejected>),
+}
+
+/// What a rejected swap reports and audits.
+struct Rejected {
+    before: DayTotals,
+    after: DayTotals,
+    counts: String,
+    replaced: Vec<CurtailmentRecord>,
 }
 
 impl From<diesel::result::Error> for TxFail {
@@ -456,12 +473,14 @@ impl DieselStore {
             &mut Db<'_>,
             &mut dyn SwapHooks,
             &StoreConfig,
+            Vec<CurtailmentRecord>,
         ) -> Result<Vec<String>, StoreError>,
     ) -> Result<SwapOutcome, StoreError> {
         let clock = Instant::now();
         let mut row = blank_audit_row(audit, date, periods, "running");
         let mut conn = self.conn()?;
-        if let Err(e) = conn.write_tx(|db| insert_running(db, &row)) {
+        // One statement, committed on its own: other runs must see it while this one waits.
+        if let Err(e) = conn.single(|db| insert_running(db, &row)) {
             // On SQLite the database's write lock may be what we waited for.
             let holder = match &e {
                 StoreError::LockTimeout { .. } => conn
@@ -474,48 +493,60 @@ impl DieselStore {
         }
 
         let config = &self.inner.config;
-        let result = conn.write_tx(|db| -> Result<(DayTotals, DayTotals), TxFail> {
-            lock_date(db, date, config)?;
-            mark_interrupted(db, date, &audit.run_id)?;
-            let before = totals_in(periods, &read_records(db, date, Some(periods))?)?;
-            backup(db, &audit.run_id, date, periods)?;
-            let notes = body(db, hooks, config)?;
-            let state = read_day_state(db, date)?;
-            let verified = hooks.verify(&state);
-            let after = totals_in(periods, &state.records)?;
-            let counts = per_period_counts(periods, &state.records);
-            if !verified && !force {
-                return Err(TxFail::Rejected {
-                    before,
-                    after,
-                    counts,
-                });
-            }
-            let mut done = row.clone();
-            fill_totals(&mut done, before, after, counts, clock);
-            let mut detail = notes;
-            if verified {
-                done.status = "committed".into();
-            } else {
-                done.status = "forced".into();
-                detail.insert(0, "verification failed; committed with --force".into());
-            }
-            done.detail = (!detail.is_empty()).then(|| detail.join("; "));
-            upsert_audit(db, &done)?;
-            Ok((before, after))
-        });
+        let result = conn.write_tx(
+            |db| -> Result<(DayTotals, DayTotals, Vec<CurtailmentRecord>), TxFail> {
+                lock_date(db, date, config)?;
+                mark_interrupted(db, date, &audit.run_id)?;
+                // The whole day, once: the swapped periods' totals before, and the records the
+                // swap keeps (those of other periods).
+                let day_before = read_records(db, date, None)?;
+                let before = totals_in(periods, &day_before)?;
+                let (replaced, kept): (Vec<_>, Vec<_>) = day_before
+                    .into_iter()
+                    .partition(|r| periods.contains(r.settlement_period));
+                backup(db, &audit.run_id, date, periods)?;
+                let notes = body(db, hooks, config, kept)?;
+                let state = read_day_state(db, date)?;
+                let verified = hooks.verify(&state);
+                let after = totals_in(periods, &state.records)?;
+                let counts = per_period_counts(periods, &state.records);
+                if !verified && !force {
+                    return Err(TxFail::Rejected(Box::new(Rejected {
+                        before,
+                        after,
+                        counts,
+                        replaced,
+                    })));
+                }
+                let mut done = row.clone();
+                fill_totals(&mut done, before, after, counts, clock);
+                let mut detail = notes;
+                if verified {
+                    done.status = "committed".into();
+                } else {
+                    done.status = "forced".into();
+                    detail.insert(0, "verification failed; committed with --force".into());
+                }
+                done.detail = (!detail.is_empty()).then(|| detail.join("; "));
+                upsert_audit(db, &done)?;
+                Ok((before, after, replaced))
+            },
+        );
         match result {
-            Ok((before, after)) => Ok(SwapOutcome {
+            Ok((before, after, replaced)) => Ok(SwapOutcome {
                 run_id: audit.run_id.clone(),
                 committed: true,
                 before,
                 after,
+                replaced,
             }),
-            Err(TxFail::Rejected {
-                before,
-                after,
-                counts,
-            }) => {
+            Err(TxFail::Rejected(rejected)) => {
+                let Rejected {
+                    before,
+                    after,
+                    counts,
+                    replaced,
+                } = *rejected;
                 fill_totals(&mut row, before, after, counts, clock);
                 row.status = "rolled_back".into();
                 row.detail = Some("verification failed: every change was rolled back".into());
@@ -525,6 +556,7 @@ impl DieselStore {
                     committed: false,
                     before,
                     after,
+                    replaced,
                 })
             }
             Err(TxFail::Store(e)) => {
@@ -716,8 +748,7 @@ impl Migrations for DieselStore {
 
 impl UnitRegistry for DieselStore {
     fn bm_units(&self) -> Result<Vec<BmUnit>, StoreError> {
-        let mut conn = self.conn()?;
-        conn.read_tx(crate::reference::bm_units)
+        self.conn()?.single(crate::reference::bm_units)
     }
 
     fn replace_bm_units(
@@ -743,8 +774,7 @@ impl UnitRegistry for DieselStore {
     }
 
     fn registry_state(&self) -> Result<Option<RegistryState>, StoreError> {
-        let mut conn = self.conn()?;
-        conn.read_tx(crate::reference::registry_state)
+        self.conn()?.single(crate::reference::registry_state)
     }
 }
 
@@ -761,8 +791,7 @@ impl DifficultyTable for DieselStore {
     }
 
     fn halvings(&self) -> Result<Vec<Halving>, StoreError> {
-        let mut conn = self.conn()?;
-        conn.read_tx(crate::reference::halvings)
+        self.conn()?.single(crate::reference::halvings)
     }
 
     fn upsert_halving(&self, halving: Halving, source: &str) -> Result<(), StoreError> {
@@ -779,6 +808,10 @@ impl DaySwap for DieselStore {
         conn.read_tx(|db| read_day_state(db, date))
     }
 
+    fn day_records(&self, date: SettlementDate) -> Result<Vec<CurtailmentRecord>, StoreError> {
+        self.conn()?.single(|db| read_records(db, date, None))
+    }
+
     fn swap(&self, plan: SwapPlan, hooks: &mut dyn SwapHooks) -> Result<SwapOutcome, StoreError> {
         check_plan(&plan)?;
         let SwapPlan {
@@ -790,19 +823,31 @@ impl DaySwap for DieselStore {
             force,
         } = plan;
         let run_id = audit.run_id.clone();
-        self.replace_day(&audit, date, periods, force, hooks, |db, hooks, config| {
-            delete_day_rows(db, date, periods)?;
-            insert_records(db, &records)?;
-            lock_rollups(db, date, config)?;
-            let ctx = read_derive_context(db, date)?;
-            let derived = hooks
-                .derive(&ctx)
-                .map_err(|source| StoreError::Derive { source })?;
-            check_derived(date, &derived)?;
-            let notes = write_derived(db, &derived)?;
-            insert_fetch_log(db, &run_id, &fetch_log)?;
-            Ok(notes)
-        })
+        self.replace_day(
+            &audit,
+            date,
+            periods,
+            force,
+            hooks,
+            |db, hooks, config, kept| {
+                delete_day_rows(db, date, periods)?;
+                insert_records(db, &records)?;
+                lock_rollups(db, date, config)?;
+                // The day after the insert, known without reading it back (verification reads
+                // it back), in the order a read returns it, so every sum rounds alike.
+                let mut day_records = kept;
+                day_records.extend(records.iter().cloned());
+                crate::read::sort_records(&mut day_records);
+                let ctx = read_derive_context(db, date, day_records)?;
+                let derived = hooks
+                    .derive(&ctx)
+                    .map_err(|source| StoreError::Derive { source })?;
+                check_derived(date, &derived)?;
+                let notes = write_derived(db, &derived)?;
+                insert_fetch_log(db, &run_id, &fetch_log)?;
+                Ok(notes)
+            },
+        )
     }
 
     fn backup_records(&self, run_id: &str) -> Result<Vec<CurtailmentRecord>, StoreError> {
@@ -823,8 +868,10 @@ impl AuditLog for DieselStore {
         evidence: &RunEvidence,
         registry_json: &str,
     ) -> Result<(), StoreError> {
-        let mut conn = self.conn()?;
-        conn.write_tx(|db| crate::evidence::record(db, evidence, registry_json))
+        // No transaction: the snapshot goes first and is idempotent, so the evidence row
+        // never names a missing one, and an orphan snapshot is harmless.
+        self.conn()?
+            .single(|db| crate::evidence::record(db, evidence, registry_json))
             .map_err(|e| self.with_wait(e))
     }
 
@@ -880,7 +927,7 @@ impl SourceArchive for DieselStore {
             ArchiveLocation::Folder(dir) => archive::folder_put(dir, format, body),
             ArchiveLocation::Table => self
                 .conn()?
-                .write_tx(|db| archive::table_put(db, format, body)),
+                .single(|db| archive::table_put(db, format, body)),
         }
     }
 
@@ -890,17 +937,30 @@ impl SourceArchive for DieselStore {
                 .iter()
                 .map(|(format, body)| archive::folder_put(dir, format, body))
                 .collect(),
-            // One transaction for the lot, not one per response.
+            // One statement for a day's responses; no transaction, as entries are
+            // content-addressed and idempotent (a partial write is whole entries).
             ArchiveLocation::Table => self
                 .conn()?
-                .write_tx(|db| archive::table_put_many(db, sources)),
+                .single(|db| archive::table_put_many(db, sources)),
         }
     }
 
     fn get_source(&self, hash: &str) -> Result<ArchivedSource, StoreError> {
         match &self.inner.archive {
             ArchiveLocation::Folder(dir) => archive::folder_get(dir, hash),
-            ArchiveLocation::Table => self.conn()?.read_tx(|db| archive::table_get(db, hash)),
+            ArchiveLocation::Table => self.conn()?.single(|db| archive::table_get(db, hash)),
+        }
+    }
+
+    fn get_sources(&self, hashes: &[String]) -> Result<Vec<ArchivedSource>, StoreError> {
+        match &self.inner.archive {
+            ArchiveLocation::Folder(dir) => hashes
+                .iter()
+                .map(|hash| archive::folder_get(dir, hash))
+                .collect(),
+            ArchiveLocation::Table => self
+                .conn()?
+                .single(|db| archive::table_get_many(db, hashes)),
         }
     }
 

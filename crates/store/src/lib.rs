@@ -306,6 +306,10 @@ pub struct SwapOutcome {
     pub before: settlement_model::DayTotals,
     /// Totals of the replaced periods after the swap.
     pub after: settlement_model::DayTotals,
+    /// The records of the replaced periods before the swap (what it backed up), in their
+    /// stored order: the caller compares them with the new ones without reading the day.
+    #[serde(skip)]
+    pub replaced: Vec<CurtailmentRecord>,
 }
 
 /// One run of the audit log.
@@ -403,6 +407,11 @@ pub trait DifficultyTable: Send + Sync {
 pub trait DaySwap: Send + Sync {
     /// Reads the stored state of `date`.
     fn day_state(&self, date: SettlementDate) -> Result<DayState, StoreError>;
+    /// Reads only the records of `date` (what a run compares its new records with); a
+    /// store can answer it without reading the rest of the day's state.
+    fn day_records(&self, date: SettlementDate) -> Result<Vec<CurtailmentRecord>, StoreError> {
+        Ok(self.day_state(date)?.records)
+    }
     /// The day swap, in one transaction (see the crate docs). Every write of the day's
     /// records goes through here: runs, partial runs, recomputes and restores.
     fn swap(&self, plan: SwapPlan, hooks: &mut dyn SwapHooks) -> Result<SwapOutcome, StoreError>;

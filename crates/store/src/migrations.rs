@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use diesel::connection::SimpleConnection;
 use diesel::migration::MigrationSource;
-use diesel::{Connection, PgConnection, RunQueryDsl, SqliteConnection};
+use diesel::{Connection, PgConnection, QueryDsl, RunQueryDsl, SqliteConnection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
 use crate::diesel_store::Conn;
@@ -146,12 +146,6 @@ pub(crate) fn migrate(conn: &mut Conn) -> Result<(), StoreError> {
 /// never migrated (no diesel bookkeeping table) every migration is pending, and the table is
 /// not created (diesel's harness would create it).
 pub(crate) fn pending(conn: &mut Conn) -> Result<Vec<String>, StoreError> {
-    fn names<DB: diesel::backend::Backend>(
-        r: diesel::migration::Result<Vec<Box<dyn diesel::migration::Migration<DB>>>>,
-    ) -> Result<Vec<String>, StoreError> {
-        r.map(|ms| ms.iter().map(|m| m.name().to_string()).collect())
-            .map_err(|e| migration_error(MigErr::Run(e.to_string())))
-    }
     #[derive(diesel::QueryableByName)]
     struct Exists {
         #[diesel(sql_type = diesel::sql_types::BigInt)]
@@ -165,34 +159,64 @@ pub(crate) fn pending(conn: &mut Conn) -> Result<Vec<String>, StoreError> {
          WHERE type = 'table' AND name = '__diesel_schema_migrations'",
     );
     let exists = |rows: Vec<Exists>| rows.first().is_some_and(|r| r.n > 0);
+    // The versions applied, read with one typed query (diesel's harness would first run a
+    // `CREATE TABLE IF NOT EXISTS`, a statement more on every start).
+    let applied = |exists: bool, c: &mut dyn FnMut() -> diesel::QueryResult<Vec<String>>| {
+        if exists {
+            c().map_err(|e| classify(&e))
+        } else {
+            Ok(Vec::new())
+        }
+    };
     match conn {
         Conn::Pg(c) => {
             let c: &mut PgConnection = c;
             let rows = diesel::sql_query(pg_probe)
                 .load::<Exists>(c)
                 .map_err(|e| classify(&e))?;
-            if exists(rows) {
-                names(c.pending_migrations(POSTGRES_MIGRATIONS))
-            } else {
-                names(MigrationSource::<diesel::pg::Pg>::migrations(
-                    &POSTGRES_MIGRATIONS,
-                ))
-            }
+            let done = applied(exists(rows), &mut || {
+                bookkeeping::table.select(bookkeeping::version).load(c)
+            })?;
+            unapplied(
+                MigrationSource::<diesel::pg::Pg>::migrations(&POSTGRES_MIGRATIONS),
+                &done,
+            )
         }
         Conn::Lite(c) => {
             let c: &mut SqliteConnection = c;
             let rows = diesel::sql_query(lite_probe)
                 .load::<Exists>(c)
                 .map_err(|e| classify(&e))?;
-            if exists(rows) {
-                names(c.pending_migrations(SQLITE_MIGRATIONS))
-            } else {
-                names(MigrationSource::<diesel::sqlite::Sqlite>::migrations(
-                    &SQLITE_MIGRATIONS,
-                ))
-            }
+            let done = applied(exists(rows), &mut || {
+                bookkeeping::table.select(bookkeeping::version).load(c)
+            })?;
+            unapplied(
+                MigrationSource::<diesel::sqlite::Sqlite>::migrations(&SQLITE_MIGRATIONS),
+                &done,
+            )
         }
     }
+}
+
+diesel::table! {
+    /// diesel_migrations' bookkeeping table: one row per applied migration.
+    #[sql_name = "__diesel_schema_migrations"]
+    bookkeeping (version) {
+        version -> VarChar,
+    }
+}
+
+/// The names of the migrations whose version is not in `applied`, oldest first.
+fn unapplied<DB: diesel::backend::Backend>(
+    known: diesel::migration::Result<Vec<Box<dyn diesel::migration::Migration<DB>>>>,
+    applied: &[String],
+) -> Result<Vec<String>, StoreError> {
+    let known = known.map_err(|e| migration_error(MigErr::Run(e.to_string())))?;
+    Ok(known
+        .iter()
+        .filter(|m| !applied.contains(&m.name().version().to_string()))
+        .map(|m| m.name().to_string())
+        .collect())
 }
 
 /// The SQL of a PostgreSQL migration, by its folder name (diesel's embedded migrations do

@@ -165,7 +165,15 @@ fn records_from_rows(
         });
     }
     // Sorted in Rust: the backends order NULLs differently.
-    out.sort_by(|a, b| {
+    sort_records(&mut out);
+    Ok(out)
+}
+
+/// The order records are read in: by period, side, sequence number and farm, ties in their
+/// stored (id) order. A stable sort, so records appended in insert order sort as a read
+/// would return them, and sums over them round the same way.
+pub(crate) fn sort_records(records: &mut [CurtailmentRecord]) {
+    records.sort_by(|a, b| {
         (a.settlement_period, a.side, a.sequence_number, &a.farm_id).cmp(&(
             b.settlement_period,
             b.side,
@@ -173,7 +181,6 @@ fn records_from_rows(
             &b.farm_id,
         ))
     });
-    Ok(out)
 }
 
 /// Summary rows of one table with keys in `lo..=hi`, as `(key, energy, payment)`.
@@ -566,16 +573,17 @@ fn count_summary_rows(db: &mut Db<'_>, date: SettlementDate) -> Result<[u64; 3],
     Ok([n(counts.0), n(counts.1), n(counts.2)])
 }
 
-/// What the caller needs to derive summaries, read inside the swap's transaction. Where
-/// legacy duplicate bitcoin summary rows exist for one key and model, the one with the
-/// highest id stands for them.
+/// What the caller needs to derive summaries from `day_records` (the day's records after
+/// the swap's insert), read inside the swap's transaction. Where legacy duplicate bitcoin
+/// summary rows exist for one key and model, the one with the highest id stands for them.
 pub(crate) fn read_derive_context(
     db: &mut Db<'_>,
     date: SettlementDate,
+    day_records: Vec<CurtailmentRecord>,
 ) -> Result<DeriveContext, StoreError> {
     let ym = date.year_month();
     Ok(DeriveContext {
-        day_records: read_records(db, date, None)?,
+        day_records,
         month_other_dailies: read_month_dailies(db, date)?
             .into_iter()
             .filter(|d| d.date != date)

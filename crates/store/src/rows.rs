@@ -115,6 +115,11 @@ pub(crate) struct NewRecord<'a> {
     pub(crate) sequence_number: Option<i64>,
 }
 
+impl NewRecord<'_> {
+    /// Columns one row binds (one per field above): sizes multi-row inserts.
+    pub(crate) const COLUMNS: usize = 14;
+}
+
 /// A bitcoin row as written (`calculated_at` keeps its default).
 #[derive(Insertable)]
 #[diesel(table_name = historical_bitcoin_calculations)]
@@ -125,6 +130,11 @@ pub(crate) struct NewBitcoinRow<'a> {
     pub(crate) miner_model: &'a str,
     pub(crate) bitcoin_mined: ExactDecimal,
     pub(crate) difficulty: ExactDecimal,
+}
+
+impl NewBitcoinRow<'_> {
+    /// Columns one row binds (one per field above): sizes multi-row inserts.
+    pub(crate) const COLUMNS: usize = 6;
 }
 
 /// A fetch-log row as written.
@@ -140,6 +150,11 @@ pub(crate) struct NewFetchLog<'a> {
     pub(crate) records_kept: i64,
     pub(crate) fetched_at: InstantValue,
     pub(crate) source_hash: Option<&'a str>,
+}
+
+impl NewFetchLog<'_> {
+    /// Columns one row binds (one per field above): sizes multi-row inserts.
+    pub(crate) const COLUMNS: usize = 9;
 }
 
 /// An audit row as written; as a changeset it replaces every column (NULLs included).

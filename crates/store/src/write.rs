@@ -36,9 +36,7 @@ pub(crate) fn lock_date(
     }
     // PostgreSQL's lock_timeout is an int of milliseconds (at most about 24.8 days).
     let ms = config.lock_timeout.as_millis().clamp(1, i32::MAX as u128);
-    // Raw SQL: diesel has no `SET LOCAL`; the value is our own integer, not input.
-    db.batch(&format!("SET LOCAL lock_timeout = '{ms}ms'"))?;
-    advisory_xact_lock(db, lock_key(date)).map_err(|e| match classify(&e) {
+    lock_with_timeout(db, lock_key(date), &format!("{ms}ms")).map_err(|e| match classify(&e) {
         StoreError::LockTimeout { detail, .. } => StoreError::LockTimeout {
             date: Some(date),
             other_run: None,
@@ -47,6 +45,24 @@ pub(crate) fn lock_date(
         },
         other => other,
     })?;
+    Ok(())
+}
+
+/// Sets the transaction's `lock_timeout` and then waits for the advisory lock `key`, in one
+/// round trip: the lock is taken in the outer query, which reads the CTE that sets the
+/// timeout first (`set_config(…, true)` is `SET LOCAL`), so the wait is bounded.
+fn lock_with_timeout(db: &mut Db<'_>, key: i64, timeout: &str) -> diesel::QueryResult<()> {
+    let Db::Pg(c) = db else {
+        return Ok(());
+    };
+    // Raw SQL: diesel has neither `set_config` nor a typed `void` result to select.
+    diesel::sql_query(
+        "WITH timeout AS (SELECT set_config('lock_timeout', $1, true)) \
+         SELECT pg_advisory_xact_lock($2) FROM timeout",
+    )
+    .bind::<diesel::sql_types::Text, _>(timeout)
+    .bind::<BigInt, _>(key)
+    .execute(&mut **c)?;
     Ok(())
 }
 
@@ -140,72 +156,6 @@ pub(crate) fn running_holder(
         .optional())?)
 }
 
-/// Backs up the owned columns of one summary row (`existed`), or notes that there was none.
-macro_rules! backup_summary {
-    ($db:expr, $run_id:expr, $kind:expr, $key_text:expr, $t:ident, $key:ident, $value:expr) => {{
-        use crate::schema::backup_summaries as bs;
-        use crate::schema::$t as t;
-        let n = on_db!($db, c => diesel::insert_into(bs::table)
-            .values(t::table.filter(t::$key.eq($value)).select((
-                $run_id.into_sql::<Text>(),
-                $kind.into_sql::<Text>(),
-                $key_text.into_sql::<Text>(),
-                true.into_sql::<Bool>(),
-                t::total_curtailed_energy,
-                t::total_payment,
-                t::last_updated,
-            )))
-            .into_columns((
-                bs::run_id,
-                bs::kind,
-                bs::summary_key,
-                bs::existed,
-                bs::total_curtailed_energy,
-                bs::total_payment,
-                bs::last_updated,
-            ))
-            .execute(c))?;
-        if n == 0 {
-            on_db!($db, c => diesel::insert_into(bs::table)
-                .values((
-                    bs::run_id.eq($run_id),
-                    bs::kind.eq($kind),
-                    bs::summary_key.eq($key_text),
-                    bs::existed.eq(false),
-                ))
-                .execute(c))?;
-        }
-    }};
-}
-
-/// Backs up every bitcoin summary row of one key (legacy duplicates included), with its id.
-macro_rules! backup_btc_summaries {
-    ($db:expr, $run_id:expr, $kind:expr, $key_text:expr, $t:ident, $key:ident, $value:expr) => {{
-        use crate::schema::backup_bitcoin_summaries as bbs;
-        use crate::schema::$t as t;
-        on_db!($db, c => diesel::insert_into(bbs::table)
-            .values(t::table.filter(t::$key.eq($value)).order(t::id).select((
-                $run_id.into_sql::<Text>(),
-                $kind.into_sql::<Text>(),
-                $key_text.into_sql::<Text>(),
-                t::id.cast::<BigInt>(),
-                t::miner_model,
-                t::bitcoin_mined,
-                t::updated_at,
-            )))
-            .into_columns((
-                bbs::run_id,
-                bbs::kind,
-                bbs::summary_key,
-                bbs::row_id,
-                bbs::miner_model,
-                bbs::bitcoin_mined,
-                bbs::updated_at,
-            ))
-            .execute(c))?;
-    }};
-}
-
 /// Backs up, under `run_id`, the records of `periods`, all bitcoin rows of `date`, the owned
 /// columns of the day's, month's and year's summary rows, and every bitcoin summary row of
 /// the day, month and year.
@@ -292,56 +242,109 @@ pub(crate) fn backup(
             bb::calculated_at,
         ))
         .execute(c))?;
+    backup_summaries(db, run_id, date)?;
+    Ok(())
+}
+
+/// Backs up the owned columns of the day's, month's and year's summary rows, and every
+/// bitcoin summary row of those keys (legacy duplicates included, with their ids): one
+/// `INSERT … SELECT … UNION ALL …` per backup table. A summary row that does not exist is
+/// noted (`existed` false) so a restore deletes what the swap inserted.
+fn backup_summaries(db: &mut Db<'_>, run_id: &str, date: SettlementDate) -> Result<(), StoreError> {
+    use crate::schema::backup_bitcoin_summaries as bbs;
+    use crate::schema::backup_summaries as bs;
+    use crate::schema::{
+        bitcoin_daily_summaries as bd, bitcoin_monthly_summaries as bm,
+        bitcoin_yearly_summaries as by, daily_summaries as d, monthly_summaries as m,
+        yearly_summaries as y,
+    };
     let day = date.naive();
-    let month = key_text(SummaryPeriod::Month(date.year_month()));
-    let year = key_text(SummaryPeriod::Year(date.year()));
-    let day_key = key_text(SummaryPeriod::Day(date));
-    backup_summary!(
-        db,
-        run_id,
-        "day",
-        &day_key,
-        daily_summaries,
-        summary_date,
-        day
-    );
-    backup_btc_summaries!(
-        db,
-        run_id,
-        "day",
-        &day_key,
-        bitcoin_daily_summaries,
-        summary_date,
-        day
-    );
-    backup_summary!(
-        db,
-        run_id,
-        "month",
-        &month,
-        monthly_summaries,
-        year_month,
-        &month
-    );
-    backup_btc_summaries!(
-        db,
-        run_id,
-        "month",
-        &month,
-        bitcoin_monthly_summaries,
-        year_month,
-        &month
-    );
-    backup_summary!(db, run_id, "year", &year, yearly_summaries, year, &year);
-    backup_btc_summaries!(
-        db,
-        run_id,
-        "year",
-        &year,
-        bitcoin_yearly_summaries,
-        year,
-        &year
-    );
+    let keys = [
+        ("day", key_text(SummaryPeriod::Day(date))),
+        ("month", key_text(SummaryPeriod::Month(date.year_month()))),
+        ("year", key_text(SummaryPeriod::Year(date.year()))),
+    ];
+    let [(_, day_key), (_, month), (_, year)] = &keys;
+    // The summary columns of one table, as a backup row of `kind` and `key`.
+    macro_rules! owned {
+        ($t:ident, $key:ident, $value:expr, $kind:expr, $key_text:expr) => {
+            $t::table.filter($t::$key.eq($value)).select((
+                run_id.into_sql::<Text>(),
+                $kind.into_sql::<Text>(),
+                $key_text.as_str().into_sql::<Text>(),
+                true.into_sql::<Bool>(),
+                $t::total_curtailed_energy,
+                $t::total_payment,
+                $t::last_updated,
+            ))
+        };
+    }
+    let backed_up = on_db!(db, c => diesel::insert_into(bs::table)
+        .values(
+            owned!(d, summary_date, day, "day", day_key)
+                .union_all(owned!(m, year_month, month, "month", month))
+                .union_all(owned!(y, year, year, "year", year)),
+        )
+        .into_columns((
+            bs::run_id,
+            bs::kind,
+            bs::summary_key,
+            bs::existed,
+            bs::total_curtailed_energy,
+            bs::total_payment,
+            bs::last_updated,
+        ))
+        .execute(c))?;
+    if backed_up < keys.len() {
+        // Some key had no row (a new day, month or year): note which.
+        let found: Vec<String> = on_db!(db, c => bs::table
+            .filter(bs::run_id.eq(run_id))
+            .select(bs::kind)
+            .load(c))?;
+        let absent: Vec<_> = keys
+            .iter()
+            .filter(|(kind, _)| !found.iter().any(|f| f == kind))
+            .map(|(kind, key)| {
+                (
+                    bs::run_id.eq(run_id),
+                    bs::kind.eq(*kind),
+                    bs::summary_key.eq(key.as_str()),
+                    bs::existed.eq(false),
+                )
+            })
+            .collect();
+        on_db!(db, c => diesel::insert_into(bs::table).values(&absent).execute(c))?;
+    }
+    // Every bitcoin summary row of one table's key, with its id.
+    macro_rules! rows {
+        ($t:ident, $key:ident, $value:expr, $kind:expr, $key_text:expr) => {
+            $t::table.filter($t::$key.eq($value)).select((
+                run_id.into_sql::<Text>(),
+                $kind.into_sql::<Text>(),
+                $key_text.as_str().into_sql::<Text>(),
+                $t::id.cast::<BigInt>(),
+                $t::miner_model,
+                $t::bitcoin_mined,
+                $t::updated_at,
+            ))
+        };
+    }
+    on_db!(db, c => diesel::insert_into(bbs::table)
+        .values(
+            rows!(bd, summary_date, day, "day", day_key)
+                .union_all(rows!(bm, year_month, month, "month", month))
+                .union_all(rows!(by, year, year, "year", year)),
+        )
+        .into_columns((
+            bbs::run_id,
+            bbs::kind,
+            bbs::summary_key,
+            bbs::row_id,
+            bbs::miner_model,
+            bbs::bitcoin_mined,
+            bbs::updated_at,
+        ))
+        .execute(c))?;
     Ok(())
 }
 
@@ -401,9 +404,13 @@ pub(crate) fn delete_day_rows(
     Ok(())
 }
 
-/// Rows per multi-row `INSERT`: at most 16 columns × 2,000 rows binds, under both backends'
-/// limits (65,535 on PostgreSQL, 32,766 on SQLite).
-const ROWS_PER_INSERT: usize = 2000;
+/// Rows per multi-row `INSERT` of a table with `columns` columns: as many as the backend's
+/// bind-parameter limit allows (PostgreSQL 65,535; SQLite 32,766 since 3.32), so a stormy
+/// day's records or bitcoin rows go in one statement.
+fn rows_per_insert(db: &Db<'_>, columns: usize) -> usize {
+    let binds = if db.is_pg() { 65_535 } else { 32_766 };
+    (binds / columns.max(1)).max(1)
+}
 
 /// Inserts records with multi-row inserts.
 pub(crate) fn insert_records(
@@ -431,7 +438,7 @@ pub(crate) fn insert_records(
         })
         .collect();
     let mut n = 0;
-    for chunk in rows.chunks(ROWS_PER_INSERT) {
+    for chunk in rows.chunks(rows_per_insert(db, NewRecord::COLUMNS)) {
         n += on_db!(db, c => diesel::insert_into(cr::table).values(chunk).execute(c))?;
     }
     Ok(n)
@@ -455,7 +462,7 @@ pub(crate) fn insert_bitcoin_rows(
         })
         .collect();
     let mut n = 0;
-    for chunk in rows.chunks(ROWS_PER_INSERT * 2) {
+    for chunk in rows.chunks(rows_per_insert(db, NewBitcoinRow::COLUMNS)) {
         n += on_db!(db, c => diesel::insert_into(h::table).values(chunk).execute(c))?;
     }
     Ok(n)
@@ -493,7 +500,7 @@ pub(crate) fn insert_fetch_log(
         })
         .collect::<Result<Vec<_>, StoreError>>()?;
     let mut n = 0;
-    for chunk in rows.chunks(ROWS_PER_INSERT) {
+    for chunk in rows.chunks(rows_per_insert(db, NewFetchLog::COLUMNS)) {
         n += on_db!(db, c => diesel::insert_into(f::table).values(chunk).execute(c))?;
     }
     Ok(n)
@@ -526,26 +533,37 @@ macro_rules! write_summary {
 }
 
 /// Sets the bitcoin summary row of (key, model) to the new value, inserting it when there is
-/// none. Legacy duplicates of the key (the platform's tables have no unique key) are
-/// collapsed first: the oldest row (lowest id) is kept, the others are deleted, and a note
-/// saying so is returned for the audit log.
+/// none: one `UPDATE … RETURNING id` in the common case. Legacy duplicates of the key (the
+/// platform's tables have no unique key) are collapsed: the oldest row (lowest id) is kept,
+/// the others are deleted, and a note saying so is returned for the audit log.
 macro_rules! write_btc_summary {
     ($db:expr, $t:ident, $key:ident, $value:expr, $key_text:expr, $s:expr) => {{
         use crate::schema::$t as t;
         let model = $s.miner_model.as_str();
-        let ids: Vec<i32> = on_db!($db, c => t::table
-            .filter(t::$key.eq($value))
-            .filter(t::miner_model.eq(model))
-            .order(t::id)
-            .select(t::id)
-            .load(c))?;
-        let note = match ids.split_first() {
+        let mined = ExactDecimal($s.bitcoin_mined);
+        let mut ids: Vec<i32> = on_db!($db, c => diesel::update(
+            t::table
+                .filter(t::$key.eq($value))
+                .filter(t::miner_model.eq(model)),
+        )
+        .set((t::bitcoin_mined.eq(mined), t::updated_at.eq(PlatformNow)))
+        .returning(t::id)
+        .get_results(c))?;
+        ids.sort_unstable();
+        match ids.split_first() {
+            None => {
+                on_db!($db, c => diesel::insert_into(t::table)
+                    .values((
+                        t::$key.eq($value),
+                        t::miner_model.eq(model),
+                        t::bitcoin_mined.eq(mined),
+                    ))
+                    .execute(c))?;
+                None
+            }
             Some((kept, extra)) if !extra.is_empty() => {
                 let removed = on_db!($db, c => diesel::delete(
-                    t::table
-                        .filter(t::$key.eq($value))
-                        .filter(t::miner_model.eq(model))
-                        .filter(t::id.ne(*kept)),
+                    t::table.filter(t::id.eq_any(extra)),
                 )
                 .execute(c))?;
                 let ids: Vec<String> = extra.iter().map(ToString::to_string).collect();
@@ -556,26 +574,8 @@ macro_rules! write_btc_summary {
                     ids.join(", ")
                 ))
             }
-            _ => None,
-        };
-        let mined = ExactDecimal($s.bitcoin_mined);
-        let n = on_db!($db, c => diesel::update(
-            t::table
-                .filter(t::$key.eq($value))
-                .filter(t::miner_model.eq(model)),
-        )
-        .set((t::bitcoin_mined.eq(mined), t::updated_at.eq(PlatformNow)))
-        .execute(c))?;
-        if n == 0 {
-            on_db!($db, c => diesel::insert_into(t::table)
-                .values((
-                    t::$key.eq($value),
-                    t::miner_model.eq(model),
-                    t::bitcoin_mined.eq(mined),
-                ))
-                .execute(c))?;
+            Some(_) => None,
         }
-        note
     }};
 }
 
