@@ -106,20 +106,25 @@ where
     let archive = Arc::clone(archive);
     let entries = log.clone();
     let loaded = blocking(move || {
-        let mut out = Vec::new();
+        let mut wanted = Vec::new();
+        for e in &entries {
+            if let (FetchStatus::Fetched, None) = (&e.status, &e.source_hash) {
+                return Err(PipelineError::Input(format!(
+                    "period {} {} of the run has no source hash (run before archiving existed)",
+                    e.settlement_period, e.side
+                )));
+            }
+            if let (FetchStatus::Fetched, Some(hash)) = (&e.status, &e.source_hash) {
+                wanted.push(hash.clone());
+            }
+        }
+        // The day's bodies in one read, not one per period and side.
+        let mut sources = archive.get_sources(&wanted)?.into_iter();
+        let mut out = Vec::with_capacity(entries.len());
         for e in entries {
-            let item = match (&e.status, &e.source_hash) {
-                (FetchStatus::Missing, _) => None,
-                (FetchStatus::Fetched, Some(hash)) => {
-                    let src = archive.get_source(hash)?;
-                    Some((hash.clone(), src))
-                }
-                (FetchStatus::Fetched, None) => {
-                    return Err(PipelineError::Input(format!(
-                        "period {} {} of the run has no source hash (run before archiving existed)",
-                        e.settlement_period, e.side
-                    )))
-                }
+            let item = match (e.status, e.source_hash) {
+                (FetchStatus::Fetched, Some(hash)) => sources.next().map(|src| (hash, src)),
+                _ => None,
             };
             out.push((e.settlement_period, e.side, item));
         }

@@ -393,30 +393,6 @@ where
         let periods_fetched = range.len() - missing.len();
         let fetch_log = fetch_log(date, &fetched, &outcome.records);
 
-        let before_state = self.with_store(move |s| s.day_state(date)).await?;
-        let before_pp = per_period(&before_state.records)?;
-        let after_pp = per_period(&outcome.records)?;
-        let per_period_changes = range
-            .numbers()
-            .map(|p| {
-                let before = before_pp.get(&p).copied().unwrap_or_default();
-                let after = after_pp.get(&p).copied().unwrap_or_default();
-                PeriodChange {
-                    period: p,
-                    before,
-                    after,
-                    changed: before != after,
-                    cause: None,
-                }
-            })
-            .collect::<Vec<_>>();
-        let range_before_records: Vec<CurtailmentRecord> = before_state
-            .records
-            .iter()
-            .filter(|r| range.contains(r.settlement_period))
-            .cloned()
-            .collect();
-        let range_before = DayTotals::from_records(&range_before_records)?;
         let range_after = outcome.totals()?;
         let unclassified = group_unclassified(&outcome.unclassified);
 
@@ -425,22 +401,21 @@ where
         report.periods_fetched = periods_fetched;
         report.periods_missing = missing;
         report.dry_run = opts.dry_run;
-        report.before = range_before;
         report.after = range_after;
-        report.per_period = per_period_changes;
         report.items_seen = outcome.items_seen;
         report.unclassified = unclassified;
         report.null_id_items = outcome.null_id_items;
         report.registry = registry_note;
 
         if opts.dry_run {
+            let before_records = self.with_store(move |s| s.day_records(date)).await?;
+            let (range_before, other): (Vec<_>, Vec<_>) = before_records
+                .into_iter()
+                .partition(|r| range.contains(r.settlement_period));
+            report.before = DayTotals::from_records(&range_before)?;
+            report.per_period = period_changes(range, &range_before, &outcome.records)?;
             // The whole day as it would be: other periods as stored, these as processed.
-            let mut day: Vec<CurtailmentRecord> = before_state
-                .records
-                .iter()
-                .filter(|r| !range.contains(r.settlement_period))
-                .cloned()
-                .collect();
+            let mut day: Vec<CurtailmentRecord> = other;
             day.extend(outcome.records.iter().cloned());
             let totals = DayTotals::from_records(&day)?;
             report.records = totals.records;
@@ -505,6 +480,9 @@ where
         report.committed = swap.committed;
         report.before = swap.before;
         report.after = swap.after;
+        // What the swap replaced, as it read it inside its transaction: no read of our own.
+        report.per_period = period_changes(range, &swap.replaced, &outcome_records)?;
+        let range_before_records = swap.replaced;
         report.verification = hooks.report.clone().unwrap_or_default();
         report.forced = swap.committed && !report.verification.ok;
         if let Some(state) = &hooks.state {
@@ -551,6 +529,30 @@ where
         }
         Ok(report)
     }
+}
+
+/// Each period's totals before and after, for the periods of `range`.
+fn period_changes(
+    range: PeriodRange,
+    before: &[CurtailmentRecord],
+    after: &[CurtailmentRecord],
+) -> Result<Vec<PeriodChange>, PipelineError> {
+    let before_pp = per_period(before)?;
+    let after_pp = per_period(after)?;
+    Ok(range
+        .numbers()
+        .map(|p| {
+            let before = before_pp.get(&p).copied().unwrap_or_default();
+            let after = after_pp.get(&p).copied().unwrap_or_default();
+            PeriodChange {
+                period: p,
+                before,
+                after,
+                changed: before != after,
+                cause: None,
+            }
+        })
+        .collect())
 }
 
 pub(crate) fn elapsed_ms(started: Instant) -> u64 {

@@ -631,6 +631,46 @@ fn sample(samples: &[(String, String, f64)], name: &str) -> Option<f64> {
     samples.iter().find(|s| s.0 == name).map(|s| s.2)
 }
 
+/// Issue 12's budget: one `reingest run` of the stormy day (a re-ingest, so the swap backs
+/// up and replaces a full day) sends at most 60 statements to PostgreSQL, counted by the
+/// binary's connections and reported in its metrics file.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_live_run_of_a_stormy_day_sends_at_most_60_statements_to_postgres() {
+    let Some(db) = common::postgres() else {
+        return;
+    };
+    let sim = sim().await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("run.prom");
+    let file = path.to_str().unwrap();
+    for args in [
+        &["bmu", "sync"][..],
+        &["difficulty", "sync"],
+        &["run", "2024-12-05"],
+    ] {
+        let o = piped(Some(&sim), &db.url, &[], args).await;
+        assert_eq!(o.status.code(), Some(0), "{args:?}: {}", stderr(&o));
+    }
+    let o = piped(
+        Some(&sim),
+        &db.url,
+        &[],
+        &["--metrics-file", file, "--json", "run", "2024-12-05"],
+    )
+    .await;
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let run = json(&o);
+    assert!(
+        run["records"].as_u64().unwrap() > 1_000,
+        "the stormy day: {run}"
+    );
+    let samples = parse_metrics(&std::fs::read_to_string(&path).unwrap());
+    let n = sample(&samples, "reingest_run_db_statements").unwrap();
+    eprintln!("one live run of 2024-12-05 sent {n} statements to PostgreSQL");
+    assert!(n > 10.0, "the counter counts ({n})");
+    assert!(n <= 60.0, "{n} statements for one run (at most 60)");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn metrics_file_after_a_run_a_failure_and_a_range() {
     let sim = sim().await;

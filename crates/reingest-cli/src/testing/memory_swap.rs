@@ -22,7 +22,7 @@
 use std::time::Instant;
 
 use chrono::Utc;
-use settlement_model::{DayTotals, PeriodRange, SettlementDate, SummaryPeriod};
+use settlement_model::{CurtailmentRecord, DayTotals, PeriodRange, SettlementDate, SummaryPeriod};
 use store::{
     AuditRow, DayState, DaySwap, DerivedRows, StoreError, SwapHooks, SwapOutcome, SwapPlan,
 };
@@ -39,6 +39,7 @@ enum TxFail {
         before: DayTotals,
         after: DayTotals,
         counts: String,
+        replaced: Vec<CurtailmentRecord>,
     },
     /// An error: everything is rolled back and the run recorded as failed.
     Store(StoreError),
@@ -227,13 +228,15 @@ fn write_derived(data: &mut SettlementData, d: DerivedRows) {
 }
 
 /// The swap's transaction on the working copy `t`; returns the totals before and after.
+// Test code: a large error variant costs nothing worth boxing here.
+#[allow(clippy::result_large_err)]
 fn transaction(
     t: &mut Tables,
     plan: SwapPlan,
     running: &AuditRow,
     hooks: &mut dyn SwapHooks,
     clock: Instant,
-) -> Result<(DayTotals, DayTotals), TxFail> {
+) -> Result<(DayTotals, DayTotals, Vec<CurtailmentRecord>), TxFail> {
     let SwapPlan {
         date,
         periods,
@@ -244,7 +247,8 @@ fn transaction(
     } = plan;
     let run_id = audit.run_id;
     mark_interrupted(t, date, &run_id);
-    let before = totals_in(periods, &records_of(&t.data, date, Some(periods)))?;
+    let replaced = records_of(&t.data, date, Some(periods));
+    let before = totals_in(periods, &replaced)?;
     backup(&mut t.data, &run_id, date, periods);
 
     t.data
@@ -271,6 +275,7 @@ fn transaction(
             before,
             after,
             counts,
+            replaced,
         });
     }
     let mut done = running.clone();
@@ -282,7 +287,7 @@ fn transaction(
         done.detail = Some("verification failed; committed with --force".into());
     }
     t.upsert_run(done);
-    Ok((before, after))
+    Ok((before, after, replaced))
 }
 
 impl DaySwap for MemoryStore {
@@ -305,19 +310,21 @@ impl DaySwap for MemoryStore {
 
         let mut work = tables.clone();
         match transaction(&mut work, plan, &row, hooks, clock) {
-            Ok((before, after)) => {
+            Ok((before, after, replaced)) => {
                 *tables = work;
                 Ok(SwapOutcome {
                     run_id,
                     committed: true,
                     before,
                     after,
+                    replaced,
                 })
             }
             Err(TxFail::Rejected {
                 before,
                 after,
                 counts,
+                replaced,
             }) => {
                 fill_totals(&mut row, before, after, counts, clock);
                 row.status = "rolled_back".into();
@@ -328,6 +335,7 @@ impl DaySwap for MemoryStore {
                     committed: false,
                     before,
                     after,
+                    replaced,
                 })
             }
             Err(TxFail::Store(e)) => {
