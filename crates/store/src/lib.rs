@@ -6,12 +6,15 @@
 //!
 //! 1. take the per-date lock (see *Locking*), and mark older `running` audit rows of the
 //!    date whose process died as `interrupted`;
-//! 2. back up, under the run id, the records of the swapped periods, every bitcoin row of
+//! 2. read the date's records once, then back up, under the run id, the records of the
+//!    swapped periods (returned as [`SwapOutcome::replaced`]), every bitcoin row of
 //!    the date, the owned columns of the day's, month's and year's summary rows (with an
 //!    `existed` flag) and every bitcoin summary row of the day, month and year;
 //! 3. delete the records of those periods and every bitcoin row of the date;
 //! 4. insert the new records with multi-row inserts;
-//! 5. read, inside the transaction, a [`DeriveContext`] and call [`SwapHooks::derive`];
+//! 5. build, inside the transaction, a [`DeriveContext`] (the day's records are the kept
+//!    ones read in step 2 plus the new ones, in the order a read returns them; the month's
+//!    and year's other summaries are read) and call [`SwapHooks::derive`];
 //!    write what it returns: summary rows are **updated in place** (inserted only when
 //!    absent), and only the columns this tool owns (`total_curtailed_energy`,
 //!    `total_payment`, `last_updated`/`updated_at`, `bitcoin_mined`) are written, so
@@ -52,8 +55,8 @@
 //! one SQL type ([`sql_types::Exact`]: binary `numeric` on PostgreSQL, the exact text on
 //! SQLite) and read back as their exact text, parsed with the table and column in hand, so
 //! a stored value that does not fit is [`StoreError::CorruptValue`], never a rounding; SQL
-//! never sums them. Raw SQL remains only where diesel cannot say it (advisory locks,
-//! `SET LOCAL lock_timeout`, `LOCK TABLE`, SQLite pragmas), each with a comment saying why.
+//! never sums them. Raw SQL remains only where diesel cannot say it (advisory locks, the
+//! transaction's `lock_timeout`, `LOCK TABLE`, SQLite pragmas), each with a comment saying why.
 //!
 //! # Locking
 //!
