@@ -122,7 +122,7 @@ impl NewRecord<'_> {
 
 /// A bitcoin row as written (`calculated_at` keeps its default).
 #[derive(Insertable)]
-#[diesel(table_name = historical_bitcoin_calculations)]
+#[diesel(table_name = historical_bitcoin_calculations, treat_none_as_default_value = false)]
 pub(crate) struct NewBitcoinRow<'a> {
     pub(crate) settlement_date: NaiveDate,
     pub(crate) settlement_period: i32,

@@ -412,7 +412,8 @@ fn rows_per_insert(db: &Db<'_>, columns: usize) -> usize {
     (binds / columns.max(1)).max(1)
 }
 
-/// Inserts records with multi-row inserts.
+/// Inserts records: on PostgreSQL with one binary `COPY` (no statement to parse, no binds to
+/// plan), on SQLite with multi-row inserts.
 pub(crate) fn insert_records(
     db: &mut Db<'_>,
     records: &[CurtailmentRecord],
@@ -437,6 +438,11 @@ pub(crate) fn insert_records(
             sequence_number: r.sequence_number,
         })
         .collect();
+    if let Db::Pg(c) = db {
+        return Ok(diesel::copy_from(cr::table)
+            .from_insertable(&rows)
+            .execute(&mut **c)?);
+    }
     let mut n = 0;
     for chunk in rows.chunks(rows_per_insert(db, NewRecord::COLUMNS)) {
         n += on_db!(db, c => diesel::insert_into(cr::table).values(chunk).execute(c))?;
@@ -444,7 +450,7 @@ pub(crate) fn insert_records(
     Ok(n)
 }
 
-/// Inserts bitcoin rows with multi-row inserts.
+/// Inserts bitcoin rows: a binary `COPY` on PostgreSQL, multi-row inserts on SQLite.
 pub(crate) fn insert_bitcoin_rows(
     db: &mut Db<'_>,
     rows: &[BitcoinRow],
@@ -461,6 +467,11 @@ pub(crate) fn insert_bitcoin_rows(
             difficulty: ExactDecimal(r.difficulty),
         })
         .collect();
+    if let Db::Pg(c) = db {
+        return Ok(diesel::copy_from(h::table)
+            .from_insertable(&rows)
+            .execute(&mut **c)?);
+    }
     let mut n = 0;
     for chunk in rows.chunks(rows_per_insert(db, NewBitcoinRow::COLUMNS)) {
         n += on_db!(db, c => diesel::insert_into(h::table).values(chunk).execute(c))?;
