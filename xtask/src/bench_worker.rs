@@ -235,8 +235,7 @@ async fn year(
 ) -> Result<serde_json::Value> {
     let started = Instant::now();
     let pipeline = settings.build().await.context("building the pipeline")?;
-    let opts = RangeOptions::new(from, to, jobs, Some("cargo xtask bench year".into()))
-        .map_err(anyhow::Error::msg)?;
+    let opts = RangeOptions::new(from, to, jobs, Some("cargo xtask bench year".into()))?;
     let report = run_range(&pipeline, &opts, &NoProgress).await?;
     let wall_s = started.elapsed().as_secs_f64();
     let failed: Vec<String> = report

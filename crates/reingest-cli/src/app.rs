@@ -8,9 +8,9 @@ use bitcoin_calc::MinerCatalog;
 use elexon_client::{ClientConfig, Format, HttpSource};
 use store::{Backend, DieselStore, Migrations, StoreConfig};
 
+use crate::error::{InputError, PipelineError};
 use crate::inputs::HttpDifficultyFeed;
 use crate::pipeline::{Pipeline, PipelineConfig};
-use crate::PipelineError;
 
 /// The pipeline the binary runs.
 pub type StandardPipeline = Pipeline<HttpSource, DieselStore>;
@@ -140,9 +140,10 @@ impl AppSettings {
                 "xml" => Format::Xml,
                 "json" => Format::Json,
                 other => {
-                    return Err(PipelineError::Input(format!(
-                        "ELEXON_FORMAT must be xml or json, got {other:?}"
-                    )))
+                    return Err(InputError::FormatSetting {
+                        value: other.to_owned(),
+                    }
+                    .into())
                 }
             };
         }
@@ -159,24 +160,25 @@ impl AppSettings {
     /// The miner models selected by these settings (validated: unknown names are an error
     /// that lists the known ones).
     pub fn pipeline_config(&self) -> Result<PipelineConfig, PipelineError> {
-        let input = |e: String| PipelineError::Input(e);
         let mut catalog = MinerCatalog::defaults();
         if let Some(spec) = &self.miner_models {
             let text = match spec.strip_prefix('@') {
-                Some(path) => std::fs::read_to_string(path)
-                    .map_err(|e| input(format!("cannot read miner models file {path}: {e}")))?,
+                Some(path) => {
+                    std::fs::read_to_string(path).map_err(|source| InputError::MinerModelsFile {
+                        path: path.to_owned(),
+                        source,
+                    })?
+                }
                 None => spec.clone(),
             };
-            for m in bitcoin_calc::parse_models(&text).map_err(|e| input(e.to_string()))? {
-                catalog = catalog.with_custom(m).map_err(|e| input(e.to_string()))?;
+            for m in bitcoin_calc::parse_models(&text).map_err(InputError::from)? {
+                catalog = catalog.with_custom(m).map_err(InputError::from)?;
             }
         }
         let miners = if self.miners.is_empty() {
             catalog.models().to_vec()
         } else {
-            catalog
-                .select(&self.miners)
-                .map_err(|e| input(e.to_string()))?
+            catalog.select(&self.miners).map_err(InputError::from)?
         };
         Ok(PipelineConfig {
             miners,
@@ -249,14 +251,7 @@ impl AppSettings {
             MigrationPolicy::Require => {
                 let pending = pipeline.with_store(|s| s.pending_migrations()).await?;
                 if !pending.is_empty() {
-                    return Err(PipelineError::Input(format!(
-                        "the database needs {} migration(s) ({}); on a shared PostgreSQL only \
-                         `reingest migrate` changes the schema (it only adds tables, nullable \
-                         columns and indexes; `reingest migrate --dry-run` shows the SQL), or \
-                         pass --auto-migrate (library: `Pipeline::prepare`)",
-                        pending.len(),
-                        pending.join(", ")
-                    )));
+                    return Err(InputError::MigrationsPending { pending }.into());
                 }
             }
         }

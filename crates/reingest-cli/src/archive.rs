@@ -13,7 +13,7 @@ use store::{AuditRow, FetchStatus, SettlementStore, SourceArchive};
 
 use elexon_client::{FetchError, Format, SettlementSource, StackResponse};
 
-use crate::error::{blocking, PipelineError};
+use crate::error::{blocking, InputError, PipelineError};
 
 /// A [`SettlementSource`] that serves one run's archived responses: no network at all.
 #[derive(Debug, Clone)]
@@ -76,10 +76,18 @@ pub(crate) async fn find_run<St: SettlementStore + 'static>(
             .iter()
             .find(|r| r.run_id == id)
             .cloned()
-            .ok_or_else(|| PipelineError::Input(format!("no run {id:?} of {date} in the audit log; see `reingest runs --date {date}`"))),
-        None => runs.iter().find(with_sources).cloned().ok_or_else(|| {
-            PipelineError::Input(format!("{date} has no committed run whose sources are archived; see `reingest runs --date {date}`"))
-        }),
+            .ok_or_else(|| {
+                InputError::UnknownRunOfDate {
+                    run_id: id.to_owned(),
+                    date,
+                }
+                .into()
+            }),
+        None => runs
+            .iter()
+            .find(with_sources)
+            .cloned()
+            .ok_or_else(|| InputError::NoArchivedRun { date }.into()),
     }
 }
 
@@ -98,10 +106,12 @@ where
     let (s, id) = (Arc::clone(store), run.run_id.clone());
     let log = blocking(move || s.run_fetch_log(&id).map_err(PipelineError::from)).await?;
     if log.is_empty() {
-        return Err(PipelineError::Input(format!(
-            "run {} has no fetch log, so no archived sources (it was a {} run with status {})",
-            run.run_id, run.kind, run.status
-        )));
+        return Err(InputError::NoFetchLog {
+            run_id: run.run_id,
+            kind: run.kind,
+            status: run.status,
+        }
+        .into());
     }
     let archive = Arc::clone(archive);
     let entries = log.clone();
@@ -109,10 +119,11 @@ where
         let mut wanted = Vec::new();
         for e in &entries {
             if let (FetchStatus::Fetched, None) = (&e.status, &e.source_hash) {
-                return Err(PipelineError::Input(format!(
-                    "period {} {} of the run has no source hash (run before archiving existed)",
-                    e.settlement_period, e.side
-                )));
+                return Err(InputError::NoSourceHash {
+                    period: e.settlement_period,
+                    side: e.side,
+                }
+                .into());
             }
             if let (FetchStatus::Fetched, Some(hash)) = (&e.status, &e.source_hash) {
                 wanted.push(hash.clone());
@@ -137,12 +148,11 @@ where
         let response = match item {
             None => None,
             Some((hash, src)) => {
-                let format: Format = src.format.parse().map_err(|_| {
-                    PipelineError::Input(format!(
-                        "archived source {hash} has unknown format {:?}",
-                        src.format
-                    ))
-                })?;
+                let format: Format =
+                    src.format.parse().map_err(|_| InputError::ArchivedFormat {
+                        hash: hash.clone(),
+                        format: src.format.clone(),
+                    })?;
                 let items = format
                     .parse_stack(&src.body, date, period, side)
                     .map_err(|e| PipelineError::Fetch(FetchError::Parse(e)))?;
@@ -159,10 +169,12 @@ where
     for p in periods.numbers() {
         for side in Side::BOTH {
             if !responses.contains_key(&(p, side)) {
-                return Err(PipelineError::Input(format!(
-                    "run {} logged no source for period {p} {side}",
-                    run.run_id
-                )));
+                return Err(InputError::SourceNotLogged {
+                    run_id: run.run_id,
+                    period: p,
+                    side,
+                }
+                .into());
             }
         }
     }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use settlement_model::{BmRegistry, SettlementDate};
 use store::SettlementStore;
 
-use crate::error::{blocking, PipelineError};
+use crate::error::{blocking, InputError, PipelineError};
 use crate::fetch::FetchedStack;
 use crate::pipeline::Pipeline;
 use elexon_client::SettlementSource;
@@ -50,9 +50,7 @@ where
         run_a: Option<&str>,
         run_b: Option<&str>,
     ) -> Result<crate::archive::DiffReport, PipelineError> {
-        let archive = self
-            .archive()
-            .ok_or_else(|| PipelineError::Input("this pipeline has no source archive".into()))?;
+        let archive = self.archive().ok_or(InputError::NoArchive)?;
         let runs = self.with_store(move |s| s.runs(Some(date))).await?;
         let mut with_sources = Vec::new();
         for r in runs.iter().filter(|r| r.kind != "restore" && r.committed()) {
@@ -62,15 +60,14 @@ where
             (Some(a), Some(b)) => (a.to_owned(), b.to_owned()),
             (Some(a), None) => (
                 a.to_owned(),
-                with_sources.first().cloned().ok_or_else(|| PipelineError::Input(format!("{date} has no committed run")))?,
+                with_sources
+                    .first()
+                    .cloned()
+                    .ok_or(InputError::NoCommittedRun { date })?,
             ),
             _ => match with_sources.as_slice() {
                 [b, a, ..] => (a.clone(), b.clone()),
-                _ => {
-                    return Err(PipelineError::Input(format!(
-                        "{date} has fewer than two committed runs to compare; name them: reingest diff {date} RUN_A RUN_B"
-                    )))
-                }
+                _ => return Err(InputError::NothingToCompare { date }.into()),
             },
         };
         let run_a = crate::archive::find_run(self.store(), date, Some(&a)).await?;
@@ -89,19 +86,13 @@ where
         &self,
         keep_last: usize,
     ) -> Result<crate::archive::PruneReport, PipelineError> {
-        let archive = self
-            .archive()
-            .ok_or_else(|| PipelineError::Input("this pipeline has no source archive".into()))?;
+        let archive = self.archive().ok_or(InputError::NoArchive)?;
         let store = Arc::clone(self.store());
         blocking(move || {
             let runs = store.runs(None)?;
             let busy = crate::archive::unfinished(&runs);
             if !busy.is_empty() {
-                return Err(PipelineError::Input(format!(
-                    "runs still in progress: {}; prune when they have finished (their \
-                     sources are not yet in a committed fetch log)",
-                    busy.join(", ")
-                )));
+                return Err(InputError::RunsInProgress { runs: busy }.into());
             }
             let (backups_kept, old_backups) = crate::archive::backups_to_keep(&runs, keep_last);
             let mut log_of = |id: &str| -> Result<Vec<String>, PipelineError> {

@@ -8,6 +8,7 @@ use std::time::Duration;
 use elexon_client::Format;
 use indicatif::{ProgressBar, ProgressStyle};
 use reingest::app::{AppSettings, MigrationPolicy, StandardPipeline};
+use reingest::error::{DifficultyError, InputError};
 use reingest::range::{reconcile, run_range, RangeOptions, ReconcileOptions};
 use reingest::render as output;
 use reingest::{Expectations, HttpDifficultyFeed, PipelineError, Progress, RunOptions, EXIT_OK};
@@ -39,10 +40,6 @@ pub async fn dispatch(args: Cli, metrics: &Recorder) -> i32 {
             e.exit_code()
         }
     }
-}
-
-fn input(e: impl std::fmt::Display) -> PipelineError {
-    PipelineError::Input(e.to_string())
 }
 
 /// The library's settings from the parsed flags (which fall back to the environment);
@@ -93,14 +90,18 @@ fn validate(command: &Command) -> Result<(), PipelineError> {
                 PeriodRange::parse(p, date)?;
             }
             if let Some(d) = a.difficulty.filter(|d| *d <= rust_decimal::Decimal::ZERO) {
-                return Err(input(format!("--difficulty must be positive, got {d}")));
+                return Err(InputError::NotPositive {
+                    what: "--difficulty",
+                    value: d,
+                }
+                .into());
             }
             for (flag, t) in [
                 ("--tolerance-energy", a.tolerance_energy),
                 ("--tolerance-payment", a.tolerance_payment),
             ] {
                 if let Some(t) = t.filter(|t| t.is_sign_negative()) {
-                    return Err(input(format!("{flag} must not be negative, got {t}")));
+                    return Err(InputError::Negative { flag, value: t }.into());
                 }
             }
         }
@@ -111,36 +112,46 @@ fn validate(command: &Command) -> Result<(), PipelineError> {
             SettlementDate::parse(date)?;
         }
         Command::Archive(ArchiveCommand::Prune { keep_last: 0 }) => {
-            return Err(input(
-                "--keep-last must be at least 1: the newest run of every date keeps its sources",
-            ));
+            return Err(InputError::Zero {
+                flag: "--keep-last",
+                why: ": the newest run of every date keeps its sources",
+            }
+            .into());
         }
         Command::Range(a) => {
             let (from, to) = (
                 SettlementDate::parse(&a.from)?,
                 SettlementDate::parse(&a.to)?,
             );
-            RangeOptions::new(from, to, a.jobs, None).map_err(input)?;
+            RangeOptions::new(from, to, a.jobs, None)?;
         }
         Command::Reconcile(a) => {
             let (from, to) = (
                 SettlementDate::parse(&a.from)?,
                 SettlementDate::parse(&a.to)?,
             );
-            RangeOptions::new(from, to, a.jobs, None).map_err(input)?;
+            RangeOptions::new(from, to, a.jobs, None)?;
         }
         Command::Runs { date, since, limit } => {
             for d in [date, since].into_iter().flatten() {
                 SettlementDate::parse(d)?;
             }
             if *limit == 0 {
-                return Err(input("--limit must be at least 1"));
+                return Err(InputError::Zero {
+                    flag: "--limit",
+                    why: "",
+                }
+                .into());
             }
         }
         Command::Difficulty(DifficultyCommand::Set { date, value }) => {
             SettlementDate::parse(date)?;
             if *value <= rust_decimal::Decimal::ZERO {
-                return Err(input(format!("difficulty must be positive, got {value}")));
+                return Err(InputError::NotPositive {
+                    what: "difficulty",
+                    value: *value,
+                }
+                .into());
             }
         }
         _ => {}
@@ -214,9 +225,7 @@ async fn execute(args: Cli, metrics: &Recorder) -> Result<i32, PipelineError> {
         Command::Range(a) => {
             let from = SettlementDate::parse(&a.from)?;
             let to = SettlementDate::parse(&a.to)?;
-            let opts = RangeOptions::new(from, to, a.jobs, a.reason)
-                .map_err(input)?
-                .resume(a.resume);
+            let opts = RangeOptions::new(from, to, a.jobs, a.reason)?.resume(a.resume);
             let bar = progress_bar(g, "dates", opts.dates().len());
             let report = run_range(&pipeline, &opts, &bar).await;
             bar.finish();
@@ -258,9 +267,7 @@ async fn execute(args: Cli, metrics: &Recorder) -> Result<i32, PipelineError> {
                 limit,
             };
             let store = Arc::clone(pipeline.store());
-            let runs = tokio::task::spawn_blocking(move || store.recent_runs(&query))
-                .await
-                .map_err(|e| PipelineError::Internal(e.to_string()))??;
+            let runs = tokio::task::spawn_blocking(move || store.recent_runs(&query)).await??;
             let runs = pipeline.listing(runs).await?;
             output::print(json, &runs, || {
                 let mut text = output::runs_text(&runs);
@@ -295,8 +302,11 @@ async fn execute(args: Cli, metrics: &Recorder) -> Result<i32, PipelineError> {
             };
             match output {
                 Some(path) => {
-                    std::fs::write(&path, text)
-                        .map_err(|e| input(format!("cannot write {}: {e}", path.display())))?;
+                    std::fs::write(&path, text).map_err(|source| InputError::File {
+                        action: "write",
+                        path: path.clone(),
+                        source,
+                    })?;
                     eprintln!("report written to {}", path.display());
                 }
                 None => print!("{text}"),
@@ -336,9 +346,8 @@ async fn execute(args: Cli, metrics: &Recorder) -> Result<i32, PipelineError> {
         }
         Command::Migrate { dry_run: true } => {
             let store = Arc::clone(pipeline.store());
-            let pending = tokio::task::spawn_blocking(move || store.pending_migration_sql())
-                .await
-                .map_err(|e| PipelineError::Internal(e.to_string()))??;
+            let pending =
+                tokio::task::spawn_blocking(move || store.pending_migration_sql()).await??;
             let names: Vec<&str> = pending.iter().map(|(n, _)| n.as_str()).collect();
             output::print(
                 json,
@@ -374,19 +383,25 @@ async fn bmu(pipeline: &CliPipeline, cmd: BmuCommand, json: bool) -> Result<i32,
             });
         }
         BmuCommand::Import { file } => {
-            let body = std::fs::read(&file)
-                .map_err(|e| input(format!("cannot read {}: {e}", file.display())))?;
-            let units = elexon_client::parse_bm_units_json(&body)
-                .map_err(|e| input(format!("{}: {e}", file.display())))?;
+            let body = std::fs::read(&file).map_err(|source| InputError::File {
+                action: "read",
+                path: file.clone(),
+                source,
+            })?;
+            let units = elexon_client::parse_bm_units_json(&body).map_err(|source| {
+                InputError::BmUnitsFile {
+                    path: file.clone(),
+                    source,
+                }
+            })?;
             if units.is_empty() {
-                return Err(input(format!("{} holds no BM units", file.display())));
+                return Err(InputError::NoBmUnits { path: file }.into());
             }
             let store = Arc::clone(pipeline.store());
             let n = tokio::task::spawn_blocking(move || {
                 store.replace_bm_units(&units, settlement_model::RegistryOrigin::File)
             })
-            .await
-            .map_err(|e| PipelineError::Internal(e.to_string()))??;
+            .await??;
             output::print(json, &serde_json::json!({"bm_units": n}), || {
                 format!(
                     "BM unit registry replaced: {n} units from {}",
@@ -396,9 +411,7 @@ async fn bmu(pipeline: &CliPipeline, cmd: BmuCommand, json: bool) -> Result<i32,
         }
         BmuCommand::List { wind } => {
             let store = Arc::clone(pipeline.store());
-            let mut units = tokio::task::spawn_blocking(move || store.bm_units())
-                .await
-                .map_err(|e| PipelineError::Internal(e.to_string()))??;
+            let mut units = tokio::task::spawn_blocking(move || store.bm_units()).await??;
             if wind {
                 units.retain(|u| u.is_wind());
             }
@@ -417,10 +430,17 @@ async fn difficulty(
 ) -> Result<i32, PipelineError> {
     let rows = match cmd {
         DifficultyCommand::Import { file } => {
-            let text = std::fs::read_to_string(&file)
-                .map_err(|e| input(format!("cannot read {}: {e}", file.display())))?;
-            bitcoin_calc::parse_difficulty_entries(&text)
-                .map_err(|e| input(format!("{}: {e}", file.display())))?
+            let text = std::fs::read_to_string(&file).map_err(|source| InputError::File {
+                action: "read",
+                path: file.clone(),
+                source,
+            })?;
+            bitcoin_calc::parse_difficulty_entries(&text).map_err(|source| {
+                InputError::DifficultyFile {
+                    path: file.clone(),
+                    source,
+                }
+            })?
         }
         DifficultyCommand::Set { date, value } => {
             vec![settlement_model::DifficultyEntry::new(
@@ -430,15 +450,11 @@ async fn difficulty(
         }
         DifficultyCommand::Halving { height, date } => {
             let day = SettlementDate::parse(&date)?.naive();
-            let halving = settlement_model::Halving::new(height, day).ok_or_else(|| {
-                input(format!(
-                    "block {height} is not a halving: halvings are at multiples of 210000"
-                ))
-            })?;
+            let halving = settlement_model::Halving::new(height, day)
+                .ok_or(InputError::NotAHalving { height })?;
             let store = Arc::clone(pipeline.store());
             tokio::task::spawn_blocking(move || store.upsert_halving(halving, "operator"))
-                .await
-                .map_err(|e| PipelineError::Internal(e.to_string()))??;
+                .await??;
             output::print(
                 json,
                 &serde_json::json!({"halving": {"height": height, "date": day.to_string()}}),
@@ -449,19 +465,17 @@ async fn difficulty(
         DifficultyCommand::Sync { url } => {
             let url = url.unwrap_or_else(|| g.difficulty_url.clone());
             let feed = HttpDifficultyFeed::new(pipeline.source().clone(), url.clone());
-            reingest::DifficultyFeed::fetch(&feed).await.map_err(|e| {
-                PipelineError::Difficulty(format!(
-                    "cannot read difficulty from {}: {e}",
-                    settlement_model::redact_url(&url)
-                ))
-            })?
+            reingest::DifficultyFeed::fetch(&feed)
+                .await
+                .map_err(|source| DifficultyError::FeedUnreadable {
+                    feed: reingest::DifficultyFeed::describe(&feed),
+                    source,
+                })?
         }
     };
     let count = rows.len();
     let store = Arc::clone(pipeline.store());
-    let n = tokio::task::spawn_blocking(move || store.upsert_difficulties(&rows))
-        .await
-        .map_err(|e| PipelineError::Internal(e.to_string()))??;
+    let n = tokio::task::spawn_blocking(move || store.upsert_difficulties(&rows)).await??;
     output::print(json, &serde_json::json!({"difficulty_entries": n}), || {
         format!("difficulty table: {n} of {count} entries written")
     });

@@ -2,13 +2,15 @@
 //! (current, or synced from the feed, or the run stops) and the block subsidy (from halving
 //! days held as data and the feed's block heights, never assumed).
 
+use std::sync::Arc;
+
 use bitcoin_calc::{assess_difficulty, subsidy_on, DifficultyTrust, HeightEvidence};
 use futures::future::BoxFuture;
 use settlement_model::{BitcoinInputs, DifficultyEntry, DifficultyOrigin, SettlementDate};
 use store::{DifficultyAround, SettlementStore};
 use tracing::info;
 
-use crate::error::PipelineError;
+use crate::error::{DifficultyError, FeedError, InputsProblem, PipelineError};
 use crate::pipeline::Pipeline;
 use elexon_client::SettlementSource;
 
@@ -16,7 +18,7 @@ use elexon_client::SettlementSource;
 /// mempool.space-compatible URL).
 pub trait DifficultyFeed: Send + Sync {
     /// Every known adjustment, with its block height where the feed gives one.
-    fn fetch(&self) -> BoxFuture<'_, Result<Vec<DifficultyEntry>, String>>;
+    fn fetch(&self) -> BoxFuture<'_, Result<Vec<DifficultyEntry>, FeedError>>;
     /// Where it reads from, for messages.
     fn describe(&self) -> String;
 }
@@ -43,15 +45,15 @@ impl HttpDifficultyFeed {
 }
 
 impl DifficultyFeed for HttpDifficultyFeed {
-    fn fetch(&self) -> BoxFuture<'_, Result<Vec<DifficultyEntry>, String>> {
+    fn fetch(&self) -> BoxFuture<'_, Result<Vec<DifficultyEntry>, FeedError>> {
         Box::pin(async move {
             let body = self
                 .http
                 .get_bytes(&self.url)
                 .await
-                .map_err(|e| e.to_string())?;
-            let text = std::str::from_utf8(&body).map_err(|e| format!("not UTF-8: {e}"))?;
-            bitcoin_calc::parse_mempool_entries(text).map_err(|e| e.to_string())
+                .map_err(HttpFeedError::from)?;
+            let text = std::str::from_utf8(&body).map_err(HttpFeedError::from)?;
+            Ok(bitcoin_calc::parse_mempool_entries(text).map_err(HttpFeedError::from)?)
         })
     }
 
@@ -60,38 +62,35 @@ impl DifficultyFeed for HttpDifficultyFeed {
     }
 }
 
-/// Why a pipeline cannot sync a difficulty, and how to give it a feed.
-const NO_FEED: &str = "no difficulty feed is configured (build the pipeline with \
-     `Pipeline::builder`, which has one, or add one with `Pipeline::with_difficulty_feed`)";
-
-/// How to add what is missing, for every difficulty error: the command-line fix, then the
-/// library call that does the same for a service that embeds the pipeline.
-fn how_to_add(date: SettlementDate) -> String {
-    format!(
-        "add it with `reingest difficulty sync`, `reingest difficulty set {date} VALUE` or \
-         `reingest difficulty import FILE`, or pass --difficulty VALUE for this run \
-         (library: `Pipeline::sync_difficulty` on a pipeline with `with_difficulty_feed`, \
-         `SettlementStore::upsert_difficulties`, or `Pipeline::with_difficulty_override`)"
-    )
+/// Why [`HttpDifficultyFeed`] could not read its URL.
+#[derive(Debug, thiserror::Error)]
+enum HttpFeedError {
+    /// The request failed (after retries).
+    #[error(transparent)]
+    Fetch(#[from] elexon_client::FetchError),
+    /// The body is not text.
+    #[error("not UTF-8: {0}")]
+    NotUtf8(#[from] std::str::Utf8Error),
+    /// The body is not the mempool.space shape.
+    #[error(transparent)]
+    Parse(#[from] bitcoin_calc::ImportError),
 }
 
 /// The difficulty part of the inputs, or why the table cannot be trusted for `date`.
 fn judge_difficulty(
     date: SettlementDate,
     around: &DifficultyAround,
-) -> Result<(DifficultyEntry, DifficultyTrust), String> {
+) -> Result<(DifficultyEntry, DifficultyTrust), InputsProblem> {
     let Some(in_force) = around.in_force else {
-        return Err(format!(
-            "no Bitcoin difficulty is known on or before {date}"
-        ));
+        return Err(InputsProblem::NoDifficulty { date });
     };
     let trust = assess_difficulty(date.naive(), &in_force, around.next.as_ref());
     match trust {
-        DifficultyTrust::Stale { age_days } => Err(format!(
-            "the newest Bitcoin difficulty known for {date} is from {} ({age_days} days before \
-             the date's end, more than one adjustment period) and no later adjustment is known",
-            in_force.date
-        )),
+        DifficultyTrust::Stale { age_days } => Err(InputsProblem::Stale {
+            date,
+            in_force: in_force.date,
+            age_days,
+        }),
         _ => Ok((in_force, trust)),
     }
 }
@@ -103,29 +102,27 @@ where
 {
     /// Fetches the difficulty feed into the store; returns how many entries were written.
     pub async fn sync_difficulty(&self) -> Result<usize, PipelineError> {
-        let feed = self
-            .difficulty_feed()
-            .ok_or_else(|| PipelineError::Difficulty(NO_FEED.into()))?;
-        let rows = feed.fetch().await.map_err(|e| {
-            PipelineError::Difficulty(format!(
-                "cannot read difficulty from {}: {e}; use `reingest difficulty set DATE VALUE` or \
-                 `reingest difficulty import FILE` (library: `SettlementStore::upsert_difficulties`)",
-                feed.describe()
-            ))
-        })?;
+        let feed = self.difficulty_feed().ok_or(DifficultyError::NoFeed)?;
+        let rows = feed
+            .fetch()
+            .await
+            .map_err(|source| DifficultyError::FeedUnreadable {
+                feed: feed.describe(),
+                source,
+            })?;
         self.with_store(move |s| s.upsert_difficulties(&rows)).await
     }
 
     /// Syncs the feed at most once in this pipeline's life (a range shares one sync).
-    async fn sync_once(&self) -> Result<(), String> {
+    async fn sync_once(&self) -> Result<(), Arc<PipelineError>> {
         let Some(feed) = self.difficulty_feed() else {
-            return Err(NO_FEED.into());
+            return Err(Arc::new(DifficultyError::NoFeed.into()));
         };
-        let once: &tokio::sync::OnceCell<Result<usize, String>> = self.feed_synced();
+        let once: &tokio::sync::OnceCell<Result<usize, Arc<PipelineError>>> = self.feed_synced();
         let result = once
             .get_or_init(|| async {
                 info!(message = "syncing the difficulty feed", feed = %feed.describe());
-                let r = self.sync_difficulty().await.map_err(|e| e.to_string());
+                let r = self.sync_difficulty().await.map_err(Arc::new);
                 if let Ok(n) = &r {
                     info!(message = "difficulty feed saved", entries = n);
                 }
@@ -176,18 +173,18 @@ where
                         subsidy: subsidy.btc,
                     })
                 }
-                (Err(why), _) => format!("{why}; {}", how_to_add(date)),
-                (_, Err(e)) => e.to_string(),
+                (Err(why), _) => why,
+                (_, Err(e)) => InputsProblem::Subsidy(e),
             };
             if synced {
-                return Err(PipelineError::Difficulty(format!(
-                    "{problem} (the difficulty feed was synced and has nothing that settles it)"
-                )));
+                return Err(DifficultyError::NotSettled { problem }.into());
             }
             if let Err(feed_error) = self.sync_once().await {
-                return Err(PipelineError::Difficulty(format!(
-                    "{problem} (the difficulty feed could not help: {feed_error})"
-                )));
+                return Err(DifficultyError::FeedCouldNotHelp {
+                    problem,
+                    feed_error,
+                }
+                .into());
             }
             synced = true;
         }

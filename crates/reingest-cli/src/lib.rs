@@ -49,7 +49,10 @@ pub(crate) mod testing;
 
 pub use app::{AppSettings, StandardPipeline};
 pub use builder::PipelineBuilder;
-pub use error::{PipelineError, EXIT_ERROR, EXIT_INTERRUPTED, EXIT_MISMATCH, EXIT_OK};
+pub use error::{
+    DifficultyError, InputError, PipelineError, RegistryError, EXIT_ERROR, EXIT_INTERRUPTED,
+    EXIT_MISMATCH, EXIT_OK,
+};
 pub use evidence::{EvidenceDocument, Fingerprint};
 pub use inputs::{DifficultyFeed, HttpDifficultyFeed};
 pub use pipeline::{NoProgress, Operator, Pipeline, PipelineConfig, Progress, RunOptions};

@@ -186,7 +186,7 @@ pub struct Pipeline<S, St> {
     config: PipelineConfig,
     difficulty_feed: Option<Arc<dyn DifficultyFeed>>,
     /// The one sync of the difficulty feed this pipeline makes, shared by every date.
-    feed_synced: tokio::sync::OnceCell<Result<usize, String>>,
+    feed_synced: tokio::sync::OnceCell<Result<usize, Arc<PipelineError>>>,
     /// The one refresh of the BM unit registry this pipeline makes, shared by every date.
     registry_refreshed: tokio::sync::OnceCell<Result<usize, String>>,
     /// Reference data a replay `--as-recorded` fixes: the registry and the bitcoin inputs
@@ -252,7 +252,7 @@ where
         self.difficulty_feed.clone()
     }
 
-    pub(crate) fn feed_synced(&self) -> &tokio::sync::OnceCell<Result<usize, String>> {
+    pub(crate) fn feed_synced(&self) -> &tokio::sync::OnceCell<Result<usize, Arc<PipelineError>>> {
         &self.feed_synced
     }
 
@@ -426,8 +426,7 @@ where
                 &self.config.miners,
                 inputs.difficulty,
                 inputs.subsidy,
-            )
-            .map_err(|e| PipelineError::Calc(e.to_string()))?;
+            )?;
             for m in &self.config.miners {
                 let sum = settlement_model::checked_sum(
                     "bitcoin",

@@ -14,7 +14,7 @@ use store::SettlementStore;
 
 use elexon_client::SettlementSource;
 
-use crate::error::{blocking, PipelineError, EXIT_ERROR, EXIT_MISMATCH, EXIT_OK};
+use crate::error::{blocking, InputError, PipelineError, EXIT_ERROR, EXIT_MISMATCH, EXIT_OK};
 use crate::pipeline::{Pipeline, Progress, RunOptions};
 
 /// The most dates a range runs at once.
@@ -37,14 +37,12 @@ impl RangeOptions {
         to: SettlementDate,
         jobs: usize,
         reason: Option<String>,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, InputError> {
         if from > to {
-            return Err(format!("the range starts ({from}) after it ends ({to})"));
+            return Err(InputError::RangeBackwards { from, to });
         }
         if !(1..=MAX_JOBS).contains(&jobs) {
-            return Err(format!(
-                "--jobs must be between 1 and {MAX_JOBS}, got {jobs}"
-            ));
+            return Err(InputError::Jobs { jobs });
         }
         Ok(Self {
             from,
@@ -369,8 +367,7 @@ where
     S: SettlementSource,
     St: SettlementStore + 'static,
 {
-    let range =
-        RangeOptions::new(opts.from, opts.to, opts.jobs, None).map_err(PipelineError::Input)?;
+    let range = RangeOptions::new(opts.from, opts.to, opts.jobs, None)?;
     let dates = range.dates();
     let total = dates.len();
     let results: Vec<Option<Finding>> = stream::iter(dates)

@@ -6,7 +6,7 @@ use settlement_model::{BmRegistry, RegistryOrigin};
 use store::SettlementStore;
 use tracing::info;
 
-use crate::error::PipelineError;
+use crate::error::{PipelineError, RegistryError};
 use crate::pipeline::Pipeline;
 use elexon_client::SettlementSource;
 
@@ -20,19 +20,13 @@ where
 {
     /// Replaces the BM unit registry with the source's list; returns how many units.
     pub async fn sync_bm_units(&self) -> Result<usize, PipelineError> {
-        let units = self.source().bm_units().await.map_err(|e| {
-            PipelineError::Registry(format!(
-                "cannot fill the BM unit registry from the API: {e}; \
-                 try `reingest bmu import FILE` with the platform's mapping file \
-                 (library: `SettlementStore::replace_bm_units`)"
-            ))
-        })?;
+        let units = self
+            .source()
+            .bm_units()
+            .await
+            .map_err(RegistryError::ApiUnreadable)?;
         if units.is_empty() {
-            return Err(PipelineError::Registry(
-                "the API returned an empty BM unit list; try `reingest bmu import FILE` \
-                 (library: `SettlementStore::replace_bm_units`)"
-                    .into(),
-            ));
+            return Err(RegistryError::ApiEmpty.into());
         }
         self.with_store(move |s| s.replace_bm_units(&units, RegistryOrigin::Api))
             .await
@@ -52,12 +46,7 @@ where
         }
         let registry = BmRegistry::new(units);
         if registry.wind_count() == 0 {
-            return Err(PipelineError::Registry(
-                "the BM unit registry holds no wind units; run `reingest bmu sync` or \
-                 `reingest bmu import FILE` (library: `Pipeline::sync_bm_units` or \
-                 `SettlementStore::replace_bm_units`)"
-                    .into(),
-            ));
+            return Err(RegistryError::NoWindUnits.into());
         }
         Ok(registry)
     }

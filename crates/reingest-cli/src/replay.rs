@@ -8,7 +8,7 @@ use serde::Serialize;
 use settlement_model::{BmRegistry, BmUnit};
 use store::{AuditRow, RunEvidence, SettlementStore};
 
-use crate::error::PipelineError;
+use crate::error::{InputError, PipelineError};
 use crate::evidence::{registry_snapshot, EvidenceDocument};
 use crate::pipeline::{Pipeline, Progress, RunOptions};
 use crate::report::RunReport;
@@ -53,8 +53,11 @@ pub struct RunListing {
     pub evidence: EvidenceState,
 }
 
-fn json_error(what: &str, e: &serde_json::Error) -> PipelineError {
-    PipelineError::Internal(format!("{what}: {e}"))
+fn json_error(what: &str) -> impl FnOnce(serde_json::Error) -> PipelineError + '_ {
+    move |source| PipelineError::Evidence {
+        what: what.to_owned(),
+        source,
+    }
 }
 
 impl<S, St> Pipeline<S, St>
@@ -69,14 +72,13 @@ where
         mut doc: EvidenceDocument,
         registry: &BmRegistry,
     ) -> Result<(), PipelineError> {
-        let (hash, json) =
-            registry_snapshot(registry).map_err(|e| json_error("registry snapshot", &e))?;
+        let (hash, json) = registry_snapshot(registry).map_err(json_error("registry snapshot"))?;
         doc.registry_hash = hash.clone();
         let evidence = RunEvidence {
             run_id: run_id.to_owned(),
             fingerprint: doc.fingerprint.total.clone(),
             registry_hash: hash,
-            document: serde_json::to_string(&doc).map_err(|e| json_error("evidence", &e))?,
+            document: serde_json::to_string(&doc).map_err(json_error("evidence"))?,
         };
         self.with_store(move |s| s.record_evidence(&evidence, &json))
             .await
@@ -90,7 +92,7 @@ where
         };
         serde_json::from_str(&stored.document)
             .map(Some)
-            .map_err(|e| json_error(&format!("the evidence of run {run_id}"), &e))
+            .map_err(json_error(&format!("the evidence of run {run_id}")))
     }
 
     /// The audit rows with each run's fingerprint and whether its evidence is complete (the
@@ -129,14 +131,11 @@ where
         let json = self
             .with_store(move |s| s.registry_snapshot(&hash))
             .await?
-            .ok_or_else(|| {
-                PipelineError::Input(format!(
-                    "the registry snapshot {} the run recorded is missing",
-                    doc.registry_hash
-                ))
+            .ok_or_else(|| InputError::RegistrySnapshotMissing {
+                hash: doc.registry_hash.clone(),
             })?;
         let units: Vec<BmUnit> =
-            serde_json::from_str(&json).map_err(|e| json_error("registry snapshot", &e))?;
+            serde_json::from_str(&json).map_err(json_error("registry snapshot"))?;
         Ok(BmRegistry::new(units))
     }
 
@@ -156,9 +155,7 @@ where
         as_recorded: bool,
         progress: &dyn Progress,
     ) -> Result<RunReport, PipelineError> {
-        let archive = self
-            .archive()
-            .ok_or_else(|| PipelineError::Input("this pipeline has no source archive".into()))?;
+        let archive = self.archive().ok_or(InputError::NoArchive)?;
         let store = Arc::clone(self.store());
         let run = crate::archive::find_run(&store, opts.date, run_id).await?;
         let sources = crate::archive::load_run_sources(&store, &archive, run).await?;
@@ -176,12 +173,8 @@ where
         });
 
         if as_recorded {
-            let doc = original.ok_or_else(|| {
-                PipelineError::Input(format!(
-                    "run {} recorded no evidence (it predates this version, or recording \
-                     failed): replay it without --as-recorded",
-                    sources.run.run_id
-                ))
+            let doc = original.ok_or_else(|| InputError::NoEvidence {
+                run_id: sources.run.run_id.clone(),
             })?;
             let registry = self.recorded_registry(&doc).await?;
             let mut config = self.config().clone();
@@ -209,7 +202,7 @@ where
     ) -> Result<Vec<String>, PipelineError> {
         let mut changes = Vec::new();
         let today = BmRegistry::new(self.with_store(|s| s.bm_units()).await?);
-        let (hash, _) = registry_snapshot(&today).map_err(|e| json_error("registry", &e))?;
+        let (hash, _) = registry_snapshot(&today).map_err(json_error("registry"))?;
         if hash != doc.registry_hash {
             changes.push(format!(
                 "BM unit registry: {} units now, {} when the run classified (snapshot {})",

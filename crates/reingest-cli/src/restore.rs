@@ -10,7 +10,7 @@ use settlement_model::{PeriodRange, SettlementDate, Side};
 use store::{AuditInfo, AuditRow, FetchLogEntry, SettlementStore, StoreError, SwapPlan};
 use tracing::warn;
 
-use crate::error::{blocking, PipelineError};
+use crate::error::{blocking, InputError, PipelineError};
 use crate::hooks::{PipelineHooks, RecordsFrom};
 use crate::pipeline::{elapsed_ms, fill_day_figures, Pipeline};
 use crate::report::RunReport;
@@ -90,10 +90,8 @@ where
         let run = self
             .with_store(move |s| s.run(&wanted))
             .await?
-            .ok_or_else(|| {
-                PipelineError::Input(format!(
-                    "no run {run_id:?} in the audit log; see `reingest runs`"
-                ))
+            .ok_or_else(|| InputError::UnknownRun {
+                run_id: run_id.to_owned(),
             })?;
         if !run.committed() {
             return Err(store::StoreError::RunNotRestorable {
@@ -103,13 +101,12 @@ where
             .into());
         }
         if let Some(when) = run.backup_pruned_at {
-            return Err(PipelineError::Input(format!(
-                "run {} can no longer be restored: `reingest archive prune` deleted its backup \
-                 on {}; restore a newer run of {}, or reingest the day",
-                run.run_id,
-                when.format("%Y-%m-%d %H:%M UTC"),
-                run.settlement_date
-            )));
+            return Err(InputError::BackupPruned {
+                run_id: run.run_id,
+                pruned_at: when,
+                date: run.settlement_date,
+            }
+            .into());
         }
         let date = run.settlement_date;
         let periods = PeriodRange::parse(&run.periods, date)?;

@@ -9,7 +9,7 @@ use serde::Serialize;
 use settlement_model::{DayTotals, SettlementDate};
 use store::{AuditRow, SettlementStore};
 
-use crate::error::PipelineError;
+use crate::error::{InputError, PipelineError};
 use crate::evidence::EvidenceDocument;
 use crate::pipeline::Pipeline;
 use elexon_client::SettlementSource;
@@ -136,18 +136,13 @@ where
                 .await?
                 .into_iter()
                 .find(|r| r.committed())
-                .ok_or_else(|| {
-                    PipelineError::Input(format!(
-                        "{date} has no committed run; see `reingest runs --date {date}`"
-                    ))
-                })?,
+                .ok_or(InputError::NoCommittedRun { date })?,
             Err(_) => {
                 let id = what.to_owned();
                 self.with_store(move |s| s.run(&id)).await?.ok_or_else(|| {
-                    PipelineError::Input(format!(
-                        "no run {what:?} in the audit log; give a run id or a date \
-                             (see `reingest runs`)"
-                    ))
+                    InputError::UnknownRunOrDate {
+                        what: what.to_owned(),
+                    }
                 })?
             }
         };

@@ -1,0 +1,255 @@
+//! Bad input: an option, setting, file or run that cannot be used. Nothing is written.
+
+use std::path::PathBuf;
+
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use settlement_model::{SettlementDate, Side};
+
+/// An option, setting, file or run named by the operator (or the embedding service) that
+/// cannot be used. Each message says what was wrong and, where there is one, what to do.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum InputError {
+    /// `ELEXON_FORMAT` is neither `xml` nor `json`.
+    #[error("ELEXON_FORMAT must be xml or json, got {value:?}")]
+    FormatSetting {
+        /// The value set.
+        value: String,
+    },
+    /// A number that must be positive is not (`--difficulty`, a difficulty to set).
+    #[error("{what} must be positive, got {value}")]
+    NotPositive {
+        /// The option or value.
+        what: &'static str,
+        /// What was given.
+        value: Decimal,
+    },
+    /// A tolerance is negative.
+    #[error("{flag} must not be negative, got {value}")]
+    Negative {
+        /// The option.
+        flag: &'static str,
+        /// What was given.
+        value: Decimal,
+    },
+    /// A count option is zero.
+    #[error("{flag} must be at least 1{why}")]
+    Zero {
+        /// The option.
+        flag: &'static str,
+        /// Why, after a colon, or empty.
+        why: &'static str,
+    },
+    /// A range that ends before it starts.
+    #[error("the range starts ({from}) after it ends ({to})")]
+    RangeBackwards {
+        /// The first date.
+        from: SettlementDate,
+        /// The last date.
+        to: SettlementDate,
+    },
+    /// `--jobs` outside `1..=MAX_JOBS`.
+    #[error("--jobs must be between 1 and {max}, got {jobs}", max = crate::range::MAX_JOBS)]
+    Jobs {
+        /// What was given.
+        jobs: usize,
+    },
+    /// The miner models file named by `REINGEST_MINER_MODELS=@PATH` cannot be read.
+    #[error("cannot read miner models file {path}: {source}")]
+    MinerModelsFile {
+        /// The file.
+        path: String,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A miner model definition is malformed or invalid.
+    #[error(transparent)]
+    MinerModel(#[from] bitcoin_calc::MinerModelError),
+    /// A miner model name the catalog does not know.
+    #[error(transparent)]
+    UnknownMinerModel(#[from] bitcoin_calc::UnknownModel),
+    /// A file cannot be read or written.
+    #[error("cannot {action} {}: {source}", path.display())]
+    File {
+        /// `read` or `write`.
+        action: &'static str,
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A BM unit file is not the API's JSON shape.
+    #[error("{}: {source}", path.display())]
+    BmUnitsFile {
+        /// The file.
+        path: PathBuf,
+        /// Why it does not parse.
+        #[source]
+        source: elexon_client::ParseError,
+    },
+    /// A BM unit file holds no units.
+    #[error("{} holds no BM units", path.display())]
+    NoBmUnits {
+        /// The file.
+        path: PathBuf,
+    },
+    /// A difficulty file is in none of the known formats.
+    #[error("{}: {source}", path.display())]
+    DifficultyFile {
+        /// The file.
+        path: PathBuf,
+        /// Why it does not parse.
+        #[source]
+        source: bitcoin_calc::ImportError,
+    },
+    /// A block height that is not a halving.
+    #[error("block {height} is not a halving: halvings are at multiples of 210000")]
+    NotAHalving {
+        /// The height given.
+        height: u64,
+    },
+    /// The database needs migrations the settings do not allow this process to apply.
+    #[error(
+        "the database needs {} migration(s) ({}); on a shared PostgreSQL only `reingest \
+         migrate` changes the schema (it only adds tables, nullable columns and indexes; \
+         `reingest migrate --dry-run` shows the SQL), or pass --auto-migrate (library: \
+         `Pipeline::prepare`)",
+        pending.len(),
+        pending.join(", ")
+    )]
+    MigrationsPending {
+        /// The pending migrations, oldest first.
+        pending: Vec<String>,
+    },
+    /// The pipeline was built without a source archive, which the operation reads.
+    #[error(
+        "this pipeline has no source archive (`Pipeline::builder` has one; or add one with \
+         `Pipeline::with_archive`)"
+    )]
+    NoArchive,
+    /// No run with this id is in the audit log.
+    #[error("no run {run_id:?} in the audit log; see `reingest runs`")]
+    UnknownRun {
+        /// The id asked for.
+        run_id: String,
+    },
+    /// Neither a run id in the audit log nor a date.
+    #[error("no run {what:?} in the audit log; give a run id or a date (see `reingest runs`)")]
+    UnknownRunOrDate {
+        /// What was asked for.
+        what: String,
+    },
+    /// No run with this id for this date.
+    #[error("no run {run_id:?} of {date} in the audit log; see `reingest runs --date {date}`")]
+    UnknownRunOfDate {
+        /// The id asked for.
+        run_id: String,
+        /// The date.
+        date: SettlementDate,
+    },
+    /// The date has no committed run.
+    #[error("{date} has no committed run; see `reingest runs --date {date}`")]
+    NoCommittedRun {
+        /// The date.
+        date: SettlementDate,
+    },
+    /// The date has no committed run whose sources are archived.
+    #[error(
+        "{date} has no committed run whose sources are archived; see `reingest runs --date \
+         {date}`"
+    )]
+    NoArchivedRun {
+        /// The date.
+        date: SettlementDate,
+    },
+    /// Fewer than two committed runs to compare, and none named.
+    #[error(
+        "{date} has fewer than two committed runs to compare; name them: reingest diff {date} \
+         RUN_A RUN_B"
+    )]
+    NothingToCompare {
+        /// The date.
+        date: SettlementDate,
+    },
+    /// The run logged no fetches, so it archived no sources.
+    #[error(
+        "run {run_id} has no fetch log, so no archived sources (it was a {kind} run with status \
+         {status})"
+    )]
+    NoFetchLog {
+        /// The run.
+        run_id: String,
+        /// Its kind.
+        kind: String,
+        /// Its status.
+        status: String,
+    },
+    /// A fetched period of the run has no source hash.
+    #[error("period {period} {side} of the run has no source hash (run before archiving existed)")]
+    NoSourceHash {
+        /// The period.
+        period: u8,
+        /// The stack.
+        side: Side,
+    },
+    /// The run's fetch log has no entry for a period it replaced.
+    #[error("run {run_id} logged no source for period {period} {side}")]
+    SourceNotLogged {
+        /// The run.
+        run_id: String,
+        /// The period.
+        period: u8,
+        /// The stack.
+        side: Side,
+    },
+    /// An archived source is in a format this version cannot parse.
+    #[error("archived source {hash} has unknown format {format:?}")]
+    ArchivedFormat {
+        /// The source's hash.
+        hash: String,
+        /// The format recorded.
+        format: String,
+    },
+    /// The run recorded no evidence, which a replay `--as-recorded` needs.
+    #[error(
+        "run {run_id} recorded no evidence (it predates this version, or recording failed): \
+         replay it without --as-recorded"
+    )]
+    NoEvidence {
+        /// The run.
+        run_id: String,
+    },
+    /// The registry snapshot a run's evidence names is not stored.
+    #[error("the registry snapshot {hash} the run recorded is missing")]
+    RegistrySnapshotMissing {
+        /// The snapshot's hash.
+        hash: String,
+    },
+    /// `archive prune` deleted the run's backup.
+    #[error(
+        "run {run_id} can no longer be restored: `reingest archive prune` deleted its backup on \
+         {}; restore a newer run of {date}, or reingest the day",
+        pruned_at.format("%Y-%m-%d %H:%M UTC")
+    )]
+    BackupPruned {
+        /// The run.
+        run_id: String,
+        /// When its backup was deleted.
+        pruned_at: DateTime<Utc>,
+        /// Its date.
+        date: SettlementDate,
+    },
+    /// Runs are in progress, so their sources are not yet in a committed fetch log.
+    #[error(
+        "runs still in progress: {}; prune when they have finished (their sources are not yet \
+         in a committed fetch log)",
+        runs.join(", ")
+    )]
+    RunsInProgress {
+        /// The runs, as the audit log names them.
+        runs: Vec<String>,
+    },
+}
