@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::Serialize;
 use settlement_model::{process_items, BmRegistry, BmUnit, PeriodRange, SettlementDate, Side};
-use store::{AuditRow, FetchStatus, SettlementStore, SourceArchive};
+use store::{AuditRow, FetchStatus, RunStatus, SettlementStore, SourceArchive};
 
 use elexon_client::{FetchError, Format, SettlementSource, StackResponse};
 
@@ -370,7 +370,7 @@ const LIVE_RUN_HOURS: i64 = 24;
 pub(crate) fn unfinished(runs: &[AuditRow]) -> Vec<String> {
     let since = chrono::Utc::now() - chrono::Duration::hours(LIVE_RUN_HOURS);
     runs.iter()
-        .filter(|r| r.status == "running" && r.started_at > since)
+        .filter(|r| r.status == RunStatus::Running && r.started_at > since)
         .map(|r| format!("{} ({})", r.run_id, r.settlement_date))
         .collect()
 }

@@ -10,7 +10,7 @@ use settlement_model::{
     CurtailmentRecord, DayTotals, DifficultyOrigin, PeriodRange, RegistryOrigin, Side,
     SummaryPeriod,
 };
-use store::{AuditLog, DaySwap, FetchStatus, SourceArchive, StoreError, UnitRegistry};
+use store::{AuditLog, DaySwap, FetchStatus, RunStatus, SourceArchive, StoreError, UnitRegistry};
 
 use crate::error::PipelineError;
 use crate::evidence::Fingerprint;
@@ -191,14 +191,14 @@ async fn running_a_date_twice_leaves_identical_rows() {
         (first.daily, first.monthly, first.yearly),
         (second.daily, second.monthly, second.yearly)
     );
-    let statuses: Vec<String> = p
+    let statuses: Vec<RunStatus> = p
         .store()
         .runs(Some(date))
         .unwrap()
         .into_iter()
         .map(|r| r.status)
         .collect();
-    assert_eq!(statuses, ["committed", "committed"]);
+    assert_eq!(statuses, [RunStatus::Committed, RunStatus::Committed]);
 }
 
 #[tokio::test]
@@ -278,7 +278,7 @@ async fn a_failed_expectation_rolls_back_everything_and_force_commits() {
         "no record, summary, bitcoin row, fetch log, backup or evidence changed"
     );
     let run = p.store().run(&r.run_id).unwrap().unwrap();
-    assert_eq!(run.status, "rolled_back");
+    assert_eq!(run.status, RunStatus::RolledBack);
     assert!(!run.committed());
     assert_eq!(run.records_before, i64::try_from(first.records).unwrap());
     assert!(p.evidence(&r.run_id).await.unwrap().is_none());
@@ -287,7 +287,7 @@ async fn a_failed_expectation_rolls_back_everything_and_force_commits() {
     let forced = p.run(&opts, &NoProgress).await.unwrap();
     assert!(forced.committed && forced.forced && !forced.verification.ok);
     let run = p.store().run(&forced.run_id).unwrap().unwrap();
-    assert_eq!(run.status, "forced");
+    assert_eq!(run.status, RunStatus::Forced);
     assert!(run.committed());
     assert_eq!(
         canonical(p.store().day_state(date).unwrap().records),
@@ -317,7 +317,7 @@ async fn a_hook_that_cannot_derive_rolls_back_and_the_run_is_recorded_failed() {
     assert_eq!(err.exit_code(), 2);
     assert_eq!(p.store().data(), before, "everything rolled back");
     let runs = p.store().runs(Some(date)).unwrap();
-    assert_eq!(runs[0].status, "failed");
+    assert_eq!(runs[0].status, RunStatus::Failed);
     assert!(
         runs[0].detail.as_deref().unwrap().contains("positive"),
         "{:?}",

@@ -72,9 +72,9 @@ impl RangeOptions {
     }
 }
 
-/// How one date of a range ended.
+/// How one date of a range ended (printed and serialised through [`DateStatus::as_str`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(into = "&'static str")]
 pub enum DateStatus {
     /// Reingested and verified.
     Ok,
@@ -100,6 +100,12 @@ impl DateStatus {
     /// Whether the date is done (reingested now or before).
     pub fn succeeded(&self) -> bool {
         matches!(self, DateStatus::Ok | DateStatus::Skipped)
+    }
+}
+
+impl From<DateStatus> for &'static str {
+    fn from(s: DateStatus) -> Self {
+        s.as_str()
     }
 }
 
@@ -295,7 +301,8 @@ where
     Ok(latest
         .into_iter()
         .filter(|(_, r)| {
-            r.status == "committed" && r.reason.as_deref().is_some_and(|x| x.contains(tag))
+            r.status == store::RunStatus::Committed
+                && r.reason.as_deref().is_some_and(|x| x.contains(tag))
         })
         .map(|(d, _)| d)
         .collect())

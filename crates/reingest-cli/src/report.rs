@@ -89,9 +89,10 @@ pub struct PeriodChange {
     pub cause: Option<DriftCause>,
 }
 
-/// Why a period's stored rows differ from a fresh fetch of the API.
+/// Why a period's stored rows differ from a fresh fetch of the API (serialised through
+/// [`DriftCause::as_str`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(into = "&'static str")]
 pub enum DriftCause {
     /// Elexon's response differs from the one the last run used: a republication.
     Source,
@@ -119,6 +120,12 @@ impl DriftCause {
             DriftCause::Database => "rows changed in the database since the last run",
             DriftCause::Unknown => "no source hash logged",
         }
+    }
+}
+
+impl From<DriftCause> for &'static str {
+    fn from(c: DriftCause) -> Self {
+        c.as_str()
     }
 }
 

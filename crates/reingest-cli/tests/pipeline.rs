@@ -17,7 +17,7 @@ use settlement_model::{
     RegistryOrigin, SummaryPeriod,
 };
 use store::prelude::*;
-use store::DayState;
+use store::{DayState, RunStatus};
 
 fn state(p: &reingest::app::StandardPipeline, date: &str) -> DayState {
     p.store().day_state(d(date)).unwrap()
@@ -215,7 +215,7 @@ async fn a_failed_expectation_rolls_back_and_force_commits() {
             db.name
         );
         let runs = p.store().runs(Some(date)).unwrap();
-        assert_eq!(runs[0].status, "rolled_back");
+        assert_eq!(runs[0].status, RunStatus::RolledBack);
         opts.force = true;
         let forced = p.run(&opts, &NoProgress).await.unwrap();
         assert!(forced.committed && forced.forced && !forced.verification.ok);
@@ -274,7 +274,10 @@ async fn a_period_that_never_recovers_fails_the_run_before_any_write() {
         assert_eq!(err.exit_code(), 2);
         assert!(err.to_string().contains("period 17"), "{err}");
         assert_eq!(before, fingerprint(&state(&p, "2024-06-01")), "{}", db.name);
-        assert_eq!(p.store().runs(Some(date)).unwrap()[0].status, "failed");
+        assert_eq!(
+            p.store().runs(Some(date)).unwrap()[0].status,
+            RunStatus::Failed
+        );
         sim.clear_faults();
         sim.set_revision(date, 0);
     }

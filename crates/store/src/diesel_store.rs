@@ -28,8 +28,8 @@ use crate::write::{
 };
 use crate::{
     AuditInfo, AuditLog, AuditRow, DayState, DaySwap, DifficultyAround, DifficultyTable,
-    FetchLogEntry, Migrations, RegistryState, RunEvidence, StoreError, SwapHooks, SwapOutcome,
-    SwapPlan, UnitRegistry,
+    FetchLogEntry, Migrations, RegistryState, RunEvidence, RunStatus, StoreError, SwapHooks,
+    SwapOutcome, SwapPlan, UnitRegistry,
 };
 
 /// Tuning of a [`DieselStore`].
@@ -477,7 +477,7 @@ impl DieselStore {
         ) -> Result<Vec<String>, StoreError>,
     ) -> Result<SwapOutcome, StoreError> {
         let clock = Instant::now();
-        let mut row = blank_audit_row(audit, date, periods, "running");
+        let mut row = blank_audit_row(audit, date, periods, RunStatus::Running);
         let mut conn = self.conn()?;
         // One statement, committed on its own: other runs must see it while this one waits.
         if let Err(e) = conn.single(|db| insert_running(db, &row)) {
@@ -522,9 +522,9 @@ impl DieselStore {
                 fill_totals(&mut done, before, after, counts, clock);
                 let mut detail = notes;
                 if verified {
-                    done.status = "committed".into();
+                    done.status = RunStatus::Committed;
                 } else {
-                    done.status = "forced".into();
+                    done.status = RunStatus::Forced;
                     detail.insert(0, "verification failed; committed with --force".into());
                 }
                 done.detail = (!detail.is_empty()).then(|| detail.join("; "));
@@ -548,7 +548,7 @@ impl DieselStore {
                     replaced,
                 } = *rejected;
                 fill_totals(&mut row, before, after, counts, clock);
-                row.status = "rolled_back".into();
+                row.status = RunStatus::RolledBack;
                 row.detail = Some("verification failed: every change was rolled back".into());
                 conn.write_tx(|db| upsert_audit(db, &row))?;
                 Ok(SwapOutcome {
@@ -565,7 +565,7 @@ impl DieselStore {
                     .ok()
                     .flatten();
                 let e = self.with_lock_context(e, date, holder);
-                row.status = "failed".into();
+                row.status = RunStatus::Failed;
                 row.duration_ms = elapsed_ms(clock);
                 row.detail = Some(e.to_string());
                 if let Err(audit_error) = conn.write_tx(|db| upsert_audit(db, &row)) {
@@ -638,7 +638,7 @@ fn blank_audit_row(
     audit: &AuditInfo,
     date: SettlementDate,
     periods: PeriodRange,
-    status: &str,
+    status: RunStatus,
 ) -> AuditRow {
     AuditRow {
         run_id: audit.run_id.clone(),
@@ -648,7 +648,7 @@ fn blank_audit_row(
         reason: audit.reason.clone(),
         user: audit.user.clone(),
         host: audit.host.clone(),
-        status: status.to_owned(),
+        status,
         records_before: 0,
         records_after: 0,
         energy_before: Decimal::ZERO,
@@ -913,7 +913,7 @@ impl AuditLog for DieselStore {
         let row = AuditRow {
             duration_ms: (Utc::now() - audit.started_at).num_milliseconds().max(0),
             detail: Some(redact_text(detail).replace('\0', "\u{FFFD}")),
-            ..blank_audit_row(audit, date, periods, "failed")
+            ..blank_audit_row(audit, date, periods, RunStatus::Failed)
         };
         let mut conn = self.conn()?;
         conn.write_tx(|db| upsert_audit(db, &row))

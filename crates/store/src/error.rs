@@ -100,7 +100,7 @@ pub enum StoreError {
         /// The run id.
         run_id: String,
         /// Its status.
-        status: String,
+        status: crate::RunStatus,
     },
     /// A stored value cannot be read back (e.g. decimal text that does not parse).
     #[error("corrupt value {value:?} in {table}.{column}: {reason}")]

@@ -93,12 +93,14 @@ mod rows;
 mod runs_query;
 pub mod schema;
 pub mod sql_types;
+mod status;
 mod write;
 
 pub use archive::{source_hash, ArchivedSource, SourceArchive};
 pub use diesel_store::{Backend, DieselStore, StoreConfig, POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS};
 pub use error::{redact_url, StoreError};
 pub use runs_query::RunsQuery;
+pub use status::{FetchStatus, RunStatus, UnknownStatus};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
@@ -128,16 +130,6 @@ pub struct FetchLogEntry {
     pub fetched_at: DateTime<Utc>,
     /// SHA-256 (hex) of the raw response body, when archived.
     pub source_hash: Option<String>,
-}
-
-/// Whether a period/side was fetched or is missing at the source.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum FetchStatus {
-    /// Fetched and processed.
-    Fetched,
-    /// The API answered 404 and the operator allowed it.
-    Missing,
 }
 
 /// Who runs a swap and why; written to the audit log.
@@ -332,8 +324,8 @@ pub struct AuditRow {
     pub user: String,
     /// The host.
     pub host: String,
-    /// `committed`, `rolled_back`, `failed`, `forced`.
-    pub status: String,
+    /// How the run stands.
+    pub status: RunStatus,
     /// Records before.
     pub records_before: i64,
     /// Records after.
@@ -366,7 +358,7 @@ pub struct AuditRow {
 impl AuditRow {
     /// Whether the run's rows were committed (`committed`, or `forced` past failed checks).
     pub fn committed(&self) -> bool {
-        self.status == "committed" || self.status == "forced"
+        self.status.committed()
     }
 }
 

@@ -15,6 +15,7 @@ use settlement_model::{
 use crate::db::{on_db, settlement_date, Db};
 use crate::rows::{BitcoinRowRead, FetchRow, RecordRow, RunRow};
 use crate::sql_types::StoredDecimal;
+use crate::status::read_status;
 use crate::{AuditRow, DayState, DeriveContext, FetchLogEntry, FetchStatus, StoreError};
 
 /// A summary table and how its key and timestamps are spelled.
@@ -470,18 +471,7 @@ fn latest_fetch_entries(rows: Vec<FetchRow>) -> Result<Vec<FetchLogEntry>, Store
             .side
             .parse()
             .map_err(|reason| corrupt_key(T, "side", &r.side, reason))?;
-        let status = match r.status.as_str() {
-            "fetched" => FetchStatus::Fetched,
-            "missing" => FetchStatus::Missing,
-            other => {
-                return Err(corrupt_key(
-                    T,
-                    "status",
-                    other,
-                    "expected fetched or missing".into(),
-                ))
-            }
-        };
+        let status: FetchStatus = read_status(T, "status", &r.status)?;
         let period = period_u8(T, i64::from(r.settlement_period))?;
         latest.insert(
             (period, side),
@@ -661,7 +651,7 @@ pub(crate) fn read_runs(
                 reason: r.reason,
                 user: r.user_name,
                 host: r.host,
-                status: r.status,
+                status: read_status(T, "status", &r.status)?,
                 records_before: r.records_before,
                 records_after: r.records_after,
                 per_period_counts: r.per_period_counts,

@@ -16,7 +16,7 @@ use crate::error::classify;
 use crate::read::key_text;
 use crate::rows::{NewAuditRow, NewBitcoinRow, NewFetchLog, NewRecord};
 use crate::sql_types::{ExactDecimal, InstantValue, PlatformNow};
-use crate::{AuditRow, DerivedRows, FetchLogEntry, FetchStatus, StoreConfig, StoreError};
+use crate::{AuditRow, DerivedRows, FetchLogEntry, RunStatus, StoreConfig, StoreError};
 
 /// The advisory-lock key of a date: "REIN" in the high half, the day number in the low half.
 pub(crate) fn lock_key(date: SettlementDate) -> i64 {
@@ -125,11 +125,14 @@ pub(crate) fn mark_interrupted(
     Ok(on_db!(db, c => diesel::update(
         rr::table
             .filter(rr::settlement_date.eq(date.naive()))
-            .filter(rr::status.eq("running"))
+            .filter(rr::status.eq(RunStatus::Running.as_str()))
             .filter(rr::run_id.ne(run_id))
             .filter(rr::seq.nullable().lt(my_seq)),
     )
-    .set((rr::status.eq("interrupted"), rr::detail.eq(&detail)))
+    .set((
+        rr::status.eq(RunStatus::Interrupted.as_str()),
+        rr::detail.eq(&detail),
+    ))
     .execute(c))?)
 }
 
@@ -147,7 +150,7 @@ pub(crate) fn running_holder(
         .single_value();
     Ok(on_db!(db, c => rr::table
         .filter(rr::settlement_date.eq(date.naive()))
-        .filter(rr::status.eq("running"))
+        .filter(rr::status.eq(RunStatus::Running.as_str()))
         .filter(rr::run_id.ne(run_id))
         .filter(rr::seq.nullable().lt(coalesce(my_seq, (rr::seq + 1).nullable())))
         .order(rr::seq.desc())
@@ -499,10 +502,7 @@ pub(crate) fn insert_fetch_log(
                 settlement_date: e.settlement_date.naive(),
                 settlement_period: i32::from(e.settlement_period),
                 side: e.side.as_str(),
-                status: match e.status {
-                    FetchStatus::Fetched => "fetched",
-                    FetchStatus::Missing => "missing",
-                },
+                status: e.status.as_str(),
                 items_received: count(e.items_received)?,
                 records_kept: count(e.records_kept)?,
                 fetched_at: InstantValue(e.fetched_at),
@@ -699,7 +699,7 @@ fn write_audit(db: &mut Db<'_>, row: &AuditRow, upsert: bool) -> Result<(), Stor
         reason: row.reason.as_deref(),
         user_name: &row.user,
         host: &row.host,
-        status: &row.status,
+        status: row.status.as_str(),
         records_before: row.records_before,
         records_after: row.records_after,
         energy_before: ExactDecimal(row.energy_before),

@@ -14,7 +14,7 @@ use settlement_model::{
     BmUnit, DifficultyEntry, Halving, PeriodRange, RegistryOrigin, SettlementDate, SummaryPeriod,
 };
 use store::prelude::*;
-use store::{DieselStore, RunsQuery, StoreConfig, StoreError};
+use store::{DieselStore, RunStatus, RunsQuery, StoreConfig, StoreError};
 
 fn full(d: SettlementDate) -> PeriodRange {
     PeriodRange::full(d)
@@ -56,7 +56,7 @@ fn swap_reads_back_and_is_idempotent() {
         );
         let runs = s.runs(Some(d)).unwrap();
         assert_eq!(runs.len(), 2);
-        assert!(runs.iter().all(|r| r.status == "committed"));
+        assert!(runs.iter().all(|r| r.status == RunStatus::Committed));
         assert_eq!(runs[0].records_before, 144);
         assert_eq!(runs[0].energy_before, e);
         assert_eq!(runs[0].energy_after, e);
@@ -140,13 +140,13 @@ fn a_failed_verification_leaves_every_row_and_force_commits() {
             .into_iter()
             .find(|r| r.run_id == run_id)
             .unwrap();
-        assert_eq!(run.status, "rolled_back");
+        assert_eq!(run.status, RunStatus::RolledBack);
 
         let mut p2 = plan(d, full(d), p.records);
         p2.force = true;
         let out = s.swap(p2, &mut hooks).unwrap();
         assert!(out.committed);
-        assert_eq!(s.runs(Some(d)).unwrap()[0].status, "forced");
+        assert_eq!(s.runs(Some(d)).unwrap()[0].status, RunStatus::Forced);
         assert_eq!(s.day_state(d).unwrap().records.len(), 144);
     }
     for db in backends() {
@@ -179,7 +179,7 @@ fn a_failing_hook_rolls_back_and_is_audited() {
         assert!(matches!(err, StoreError::Derive { .. }), "{err}");
         assert_eq!(dump(&db.url), before);
         let run = &db.store.runs(Some(d)).unwrap()[0];
-        assert_eq!(run.status, "failed");
+        assert_eq!(run.status, RunStatus::Failed);
         assert!(run.detail.as_deref().unwrap().contains("no difficulty"));
     }
     for db in backends() {
@@ -246,7 +246,7 @@ fn a_runs_backup_swapped_back_brings_back_exactly_the_replaced_rows() {
         assert_eq!(restored.bitcoin_rows, state_a.bitcoin_rows);
         assert_eq!(restored.bitcoin_summaries, state_a.bitcoin_summaries);
         let run = s.run(&second.run_id).unwrap().unwrap();
-        assert_eq!(run.status, "committed");
+        assert_eq!(run.status, RunStatus::Committed);
         assert!(s.run("no-such-run").unwrap().is_none());
     }
     for db in backends() {
@@ -511,7 +511,7 @@ fn two_swaps_of_one_date_at_once_leave_one_complete_day() {
                 .runs(Some(d))
                 .unwrap()
                 .iter()
-                .filter(|r| r.status == "committed")
+                .filter(|r| r.status == RunStatus::Committed)
                 .count(),
             2
         );
@@ -891,11 +891,11 @@ fn a_process_killed_mid_swap_leaves_every_row() {
         assert_eq!(store.day_state(d).unwrap().records, original);
         // The killed run's row says `running` until the next run of the date takes the lock.
         let killed = store.runs(Some(d)).unwrap()[0].clone();
-        assert_eq!(killed.status, "running");
+        assert_eq!(killed.status, RunStatus::Running);
         swap(&store, d, full(d), original.clone());
         let runs = store.runs(Some(d)).unwrap();
         let killed = runs.iter().find(|r| r.run_id == killed.run_id).unwrap();
-        assert_eq!(killed.status, "interrupted", "{}", db.label);
+        assert_eq!(killed.status, RunStatus::Interrupted, "{}", db.label);
     }
 }
 

@@ -217,7 +217,7 @@ pub(crate) fn fixture() -> RunDocument {
         reason: Some("ticket 123: missing periods <17 & 18>".into()),
         user: "ops".into(),
         host: "batch-1".into(),
-        status: "committed".into(),
+        status: store::RunStatus::Committed,
         records_before: 230,
         records_after: 246,
         energy_before: Decimal::new(13_300, 1),

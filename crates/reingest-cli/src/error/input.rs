@@ -185,7 +185,7 @@ pub enum InputError {
         /// Its kind.
         kind: String,
         /// Its status.
-        status: String,
+        status: store::RunStatus,
     },
     /// A fetched period of the run has no source hash.
     #[error("period {period} {side} of the run has no source hash (run before archiving existed)")]

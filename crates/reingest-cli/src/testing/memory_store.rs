@@ -19,7 +19,8 @@ use settlement_model::{
 };
 use store::{
     ArchivedSource, AuditInfo, AuditLog, AuditRow, DifficultyAround, DifficultyTable,
-    FetchLogEntry, Migrations, RegistryState, RunEvidence, SourceArchive, StoreError, UnitRegistry,
+    FetchLogEntry, Migrations, RegistryState, RunEvidence, RunStatus, SourceArchive, StoreError,
+    UnitRegistry,
 };
 
 /// What one run's swap backed up before it replaced anything.
@@ -134,7 +135,7 @@ pub(crate) fn blank_audit_row(
     audit: &AuditInfo,
     date: SettlementDate,
     periods: PeriodRange,
-    status: &str,
+    status: RunStatus,
 ) -> AuditRow {
     AuditRow {
         run_id: audit.run_id.clone(),
@@ -144,7 +145,7 @@ pub(crate) fn blank_audit_row(
         reason: audit.reason.clone(),
         user: audit.user.clone(),
         host: audit.host.clone(),
-        status: status.to_owned(),
+        status,
         records_before: 0,
         records_after: 0,
         energy_before: Decimal::ZERO,
@@ -305,7 +306,7 @@ impl AuditLog for MemoryStore {
         let row = AuditRow {
             duration_ms: (Utc::now() - audit.started_at).num_milliseconds().max(0),
             detail: Some(settlement_model::redact_url(detail)),
-            ..blank_audit_row(audit, date, periods, "failed")
+            ..blank_audit_row(audit, date, periods, RunStatus::Failed)
         };
         self.lock().upsert_run(row);
         Ok(())

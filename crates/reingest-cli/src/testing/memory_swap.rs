@@ -24,7 +24,8 @@ use std::time::Instant;
 use chrono::Utc;
 use settlement_model::{CurtailmentRecord, DayTotals, PeriodRange, SettlementDate, SummaryPeriod};
 use store::{
-    AuditRow, DayState, DaySwap, DerivedRows, StoreError, SwapHooks, SwapOutcome, SwapPlan,
+    AuditRow, DayState, DaySwap, DerivedRows, RunStatus, StoreError, SwapHooks, SwapOutcome,
+    SwapPlan,
 };
 
 use crate::testing::memory_reads::{
@@ -157,8 +158,8 @@ fn mark_interrupted(t: &mut Tables, date: SettlementDate, run_id: &str) {
         .unwrap_or(t.runs.len());
     let detail = format!("the process ended before the run finished (found by run {run_id})");
     for r in t.runs.iter_mut().take(mine) {
-        if r.settlement_date == date && r.status == "running" {
-            r.status = "interrupted".into();
+        if r.settlement_date == date && r.status == RunStatus::Running {
+            r.status = RunStatus::Interrupted;
             r.detail = Some(detail.clone());
         }
     }
@@ -281,9 +282,9 @@ fn transaction(
     let mut done = running.clone();
     fill_totals(&mut done, before, after, counts, clock);
     if verified {
-        done.status = "committed".into();
+        done.status = RunStatus::Committed;
     } else {
-        done.status = "forced".into();
+        done.status = RunStatus::Forced;
         done.detail = Some("verification failed; committed with --force".into());
     }
     t.upsert_run(done);
@@ -305,7 +306,7 @@ impl DaySwap for MemoryStore {
                 detail: format!("run id {run_id} is already in the audit log"),
             });
         }
-        let mut row = blank_audit_row(&plan.audit, date, periods, "running");
+        let mut row = blank_audit_row(&plan.audit, date, periods, RunStatus::Running);
         tables.upsert_run(row.clone());
 
         let mut work = tables.clone();
@@ -327,7 +328,7 @@ impl DaySwap for MemoryStore {
                 replaced,
             }) => {
                 fill_totals(&mut row, before, after, counts, clock);
-                row.status = "rolled_back".into();
+                row.status = RunStatus::RolledBack;
                 row.detail = Some("verification failed: every change was rolled back".into());
                 tables.upsert_run(row);
                 Ok(SwapOutcome {
@@ -339,7 +340,7 @@ impl DaySwap for MemoryStore {
                 })
             }
             Err(TxFail::Store(e)) => {
-                row.status = "failed".into();
+                row.status = RunStatus::Failed;
                 row.duration_ms = elapsed_ms(clock);
                 row.detail = Some(e.to_string());
                 tables.upsert_run(row);
@@ -388,8 +389,8 @@ mod tests {
     use rust_decimal::Decimal;
     use settlement_model::{DailySummary, MonthlySummary, PeriodRange, YearlySummary};
     use store::{
-        AuditInfo, AuditLog, DaySwap, DeriveContext, DerivedRows, HookError, StoreError, SwapHooks,
-        SwapPlan,
+        AuditInfo, AuditLog, DaySwap, DeriveContext, DerivedRows, HookError, RunStatus, StoreError,
+        SwapHooks, SwapPlan,
     };
 
     use crate::testing::MemoryStore;
@@ -464,7 +465,7 @@ mod tests {
         let err = store.swap(plan("a", date), &mut hooks).unwrap_err();
         assert!(matches!(err, StoreError::Hook { .. }), "{err:?}");
         assert_eq!(store.data(), Default::default());
-        assert_eq!(store.run("a").unwrap().unwrap().status, "failed");
+        assert_eq!(store.run("a").unwrap().unwrap().status, RunStatus::Failed);
     }
 
     #[test]
@@ -478,11 +479,14 @@ mod tests {
         let out = store.swap(plan("a", date), &mut hooks).unwrap();
         assert!(!out.committed);
         assert_eq!(store.data(), Default::default());
-        assert_eq!(store.run("a").unwrap().unwrap().status, "rolled_back");
+        assert_eq!(
+            store.run("a").unwrap().unwrap().status,
+            RunStatus::RolledBack
+        );
         let mut forced = plan("b", date);
         forced.force = true;
         assert!(store.swap(forced, &mut hooks).unwrap().committed);
-        assert_eq!(store.run("b").unwrap().unwrap().status, "forced");
+        assert_eq!(store.run("b").unwrap().unwrap().status, RunStatus::Forced);
         assert!(store.day_state(date).unwrap().daily.is_some());
         let again = store.swap(plan("b", date), &mut hooks).unwrap_err();
         assert!(matches!(again, StoreError::Constraint { .. }), "{again:?}");

@@ -13,6 +13,7 @@ use crate::common::{
 };
 use elexon_sim::{Fault, FaultRule, PathKind, SimHandle};
 use settlement_model::Side;
+use store::RunStatus;
 
 const DATE: &str = "2024-04-14";
 const LIMIT: Duration = Duration::from_secs(60);
@@ -191,7 +192,7 @@ async fn check_outcome(
                 1,
                 "{what}: one audit row for the failed run: {added:?}"
             );
-            assert_eq!(audit(db, date)[0].status, "failed", "{what}");
+            assert_eq!(audit(db, date)[0].status, RunStatus::Failed, "{what}");
             assert_eq!(
                 stored_records(db, date),
                 common::canonical(expected_records(date, stored_rev)),

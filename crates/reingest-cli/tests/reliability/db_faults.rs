@@ -13,6 +13,7 @@ use crate::common::{
 };
 use diesel::{Connection, PgConnection, RunQueryDsl, SqliteConnection};
 use elexon_sim::SimHandle;
+use store::RunStatus;
 
 const DATE: &str = "2024-08-08";
 const LIMIT: Duration = Duration::from_secs(90);
@@ -151,7 +152,7 @@ async fn postgres_second_run_of_a_date_times_out_naming_the_first() {
     let (mut admin, first) = park_a_run(&sim, &db).await;
     let holder = audit(&db, date)
         .into_iter()
-        .find(|r| r.status == "running")
+        .find(|r| r.status == RunStatus::Running)
         .expect("the first run's running row")
         .run_id;
     let before = dump(&db.url);
@@ -191,7 +192,7 @@ async fn postgres_second_run_of_a_date_times_out_naming_the_first() {
     let runs = audit(&db, date);
     assert_eq!(
         runs.iter().find(|r| r.run_id == holder).unwrap().status,
-        "committed"
+        RunStatus::Committed
     );
 }
 
