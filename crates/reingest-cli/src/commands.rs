@@ -195,6 +195,7 @@ async fn execute(args: Cli, metrics: &Recorder) -> Result<i32, PipelineError> {
                 force: a.force,
                 allow_missing_periods: a.allow_missing_periods,
                 no_registry_refresh: a.no_registry_refresh,
+                range_tag: None,
             };
             let bar = progress_bar(g, "fetching", 0);
             let report = match a.from_archive.as_deref() {

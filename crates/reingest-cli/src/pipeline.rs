@@ -93,6 +93,9 @@ pub struct RunOptions {
     /// Never refresh the BM unit registry, even when it meets unknown unit ids
     /// (`--no-registry-refresh`).
     pub no_registry_refresh: bool,
+    /// The range this run is part of (`reingest range`, [`crate::range::RangeOptions::tag`]),
+    /// recorded in the audit log so `range --resume` can skip the date.
+    pub range_tag: Option<String>,
 }
 
 impl RunOptions {
@@ -107,6 +110,7 @@ impl RunOptions {
             force: false,
             allow_missing_periods: false,
             no_registry_refresh: false,
+            range_tag: None,
         }
     }
 }
@@ -312,7 +316,10 @@ where
         let started = Instant::now();
         let date = opts.date;
         let range = opts.periods.unwrap_or_else(|| PeriodRange::full(date));
-        let audit = self.audit_info("run", opts.reason.clone());
+        let audit = AuditInfo {
+            range_tag: opts.range_tag.clone(),
+            ..self.audit_info("run", opts.reason.clone())
+        };
         let result = self.run_inner(opts, range, &audit, progress, started).await;
         if let Err(e) = &result {
             if !opts.dry_run {
@@ -339,6 +346,7 @@ where
             tool_version: self.config.tool_version.clone(),
             started_at: Utc::now(),
             inputs: None,
+            range_tag: None,
         }
     }
 

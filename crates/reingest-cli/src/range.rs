@@ -61,9 +61,11 @@ impl RangeOptions {
         self
     }
 
-    /// The tag written into each date's audit reason, which `resume` looks for.
+    /// The range's tag, `FROM..TO`: recorded with each date's run (the audit log's
+    /// `range_tag`), which `resume` looks for, and named in each run's reason as
+    /// `[range FROM..TO]` for people reading the log.
     pub fn tag(&self) -> String {
-        format!("[range {}..{}]", self.from, self.to)
+        format!("{}..{}", self.from, self.to)
     }
 
     /// The dates, in order.
@@ -177,27 +179,37 @@ where
         tracing::warn!(message = "no difficulty for the range's first date yet", error = %e);
     }
     let dates = opts.dates();
+    let tag = opts.tag();
     let done = if opts.resume {
-        already_done(pipeline, &opts.tag()).await?
+        let (store, t) = (std::sync::Arc::clone(pipeline.store()), tag.clone());
+        blocking(move || store.dates_done_in_range(&t).map_err(PipelineError::from)).await?
     } else {
         Vec::new()
     };
+    let note = format!("[range {tag}]");
     let reason = match &opts.reason {
-        Some(r) => format!("{r} {}", opts.tag()),
-        None => opts.tag(),
+        Some(r) => format!("{r} {note}"),
+        None => note,
     };
     Ok(run_dates(
-        pipeline, dates, opts.jobs, &reason, &done, progress, started,
+        pipeline,
+        dates,
+        opts.jobs,
+        (&reason, Some(&tag)),
+        &done,
+        progress,
+        started,
     )
     .await)
 }
 
-/// Reingests `dates`, `jobs` at a time, skipping `done`; the report is in date order.
+/// Reingests `dates`, `jobs` at a time, skipping `done`, each run with `reason` and the
+/// range's tag (if any); the report is in date order.
 async fn run_dates<S, St>(
     pipeline: &Pipeline<S, St>,
     dates: Vec<SettlementDate>,
     jobs: usize,
-    reason: &str,
+    (reason, range_tag): (&str, Option<&str>),
     done: &[SettlementDate],
     progress: &dyn Progress,
     started: Instant,
@@ -214,6 +226,7 @@ where
             } else {
                 let mut run = RunOptions::new(date);
                 run.reason = Some(reason.to_owned());
+                run.range_tag = range_tag.map(str::to_owned);
                 outcome_of(date, pipeline.run(&run, &NoBar).await)
             };
             progress.date_done(total, outcome.records, outcome.status.succeeded());
@@ -279,33 +292,6 @@ fn outcome_of(
             detail: Some(e.to_string()),
         },
     }
-}
-
-/// Dates whose latest audit row is a committed run tagged with `tag`.
-async fn already_done<S, St>(
-    pipeline: &Pipeline<S, St>,
-    tag: &str,
-) -> Result<Vec<SettlementDate>, PipelineError>
-where
-    S: SettlementSource,
-    St: SettlementStore + 'static,
-{
-    let store = std::sync::Arc::clone(pipeline.store());
-    let runs = blocking(move || store.runs(None).map_err(PipelineError::from)).await?;
-    let mut latest: std::collections::BTreeMap<SettlementDate, &store::AuditRow> =
-        Default::default();
-    for r in &runs {
-        // `runs` is newest first: keep the first seen per date.
-        latest.entry(r.settlement_date).or_insert(r);
-    }
-    Ok(latest
-        .into_iter()
-        .filter(|(_, r)| {
-            r.status == store::RunStatus::Committed
-                && r.reason.as_deref().is_some_and(|x| x.contains(tag))
-        })
-        .map(|(d, _)| d)
-        .collect())
 }
 
 /// What `reconcile` is asked to do.
@@ -442,7 +428,7 @@ where
             pipeline,
             dates,
             opts.jobs,
-            "reconcile --fix",
+            ("reconcile --fix", None),
             &[],
             &NoBar,
             Instant::now(),

@@ -662,6 +662,7 @@ fn blank_audit_row(
         detail: None,
         inputs: audit.inputs,
         backup_pruned_at: None,
+        range_tag: audit.range_tag.clone(),
     }
 }
 
@@ -901,6 +902,11 @@ impl AuditLog for DieselStore {
     fn run_fetch_log(&self, run_id: &str) -> Result<Vec<FetchLogEntry>, StoreError> {
         let mut conn = self.conn()?;
         conn.read_tx(|db| read_run_fetch_log(db, run_id))
+    }
+
+    fn dates_done_in_range(&self, range_tag: &str) -> Result<Vec<SettlementDate>, StoreError> {
+        let mut conn = self.conn()?;
+        conn.read_tx(|db| crate::runs_query::dates_done_in_range(db, range_tag))
     }
 
     fn record_failed_run(

@@ -151,6 +151,10 @@ pub struct AuditInfo {
     pub started_at: DateTime<Utc>,
     /// The difficulty and subsidy its bitcoin figures use, recorded in the audit row.
     pub inputs: Option<BitcoinInputs>,
+    /// The range the run is part of (`reingest range`, as `FROM..TO`), recorded in its own
+    /// column so [`AuditLog::dates_done_in_range`] finds it.
+    #[serde(default)]
+    pub range_tag: Option<String>,
 }
 
 /// Where the BM unit registry came from and when it was last replaced.
@@ -353,6 +357,10 @@ pub struct AuditRow {
     pub inputs: Option<BitcoinInputs>,
     /// When `archive prune` deleted the run's backup (it can no longer be restored).
     pub backup_pruned_at: Option<DateTime<Utc>>,
+    /// The range the run was part of (`FROM..TO`); runs outside a range, and runs from
+    /// before this was recorded, have none.
+    #[serde(default)]
+    pub range_tag: Option<String>,
 }
 
 impl AuditRow {
@@ -436,6 +444,11 @@ pub trait AuditLog: Send + Sync {
     fn runs(&self, date: Option<SettlementDate>) -> Result<Vec<AuditRow>, StoreError>;
     /// The fetch log a run wrote: which source (hash) each period and side came from.
     fn run_fetch_log(&self, run_id: &str) -> Result<Vec<FetchLogEntry>, StoreError>;
+    /// The dates whose newest run is a committed run of the range `range_tag` (see
+    /// [`AuditInfo::range_tag`]), oldest first: what `reingest range --resume` skips. Read
+    /// through the column's index, not the audit log whole; a reason that merely mentions
+    /// the range does not count.
+    fn dates_done_in_range(&self, range_tag: &str) -> Result<Vec<SettlementDate>, StoreError>;
     /// Writes an audit row for a run that failed before its swap (e.g. a fetch error).
     fn record_failed_run(
         &self,

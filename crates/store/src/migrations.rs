@@ -222,7 +222,7 @@ fn unapplied<DB: diesel::backend::Backend>(
 /// The SQL of a PostgreSQL migration, by its folder name (diesel's embedded migrations do
 /// not expose their text, so each file is included once more here; a test keeps the list in
 /// step with the folder).
-const POSTGRES_SQL: [(&str, &str); 10] = [
+const POSTGRES_SQL: [(&str, &str); 11] = [
     ("2024-01-01-000001_platform_schema", include_str!("../migrations/postgres/2024-01-01-000001_platform_schema/up.sql")),
     ("2024-01-01-000002_reingest_tables", include_str!("../migrations/postgres/2024-01-01-000002_reingest_tables/up.sql")),
     ("2024-01-01-000003_source_archive", include_str!("../migrations/postgres/2024-01-01-000003_source_archive/up.sql")),
@@ -233,10 +233,11 @@ const POSTGRES_SQL: [(&str, &str); 10] = [
     ("2024-01-01-000008_bitcoin_daily_summaries_key_idx", include_str!("../migrations/postgres/2024-01-01-000008_bitcoin_daily_summaries_key_idx/up.sql")),
     ("2024-01-01-000009_bitcoin_monthly_summaries_key_idx", include_str!("../migrations/postgres/2024-01-01-000009_bitcoin_monthly_summaries_key_idx/up.sql")),
     ("2024-01-01-000010_bitcoin_yearly_summaries_key_idx", include_str!("../migrations/postgres/2024-01-01-000010_bitcoin_yearly_summaries_key_idx/up.sql")),
+    ("2024-01-01-000011_run_range_tag", include_str!("../migrations/postgres/2024-01-01-000011_run_range_tag/up.sql")),
 ];
 
 /// The SQLite migrations' SQL, likewise.
-const SQLITE_SQL: [(&str, &str); 5] = [
+const SQLITE_SQL: [(&str, &str); 6] = [
     (
         "2024-01-01-000001_platform_schema",
         include_str!("../migrations/sqlite/2024-01-01-000001_platform_schema/up.sql"),
@@ -256,6 +257,10 @@ const SQLITE_SQL: [(&str, &str); 5] = [
     (
         "2024-01-01-000005_run_evidence",
         include_str!("../migrations/sqlite/2024-01-01-000005_run_evidence/up.sql"),
+    ),
+    (
+        "2024-01-01-000011_run_range_tag",
+        include_str!("../migrations/sqlite/2024-01-01-000011_run_range_tag/up.sql"),
     ),
 ];
 

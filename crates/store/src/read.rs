@@ -658,6 +658,7 @@ pub(crate) fn read_runs(
                 duration_ms: r.duration_ms,
                 tool_version: r.tool_version,
                 detail: r.detail,
+                range_tag: r.range_tag,
             })
         })
         .collect()

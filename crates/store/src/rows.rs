@@ -189,6 +189,7 @@ pub(crate) struct NewAuditRow<'a> {
     pub(crate) difficulty_date: Option<NaiveDate>,
     pub(crate) difficulty_source: Option<&'a str>,
     pub(crate) block_subsidy: Option<ExactDecimal>,
+    pub(crate) range_tag: Option<&'a str>,
 }
 
 /// A fetch-log row as read.
@@ -233,4 +234,5 @@ pub(crate) struct RunRow {
     pub(crate) difficulty_source: Option<String>,
     pub(crate) block_subsidy: Option<StoredDecimal>,
     pub(crate) backup_pruned_at: Option<StoredInstant>,
+    pub(crate) range_tag: Option<String>,
 }

@@ -228,6 +228,7 @@ diesel::table! {
         difficulty_source -> Nullable<Text>,
         block_subsidy -> Nullable<Exact>,
         backup_pruned_at -> Nullable<Instant>,
+        range_tag -> Nullable<Text>,
     }
 }
 

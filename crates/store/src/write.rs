@@ -716,6 +716,7 @@ fn write_audit(db: &mut Db<'_>, row: &AuditRow, upsert: bool) -> Result<(), Stor
         difficulty_date: inputs.and_then(|i| i.difficulty_date),
         difficulty_source: inputs.map(|i| i.origin.as_str()),
         block_subsidy: inputs.map(|i| ExactDecimal(i.subsidy)),
+        range_tag: row.range_tag.as_deref(),
     };
     if upsert {
         on_db!(db, c => diesel::insert_into(rr::table)

@@ -575,6 +575,57 @@ fn a_second_run_of_a_locked_date_times_out_naming_the_holder() {
     }
 }
 
+/// The dates `range --resume` skips come from the `range_tag` column: a reason that merely
+/// mentions the range does not count, nor does a date run again since, nor another range's.
+#[test]
+fn dates_done_in_range_reads_the_column_not_the_reason() {
+    fn check(db: &TestDb) {
+        let s = &db.store;
+        let tag = "2024-05-01..2024-05-05";
+        let run = |day: &str, range_tag: Option<&str>, reason: String, verified: bool| {
+            let d = date(day);
+            let mut p = plan(d, full(d), gen_records(d, full(d), 1, "A", 3));
+            p.audit.range_tag = range_tag.map(str::to_owned);
+            p.audit.reason = Some(reason);
+            let mut hooks = SumHooks::new(d);
+            hooks.verify = verified;
+            s.swap(p, &mut hooks).unwrap().committed
+        };
+        let mentions = format!("backfill [range {tag}]");
+        assert!(run("2024-05-01", Some(tag), mentions.clone(), true));
+        // Only the reason names the range (typed by hand, or written before the column).
+        assert!(run("2024-05-02", None, mentions.clone(), true));
+        // Done by the range, then run again outside it.
+        assert!(run("2024-05-03", Some(tag), mentions.clone(), true));
+        assert!(run("2024-05-03", None, "ticket 9".into(), true));
+        // Another range's.
+        assert!(run(
+            "2024-05-04",
+            Some("2024-05-04..2024-05-04"),
+            mentions.clone(),
+            true
+        ));
+        // The range's run of this date rolled back.
+        assert!(!run("2024-05-05", Some(tag), mentions, false));
+
+        assert_eq!(
+            s.dates_done_in_range(tag).unwrap(),
+            vec![date("2024-05-01")],
+            "{}",
+            db.label
+        );
+        assert!(s
+            .dates_done_in_range("2024-06-01..2024-06-02")
+            .unwrap()
+            .is_empty());
+        let runs = s.runs(Some(date("2024-05-01"))).unwrap();
+        assert_eq!(runs[0].range_tag.as_deref(), Some(tag), "{}", db.label);
+    }
+    for db in backends() {
+        check(&db);
+    }
+}
+
 #[test]
 fn recent_runs_reads_a_page_of_the_audit_log() {
     fn check(db: &TestDb) {

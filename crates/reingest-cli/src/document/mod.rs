@@ -231,6 +231,7 @@ pub(crate) fn fixture() -> RunDocument {
         detail: None,
         inputs: Some(inputs),
         backup_pruned_at: None,
+        range_tag: None,
     };
     let evidence = EvidenceDocument {
         fingerprint: Fingerprint {

@@ -159,6 +159,7 @@ pub(crate) fn blank_audit_row(
         detail: None,
         inputs: audit.inputs,
         backup_pruned_at: None,
+        range_tag: audit.range_tag.clone(),
     }
 }
 
@@ -282,6 +283,22 @@ impl AuditLog for MemoryStore {
             .rev()
             .filter(|r| date.is_none_or(|d| r.settlement_date == d))
             .cloned()
+            .collect())
+    }
+
+    fn dates_done_in_range(&self, range_tag: &str) -> Result<Vec<SettlementDate>, StoreError> {
+        let t = self.lock();
+        // Oldest first: each date ends up with its newest run.
+        let mut newest: BTreeMap<SettlementDate, &AuditRow> = BTreeMap::new();
+        for r in &t.runs {
+            newest.insert(r.settlement_date, r);
+        }
+        Ok(newest
+            .into_iter()
+            .filter(|(_, r)| {
+                r.status == RunStatus::Committed && r.range_tag.as_deref() == Some(range_tag)
+            })
+            .map(|(d, _)| d)
             .collect())
     }
 

@@ -449,6 +449,7 @@ mod tests {
                 tool_version: "test".into(),
                 started_at: Utc::now(),
                 inputs: None,
+                range_tag: None,
             },
             force: false,
         }

@@ -271,6 +271,7 @@ pub fn audit(kind: &str) -> AuditInfo {
         tool_version: "0.0.0-test".into(),
         started_at: Utc::now(),
         inputs: None,
+        range_tag: None,
     }
 }
 
