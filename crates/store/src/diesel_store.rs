@@ -17,6 +17,7 @@ use settlement_model::{
 use crate::archive::{self, ArchiveLocation, ArchivedSource, SourceArchive};
 use crate::db::Db;
 use crate::error::{classify, connection_error, redact_text, redact_url};
+use crate::faults::{sqlite_write_tx, TxError};
 pub use crate::migrations::{POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS};
 use crate::read::{
     read_day_state, read_derive_context, read_records, read_run_fetch_log, read_runs,
@@ -241,16 +242,17 @@ impl Conn {
     pub(crate) fn write_tx<T, E, F>(&mut self, f: F) -> Result<T, E>
     where
         F: FnOnce(&mut Db<'_>) -> Result<T, E>,
-        E: From<diesel::result::Error>,
+        E: TxError,
     {
         match self {
             Conn::Pg(c) => c.transaction(|c| f(&mut Db::Pg(c))),
-            Conn::Lite(c) => c.immediate_transaction(|c| f(&mut Db::Lite(c))),
+            Conn::Lite(c) => sqlite_write_tx(c, |c| f(&mut Db::Lite(c))),
         }
     }
 
     /// One statement on its own: it reads one snapshot, or writes all or nothing, by itself,
-    /// so a transaction would only add a `BEGIN` and a `COMMIT` round trip.
+    /// so a transaction would only add a `BEGIN` and a `COMMIT` round trip. Writes go through
+    /// [`Conn::single_write`], which takes SQLite's write lock first.
     pub(crate) fn single<T, F>(&mut self, f: F) -> Result<T, StoreError>
     where
         F: FnOnce(&mut Db<'_>) -> Result<T, StoreError>,
@@ -258,6 +260,19 @@ impl Conn {
         match self {
             Conn::Pg(c) => f(&mut Db::Pg(c)),
             Conn::Lite(c) => f(&mut Db::Lite(c)),
+        }
+    }
+
+    /// One write statement on its own, like [`Conn::single`]; on SQLite it takes the
+    /// database's write lock with `BEGIN IMMEDIATE` first, like every write, so the one
+    /// statement that waits for the lock is that `BEGIN` (see `crate::faults`).
+    pub(crate) fn single_write<T, F>(&mut self, f: F) -> Result<T, StoreError>
+    where
+        F: FnOnce(&mut Db<'_>) -> Result<T, StoreError>,
+    {
+        match self {
+            Conn::Pg(c) => f(&mut Db::Pg(c)),
+            Conn::Lite(c) => sqlite_write_tx(c, |c| f(&mut Db::Lite(c))),
         }
     }
 
@@ -303,6 +318,15 @@ impl From<diesel::result::Error> for TxFail {
 impl From<StoreError> for TxFail {
     fn from(e: StoreError) -> Self {
         TxFail::Store(e)
+    }
+}
+
+impl TxError for TxFail {
+    fn as_store(&self) -> Option<&StoreError> {
+        match self {
+            TxFail::Store(e) => Some(e),
+            TxFail::Rejected { .. } => None,
+        }
     }
 }
 
@@ -480,7 +504,7 @@ impl DieselStore {
         let mut row = blank_audit_row(audit, date, periods, RunStatus::Running);
         let mut conn = self.conn()?;
         // One statement, committed on its own: other runs must see it while this one waits.
-        if let Err(e) = conn.single(|db| insert_running(db, &row)) {
+        if let Err(e) = conn.single_write(|db| insert_running(db, &row)) {
             // On SQLite the database's write lock may be what we waited for.
             let holder = match &e {
                 StoreError::LockTimeout { .. } => conn
@@ -872,7 +896,7 @@ impl AuditLog for DieselStore {
         // No transaction: the snapshot goes first and is idempotent, so the evidence row
         // never names a missing one, and an orphan snapshot is harmless.
         self.conn()?
-            .single(|db| crate::evidence::record(db, evidence, registry_json))
+            .single_write(|db| crate::evidence::record(db, evidence, registry_json))
             .map_err(|e| self.with_wait(e))
     }
 
@@ -933,7 +957,7 @@ impl SourceArchive for DieselStore {
             ArchiveLocation::Folder(dir) => archive::folder_put(dir, format, body),
             ArchiveLocation::Table => self
                 .conn()?
-                .single(|db| archive::table_put(db, format, body)),
+                .single_write(|db| archive::table_put(db, format, body)),
         }
     }
 
@@ -947,7 +971,7 @@ impl SourceArchive for DieselStore {
             // content-addressed and idempotent (a partial write is whole entries).
             ArchiveLocation::Table => self
                 .conn()?
-                .single(|db| archive::table_put_many(db, sources)),
+                .single_write(|db| archive::table_put_many(db, sources)),
         }
     }
 

@@ -191,49 +191,54 @@ impl From<DieselError> for StoreError {
     }
 }
 
-/// Turns a diesel error into the matching typed variant.
+/// Turns a diesel error into the matching typed variant, by diesel's [`DatabaseErrorKind`]
+/// (which diesel derives from PostgreSQL's SQLSTATE and SQLite's extended result code),
+/// never by the message's text: PostgreSQL translates its messages (`lc_messages`).
+///
+/// diesel 2.3 keeps the code itself private, so conditions without a kind of their own are
+/// recognised where the store knows which statement can raise them: a lock wait that ran out
+/// ([`crate::faults::waited_out`]) and an SQLite file that cannot be written
+/// ([`crate::faults`]). Everything else is [`StoreError::Database`] with the driver's words.
 pub(crate) fn classify(error: &DieselError) -> StoreError {
+    let detail = detail_of(error);
     match error {
-        DieselError::DatabaseError(kind, info) => {
-            let mut detail = info.message().to_owned();
-            if let Some(more) = info.details() {
-                detail = format!("{detail} ({more})");
-            }
-            let detail = redact_text(&detail);
-            let lower = detail.to_ascii_lowercase();
-            match kind {
-                DatabaseErrorKind::UniqueViolation
-                | DatabaseErrorKind::ForeignKeyViolation
-                | DatabaseErrorKind::NotNullViolation
-                | DatabaseErrorKind::CheckViolation
-                | DatabaseErrorKind::RestrictViolation
-                | DatabaseErrorKind::ExclusionViolation => StoreError::Constraint { detail },
-                DatabaseErrorKind::ReadOnlyTransaction => StoreError::ReadOnly { detail },
-                _ if lower.contains("lock timeout")
-                    || lower.contains("database is locked")
-                    || lower.contains("database table is locked") =>
-                {
-                    StoreError::LockTimeout {
-                        date: None,
-                        other_run: None,
-                        waited: Duration::ZERO,
-                        detail,
-                    }
-                }
-                _ if lower.contains("readonly database") || lower.contains("read-only") => {
-                    StoreError::ReadOnly { detail }
-                }
-                _ if lower.contains("constraint failed") => StoreError::Constraint { detail },
-                _ => StoreError::Database { detail },
-            }
-        }
-        other => StoreError::Database {
-            detail: redact_text(&other.to_string()),
+        DieselError::DatabaseError(kind, _) => match kind {
+            DatabaseErrorKind::UniqueViolation
+            | DatabaseErrorKind::ForeignKeyViolation
+            | DatabaseErrorKind::NotNullViolation
+            | DatabaseErrorKind::CheckViolation
+            | DatabaseErrorKind::RestrictViolation
+            | DatabaseErrorKind::ExclusionViolation => StoreError::Constraint { detail },
+            DatabaseErrorKind::ReadOnlyTransaction => StoreError::ReadOnly { detail },
+            _ => StoreError::Database { detail },
         },
+        _ => StoreError::Database { detail },
+    }
+}
+
+/// The driver's message (with PostgreSQL's detail line), credentials redacted: what a typed
+/// error shows after its own words.
+pub(crate) fn detail_of(error: &DieselError) -> String {
+    match error {
+        DieselError::DatabaseError(_, info) => {
+            let message = match info.details() {
+                Some(more) => format!("{} ({more})", info.message()),
+                None => info.message().to_owned(),
+            };
+            redact_text(&message)
+        }
+        other => redact_text(&other.to_string()),
     }
 }
 
 /// Classifies a connection failure of `url` (already redacted).
+///
+/// The one place the text is read: diesel's `ConnectionError::BadConnection` (and r2d2's
+/// pool error) carry only libpq's or SQLite's message, no code — libpq reports a failed
+/// connection as text (`PQerrorMessage`) even when the server sent a SQLSTATE, and a refused
+/// or unresolvable host never reaches a server. The phrases matched are the client's (libpq's
+/// and the C library's `strerror`/`getaddrinfo`), which the server's `lc_messages` does not
+/// change; anything else is [`StoreError::ConnectionFailed`] with the message as it is.
 pub(crate) fn connection_error(url: &str, message: &str) -> StoreError {
     let detail = redact_text(message.trim());
     let lower = detail.to_ascii_lowercase();
@@ -291,6 +296,72 @@ mod tests {
             connection_error(url, "FATAL: password authentication failed"),
             StoreError::ConnectionFailed { .. }
         ));
+    }
+
+    fn db_error(kind: DatabaseErrorKind, message: &str) -> DieselError {
+        DieselError::DatabaseError(kind, Box::new(message.to_owned()))
+    }
+
+    #[test]
+    fn database_errors_are_classified_by_kind() {
+        for kind in [
+            DatabaseErrorKind::UniqueViolation,
+            DatabaseErrorKind::ForeignKeyViolation,
+            DatabaseErrorKind::NotNullViolation,
+            DatabaseErrorKind::CheckViolation,
+            DatabaseErrorKind::RestrictViolation,
+            DatabaseErrorKind::ExclusionViolation,
+        ] {
+            assert!(
+                matches!(
+                    classify(&db_error(kind, "x")),
+                    StoreError::Constraint { .. }
+                ),
+                "{kind:?}"
+            );
+        }
+        assert!(matches!(
+            classify(&db_error(DatabaseErrorKind::ReadOnlyTransaction, "x")),
+            StoreError::ReadOnly { .. }
+        ));
+        assert!(matches!(
+            classify(&db_error(
+                DatabaseErrorKind::ClosedConnection,
+                "server closed"
+            )),
+            StoreError::Database { .. }
+        ));
+    }
+
+    /// The words of a message decide nothing: PostgreSQL translates them, and diesel's kind
+    /// (or the statement the store knows can wait) is what says what happened.
+    #[test]
+    fn messages_that_read_like_a_condition_are_not_classified_by_their_words() {
+        for message in [
+            "canceling statement due to lock timeout",
+            "database is locked",
+            "database table is locked",
+            "attempt to write a readonly database",
+            "cannot execute INSERT in a read-only transaction",
+            "CHECK constraint failed: x",
+        ] {
+            let unknown = db_error(DatabaseErrorKind::Unknown, message);
+            match classify(&unknown) {
+                StoreError::Database { detail } => assert_eq!(detail, message),
+                other => panic!("{message:?} was classified by its text: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn the_detail_keeps_postgres_detail_line_and_redacts_credentials() {
+        let e = DieselError::NotFound;
+        assert_eq!(detail_of(&e), "Record not found");
+        let e = db_error(
+            DatabaseErrorKind::UniqueViolation,
+            "could not reach postgres://u:secret@h/db",
+        );
+        assert!(!detail_of(&e).contains("secret"), "{}", detail_of(&e));
     }
 
     #[test]

@@ -86,6 +86,7 @@ mod db;
 mod diesel_store;
 mod error;
 mod evidence;
+mod faults;
 mod migrations;
 mod read;
 mod reference;

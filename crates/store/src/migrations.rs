@@ -15,6 +15,7 @@ use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
 use crate::diesel_store::Conn;
 use crate::error::{classify, redact_text};
+use crate::faults::{sqlite_write_tx, TxError};
 use crate::StoreError;
 
 /// The PostgreSQL migrations: 1 is exactly the platform's schema, later ones only add.
@@ -25,9 +26,19 @@ pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/
 /// Advisory-lock key serialising migrations on PostgreSQL ("REINMIGR").
 const MIGRATION_LOCK_KEY: i64 = 0x5245_494E_4D49_4752;
 
+/// How migrating failed.
 enum MigErr {
+    /// One of our own statements around the migrations (the lock, the bookkeeping).
     Db(diesel::result::Error),
+    /// diesel_migrations failed, e.g. a migration's SQL. It wraps the driver's error in its
+    /// private `RunMigrationsError`, with no source: neither diesel's kind nor the SQLSTATE
+    /// (42P07 duplicate_table, 42701 duplicate_column, 42804 datatype_mismatch, …) reaches us,
+    /// so this is `MigrationFailed` with the server's words, which name the object.
     Run(String),
+    /// The database has migrations applied that this version does not know.
+    Newer(String),
+    /// The store's own classification (SQLite's write lock, a read-only file).
+    Store(StoreError),
 }
 
 impl From<diesel::result::Error> for MigErr {
@@ -36,27 +47,32 @@ impl From<diesel::result::Error> for MigErr {
     }
 }
 
+impl From<StoreError> for MigErr {
+    fn from(e: StoreError) -> Self {
+        MigErr::Store(e)
+    }
+}
+
+impl TxError for MigErr {
+    fn as_store(&self) -> Option<&StoreError> {
+        match self {
+            MigErr::Store(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
 fn migration_error(e: MigErr) -> StoreError {
-    let detail = match e {
+    match e {
         MigErr::Db(e) => match classify(&e) {
-            StoreError::Database { detail } => detail,
-            other => return other,
+            StoreError::Database { detail } => StoreError::MigrationFailed { detail },
+            other => other,
         },
-        MigErr::Run(s) => redact_text(&s),
-    };
-    let lower = detail.to_ascii_lowercase();
-    let conflict = [
-        "already exists",
-        "does not exist",
-        "duplicate column",
-        "is of type",
-        "cannot be cast",
-        "newer version",
-    ];
-    if conflict.iter().any(|c| lower.contains(c)) {
-        StoreError::MigrationConflict { detail }
-    } else {
-        StoreError::MigrationFailed { detail }
+        MigErr::Run(s) => StoreError::MigrationFailed {
+            detail: redact_text(&s),
+        },
+        MigErr::Newer(detail) => StoreError::MigrationConflict { detail },
+        MigErr::Store(e) => e,
     }
 }
 
@@ -75,7 +91,7 @@ where
         .applied_migrations()
         .map_err(|e| MigErr::Run(e.to_string()))?;
     if let Some(unknown) = applied.iter().find(|v| !known.contains(&v.to_string())) {
-        return Err(MigErr::Run(format!(
+        return Err(MigErr::Newer(format!(
             "the database has migration {unknown} applied, which this version does not know: \
              it was migrated by a newer version of reingest"
         )));
@@ -136,8 +152,7 @@ pub(crate) fn migrate(conn: &mut Conn) -> Result<(), StoreError> {
         }
         Conn::Lite(c) => {
             let c: &mut SqliteConnection = c;
-            c.immediate_transaction(|c| run_migrations(c, SQLITE_MIGRATIONS))
-                .map_err(migration_error)
+            sqlite_write_tx(c, |c| run_migrations(c, SQLITE_MIGRATIONS)).map_err(migration_error)
         }
     }
 }
@@ -295,6 +310,38 @@ mod tests {
             .iter()
             .map(|m| m.name().to_string())
             .collect()
+    }
+
+    /// A conflict is what the store found itself (a newer version's migrations), not a
+    /// message that reads like one.
+    #[test]
+    fn migration_failures_are_classified_by_what_failed_not_by_their_words() {
+        assert!(matches!(
+            migration_error(MigErr::Newer("migration 20990101 applied".into())),
+            StoreError::MigrationConflict { .. }
+        ));
+        for words in [
+            "relation \"x\" already exists",
+            "column \"y\" does not exist",
+        ] {
+            assert!(
+                matches!(
+                    migration_error(MigErr::Run(words.into())),
+                    StoreError::MigrationFailed { .. }
+                ),
+                "{words}"
+            );
+        }
+        let busy = StoreError::LockTimeout {
+            date: None,
+            other_run: None,
+            waited: Duration::from_secs(1),
+            detail: "x".into(),
+        };
+        assert!(matches!(
+            migration_error(MigErr::Store(busy)),
+            StoreError::LockTimeout { .. }
+        ));
     }
 
     #[test]

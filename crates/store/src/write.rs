@@ -2,6 +2,8 @@
 //! in-place summary updates and the audit log. Every function runs inside the caller's
 //! transaction.
 
+use std::time::Instant;
+
 use chrono::{Datelike, Utc};
 use settlement_model::{
     BitcoinRow, BitcoinSummary, CurtailmentRecord, DayTotals, PeriodRange, SettlementDate,
@@ -12,7 +14,8 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Text};
 
 use crate::db::{coalesce, on_db, Db};
-use crate::error::classify;
+use crate::error::{classify, detail_of};
+use crate::faults::waited_out;
 use crate::read::key_text;
 use crate::rows::{NewAuditRow, NewBitcoinRow, NewFetchLog, NewRecord};
 use crate::sql_types::{ExactDecimal, InstantValue, PlatformNow};
@@ -36,14 +39,19 @@ pub(crate) fn lock_date(
     }
     // PostgreSQL's lock_timeout is an int of milliseconds (at most about 24.8 days).
     let ms = config.lock_timeout.as_millis().clamp(1, i32::MAX as u128);
-    lock_with_timeout(db, lock_key(date), &format!("{ms}ms")).map_err(|e| match classify(&e) {
-        StoreError::LockTimeout { detail, .. } => StoreError::LockTimeout {
-            date: Some(date),
-            other_run: None,
-            waited: config.lock_timeout,
-            detail,
-        },
-        other => other,
+    let started = Instant::now();
+    lock_with_timeout(db, lock_key(date), &format!("{ms}ms")).map_err(|e| {
+        // diesel keeps 55P03 to itself: this statement only waits, under the timeout it sets.
+        if waited_out(&e, started, config.lock_timeout) {
+            StoreError::LockTimeout {
+                date: Some(date),
+                other_run: None,
+                waited: config.lock_timeout,
+                detail: detail_of(&e),
+            }
+        } else {
+            classify(&e)
+        }
     })?;
     Ok(())
 }
@@ -97,14 +105,23 @@ pub(crate) fn lock_rollups(
     if !db.is_pg() {
         return Ok(());
     }
-    advisory_xact_lock(db, rollup_lock_key(date.year())).map_err(|e| match classify(&e) {
-        StoreError::LockTimeout { detail, .. } => StoreError::LockTimeout {
-            date: Some(date),
-            other_run: None,
-            waited: config.lock_timeout,
-            detail: format!("{detail} (waiting for the rollups of {})", date.year()),
-        },
-        other => other,
+    let started = Instant::now();
+    advisory_xact_lock(db, rollup_lock_key(date.year())).map_err(|e| {
+        // As in `lock_date`: the lock_timeout set there bounds this wait too.
+        if waited_out(&e, started, config.lock_timeout) {
+            StoreError::LockTimeout {
+                date: Some(date),
+                other_run: None,
+                waited: config.lock_timeout,
+                detail: format!(
+                    "{} (waiting for the rollups of {})",
+                    detail_of(&e),
+                    date.year()
+                ),
+            }
+        } else {
+            classify(&e)
+        }
     })?;
     Ok(())
 }

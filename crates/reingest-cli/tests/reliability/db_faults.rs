@@ -251,7 +251,7 @@ async fn sqlite_file_read_only_is_exit_2_and_changes_nothing() {
     assert_eq!(o.status.code(), Some(2), "{stderr}");
     let line = stderr.lines().find(|l| l.starts_with("error: ")).unwrap();
     assert!(
-        line.contains("read"),
+        line.contains("database is read-only") && line.contains("cannot be written"),
         "the error says the database cannot be written: {line}"
     );
     assert!(!stderr.contains("panicked"), "{stderr}");
