@@ -82,6 +82,7 @@
 //!   `tracing` for the few warnings, `serde` so audit and state rows serialise.
 
 pub mod archive;
+mod connect;
 mod db;
 mod diesel_store;
 mod error;
@@ -95,11 +96,14 @@ mod runs_query;
 pub mod schema;
 pub mod sql_types;
 mod status;
+mod swap;
 mod write;
 
 pub use archive::{source_hash, ArchivedSource, SourceArchive};
-pub use diesel_store::{Backend, DieselStore, StoreConfig, POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS};
+pub use connect::{Backend, StoreConfig};
+pub use diesel_store::DieselStore;
 pub use error::{redact_url, StoreError};
+pub use migrations::{POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS};
 pub use runs_query::RunsQuery;
 pub use status::{FetchStatus, RunStatus, UnknownStatus};
 

@@ -13,7 +13,7 @@ use diesel::migration::MigrationSource;
 use diesel::{Connection, PgConnection, QueryDsl, RunQueryDsl, SqliteConnection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
-use crate::diesel_store::Conn;
+use crate::connect::Conn;
 use crate::error::{classify, redact_text};
 use crate::faults::{sqlite_write_tx, TxError};
 use crate::StoreError;
