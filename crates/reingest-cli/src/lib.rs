@@ -16,6 +16,15 @@
 //!   `env` fallbacks and help text), `tracing-subscriber` (logs on stderr, `RUST_LOG`) and
 //!   `indicatif` (progress bars, on a terminal only). A service that embeds the pipeline
 //!   depends on `reingest-cli` with `default-features = false` and compiles none of them.
+//! - `postgres` (default): the store's PostgreSQL backend (`postgres://…` URLs), through
+//!   diesel and libpq; forwards `store/postgres`.
+//! - `sqlite` (default): the store's SQLite backend (`sqlite://PATH`), bundled; forwards
+//!   `store/sqlite`.
+//!
+//! An embedding service names the backends it uses: `default-features = false, features =
+//! ["sqlite"]` is the library on SQLite alone, with no libpq linked. At least one backend
+//! is needed (without either the store stops the build with a `compile_error!`), and a URL
+//! of a backend left out is [`store::StoreError::BackendNotCompiled`], naming the feature.
 //!
 //! Dependencies of the library: `tokio` (async runtime; store calls run on its blocking
 //! pool), `futures` (bounded concurrent fetches), `tracing` (structured log events, for

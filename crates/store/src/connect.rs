@@ -2,17 +2,26 @@
 //! with the settings every session gets (PostgreSQL's session `SET`s, SQLite's pragmas), the
 //! process-wide threads r2d2 runs on, and the pooled connection ([`Conn`]) with its read and
 //! write transactions.
+//!
+//! Each backend is compiled only with its Cargo feature (`postgres`, `sqlite`); a URL of a
+//! backend left out is [`StoreError::BackendNotCompiled`], naming the feature.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
 use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
-use diesel::{Connection, PgConnection, SqliteConnection};
+use diesel::Connection;
+#[cfg(feature = "postgres")]
+use diesel::PgConnection;
+#[cfg(feature = "sqlite")]
+use diesel::SqliteConnection;
 
 use crate::db::Db;
 use crate::error::{classify, connection_error, redact_text};
-use crate::faults::{sqlite_write_tx, TxError};
+#[cfg(feature = "sqlite")]
+use crate::faults::sqlite_write_tx;
+use crate::faults::TxError;
 use crate::StoreError;
 
 /// Tuning of a [`DieselStore`](crate::DieselStore).
@@ -74,7 +83,9 @@ pub enum Backend {
 
 /// The connection pool of one backend.
 pub(crate) enum Pools {
+    #[cfg(feature = "postgres")]
     Pg(Pool<SerialPgManager>),
+    #[cfg(feature = "sqlite")]
     Lite(Pool<ConnectionManager<SqliteConnection>>),
 }
 
@@ -94,27 +105,16 @@ impl Pools {
             // r2d2 adds this to `Instant::now()`, which panics on overflow.
             .min(Duration::from_secs(30 * 24 * 3600));
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            let session = PgSession::new(config);
-            let mut probe = opening_pg(|| PgConnection::establish(url))
-                .map_err(|e| connection_error(redacted, &e.to_string()))?;
-            session
-                .apply(&mut probe)
-                .map_err(|e| session_error(redacted, &e))?;
-            drop(probe);
-            let pool = Pool::builder()
-                .thread_pool(r2d2_threads())
-                .connection_customizer(Box::new(session))
-                .max_size(config.pool_size.max(1))
-                .min_idle(Some(0))
-                // No `SELECT 1` before every checkout (one round trip per transaction): a
-                // connection that died fails its first statement, which is reported, and
-                // r2d2 drops it when it comes back broken.
-                .test_on_check_out(false)
-                .connection_timeout(wait)
-                .build(SerialPgManager(ConnectionManager::new(url)))
-                .map_err(|e| connection_error(redacted, &e.to_string()))?;
-            Ok((Pools::Pg(pool), None))
-        } else if let Some(rest) = url.strip_prefix("sqlite:") {
+            #[cfg(feature = "postgres")]
+            return Self::open_pg(url, redacted, config, wait).map(|pools| (pools, None));
+            #[cfg(not(feature = "postgres"))]
+            return Err(StoreError::BackendNotCompiled {
+                url: redacted.to_owned(),
+                backend: "PostgreSQL",
+                feature: "postgres",
+            });
+        }
+        if let Some(rest) = url.strip_prefix("sqlite:") {
             let path = rest.strip_prefix("//").unwrap_or(rest);
             if path.is_empty() {
                 return Err(StoreError::InvalidUrl {
@@ -122,44 +122,95 @@ impl Pools {
                     reason: "no file path after sqlite://".into(),
                 });
             }
-            let memory = path == ":memory:";
-            // SQLite takes an int of milliseconds.
-            let busy_ms = config.busy_timeout.as_millis().min(i32::MAX as u128);
-            let mut probe = SqliteConnection::establish(path)
-                .map_err(|e| connection_error(redacted, &e.to_string()))?;
-            apply_pragmas(&mut probe, busy_ms).map_err(|e| session_error(redacted, &e))?;
-            drop(probe);
-            let mut builder = Pool::builder()
-                .thread_pool(r2d2_threads())
-                .connection_customizer(Box::new(SqlitePragmas { busy_ms }))
-                .connection_timeout(wait);
-            builder = if memory {
-                // One connection holds the whole in-memory database: keep it forever.
-                builder
-                    .max_size(1)
-                    .min_idle(Some(1))
-                    .idle_timeout(None)
-                    .max_lifetime(None)
-            } else {
-                builder.max_size(config.pool_size.max(1)).min_idle(Some(0))
-            };
-            let pool = builder
-                .build(ConnectionManager::<SqliteConnection>::new(path))
-                .map_err(|e| connection_error(redacted, &e.to_string()))?;
-            let file = (!memory).then(|| path.to_owned());
-            Ok((Pools::Lite(pool), file))
-        } else {
-            Err(StoreError::InvalidUrl {
+            #[cfg(feature = "sqlite")]
+            return Self::open_sqlite(path, redacted, config, wait);
+            #[cfg(not(feature = "sqlite"))]
+            return Err(StoreError::BackendNotCompiled {
                 url: redacted.to_owned(),
-                reason: "unknown scheme".into(),
-            })
+                backend: "SQLite",
+                feature: "sqlite",
+            });
         }
+        Err(StoreError::InvalidUrl {
+            url: redacted.to_owned(),
+            reason: "unknown scheme".into(),
+        })
+    }
+
+    /// The PostgreSQL pool, every session with [`PgSession`]'s settings; `wait`: how long a
+    /// checkout may wait.
+    #[cfg(feature = "postgres")]
+    fn open_pg(
+        url: &str,
+        redacted: &str,
+        config: &StoreConfig,
+        wait: Duration,
+    ) -> Result<Self, StoreError> {
+        let session = PgSession::new(config);
+        let mut probe = opening_pg(|| PgConnection::establish(url))
+            .map_err(|e| connection_error(redacted, &e.to_string()))?;
+        session
+            .apply(&mut probe)
+            .map_err(|e| session_error(redacted, &e))?;
+        drop(probe);
+        let pool = Pool::builder()
+            .thread_pool(r2d2_threads())
+            .connection_customizer(Box::new(session))
+            .max_size(config.pool_size.max(1))
+            .min_idle(Some(0))
+            // No `SELECT 1` before every checkout (one round trip per transaction): a
+            // connection that died fails its first statement, which is reported, and
+            // r2d2 drops it when it comes back broken.
+            .test_on_check_out(false)
+            .connection_timeout(wait)
+            .build(SerialPgManager(ConnectionManager::new(url)))
+            .map_err(|e| connection_error(redacted, &e.to_string()))?;
+        Ok(Pools::Pg(pool))
+    }
+
+    /// The SQLite pool of the file at `path` (or `:memory:`), every connection with
+    /// [`SqlitePragmas`]; also returns the file, unless in memory.
+    #[cfg(feature = "sqlite")]
+    fn open_sqlite(
+        path: &str,
+        redacted: &str,
+        config: &StoreConfig,
+        wait: Duration,
+    ) -> Result<(Self, Option<String>), StoreError> {
+        let memory = path == ":memory:";
+        // SQLite takes an int of milliseconds.
+        let busy_ms = config.busy_timeout.as_millis().min(i32::MAX as u128);
+        let mut probe = SqliteConnection::establish(path)
+            .map_err(|e| connection_error(redacted, &e.to_string()))?;
+        apply_pragmas(&mut probe, busy_ms).map_err(|e| session_error(redacted, &e))?;
+        drop(probe);
+        let mut builder = Pool::builder()
+            .thread_pool(r2d2_threads())
+            .connection_customizer(Box::new(SqlitePragmas { busy_ms }))
+            .connection_timeout(wait);
+        builder = if memory {
+            // One connection holds the whole in-memory database: keep it forever.
+            builder
+                .max_size(1)
+                .min_idle(Some(1))
+                .idle_timeout(None)
+                .max_lifetime(None)
+        } else {
+            builder.max_size(config.pool_size.max(1)).min_idle(Some(0))
+        };
+        let pool = builder
+            .build(ConnectionManager::<SqliteConnection>::new(path))
+            .map_err(|e| connection_error(redacted, &e.to_string()))?;
+        let file = (!memory).then(|| path.to_owned());
+        Ok((Pools::Lite(pool), file))
     }
 
     /// The backend the pool connects to.
     pub(crate) fn backend(&self) -> Backend {
         match self {
+            #[cfg(feature = "postgres")]
             Pools::Pg(_) => Backend::Postgres,
+            #[cfg(feature = "sqlite")]
             Pools::Lite(_) => Backend::Sqlite,
         }
     }
@@ -170,7 +221,9 @@ impl Pools {
             detail: redact_text(&e.to_string()),
         };
         Ok(match self {
+            #[cfg(feature = "postgres")]
             Pools::Pg(p) => Conn::Pg(p.get().map_err(pool_err)?),
+            #[cfg(feature = "sqlite")]
             Pools::Lite(p) => Conn::Lite(p.get().map_err(pool_err)?),
         })
     }
@@ -187,17 +240,21 @@ fn session_error(redacted: &str, e: &diesel::result::Error) -> StoreError {
     }
 }
 
+/// The pragmas of every SQLite connection, applied as the pool opens each one.
+#[cfg(feature = "sqlite")]
 #[derive(Debug)]
 struct SqlitePragmas {
     busy_ms: u128,
 }
 
+#[cfg(feature = "sqlite")]
 impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for SqlitePragmas {
     fn on_acquire(&self, conn: &mut SqliteConnection) -> Result<(), diesel::r2d2::Error> {
         apply_pragmas(conn, self.busy_ms).map_err(diesel::r2d2::Error::QueryError)
     }
 }
 
+#[cfg(feature = "sqlite")]
 fn apply_pragmas(conn: &mut SqliteConnection, busy_ms: u128) -> diesel::QueryResult<()> {
     // Raw SQL: diesel has no typed form of SQLite's PRAGMA statements.
     conn.batch_execute(&format!(
@@ -207,11 +264,13 @@ fn apply_pragmas(conn: &mut SqliteConnection, busy_ms: u128) -> diesel::QueryRes
 }
 
 /// The settings of every PostgreSQL session, applied as the pool opens each connection.
+#[cfg(feature = "postgres")]
 #[derive(Debug)]
 struct PgSession {
     sql: String,
 }
 
+#[cfg(feature = "postgres")]
 impl PgSession {
     fn new(config: &StoreConfig) -> Self {
         // PostgreSQL keeps 63 bytes of printable ASCII; quotes are doubled for the literal.
@@ -247,6 +306,7 @@ impl PgSession {
 
 // `SET` on connect rather than URL parameters: no rewriting of the operator's URL (which may
 // carry parameters of its own), and the same SQL for the probe connection and the pool.
+#[cfg(feature = "postgres")]
 impl CustomizeConnection<PgConnection, diesel::r2d2::Error> for PgSession {
     fn on_acquire(&self, conn: &mut PgConnection) -> Result<(), diesel::r2d2::Error> {
         self.apply(conn).map_err(diesel::r2d2::Error::QueryError)
@@ -276,6 +336,7 @@ fn r2d2_threads() -> Arc<scheduled_thread_pool::ScheduledThreadPool> {
 /// (diesel issue 2162: a heap corruption, seen here as `double free or corruption` under
 /// load). Using connections concurrently is safe; only opening them takes turns. The probe
 /// connection and the pool's connections both open through here.
+#[cfg(feature = "postgres")]
 fn opening_pg<T>(open: impl FnOnce() -> T) -> T {
     static OPENING_PG: std::sync::Mutex<()> = std::sync::Mutex::new(());
     let _turn = OPENING_PG
@@ -286,9 +347,11 @@ fn opening_pg<T>(open: impl FnOnce() -> T) -> T {
 
 /// diesel's connection manager for PostgreSQL, opening connections one at a time (see
 /// [`opening_pg`]).
+#[cfg(feature = "postgres")]
 #[derive(Debug)]
 pub(crate) struct SerialPgManager(ConnectionManager<PgConnection>);
 
+#[cfg(feature = "postgres")]
 impl diesel::r2d2::ManageConnection for SerialPgManager {
     type Connection = PgConnection;
     type Error = diesel::r2d2::Error;
@@ -308,7 +371,9 @@ impl diesel::r2d2::ManageConnection for SerialPgManager {
 
 /// One pooled connection of either backend.
 pub(crate) enum Conn {
+    #[cfg(feature = "postgres")]
     Pg(PooledConnection<SerialPgManager>),
+    #[cfg(feature = "sqlite")]
     Lite(PooledConnection<ConnectionManager<SqliteConnection>>),
 }
 
@@ -321,7 +386,9 @@ impl Conn {
         E: TxError,
     {
         match self {
+            #[cfg(feature = "postgres")]
             Conn::Pg(c) => c.transaction(|c| f(&mut Db::Pg(c))),
+            #[cfg(feature = "sqlite")]
             Conn::Lite(c) => sqlite_write_tx(c, |c| f(&mut Db::Lite(c))),
         }
     }
@@ -334,7 +401,9 @@ impl Conn {
         F: FnOnce(&mut Db<'_>) -> Result<T, StoreError>,
     {
         match self {
+            #[cfg(feature = "postgres")]
             Conn::Pg(c) => f(&mut Db::Pg(c)),
+            #[cfg(feature = "sqlite")]
             Conn::Lite(c) => f(&mut Db::Lite(c)),
         }
     }
@@ -347,7 +416,9 @@ impl Conn {
         F: FnOnce(&mut Db<'_>) -> Result<T, StoreError>,
     {
         match self {
+            #[cfg(feature = "postgres")]
             Conn::Pg(c) => f(&mut Db::Pg(c)),
+            #[cfg(feature = "sqlite")]
             Conn::Lite(c) => sqlite_write_tx(c, |c| f(&mut Db::Lite(c))),
         }
     }
@@ -360,12 +431,69 @@ impl Conn {
         E: From<diesel::result::Error>,
     {
         match self {
+            #[cfg(feature = "postgres")]
             Conn::Pg(c) => c
                 .build_transaction()
                 .read_only()
                 .repeatable_read()
                 .run(|c| f(&mut Db::Pg(c))),
+            #[cfg(feature = "sqlite")]
             Conn::Lite(c) => c.transaction(|c| f(&mut Db::Lite(c))),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The error of connecting to `url` (the URL must not connect).
+    fn connect_error(url: &str) -> StoreError {
+        match Pools::open(url, url, &StoreConfig::default()) {
+            Ok(_) => panic!("{url} connected"),
+            Err(e) => e,
+        }
+    }
+
+    #[test]
+    fn an_unknown_scheme_is_an_invalid_url() {
+        assert!(matches!(
+            connect_error("mysql://h/db"),
+            StoreError::InvalidUrl { .. }
+        ));
+    }
+
+    #[cfg(not(feature = "postgres"))]
+    #[test]
+    fn a_postgres_url_without_the_feature_names_it() {
+        let e = connect_error("postgres://u@127.0.0.1:1/db");
+        assert!(
+            matches!(
+                e,
+                StoreError::BackendNotCompiled {
+                    feature: "postgres",
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+        assert!(e.to_string().contains("`postgres` feature"), "{e}");
+    }
+
+    #[cfg(not(feature = "sqlite"))]
+    #[test]
+    fn a_sqlite_url_without_the_feature_names_it() {
+        let e = connect_error("sqlite::memory:");
+        assert!(
+            matches!(
+                e,
+                StoreError::BackendNotCompiled {
+                    feature: "sqlite",
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+        assert!(e.to_string().contains("`sqlite` feature"), "{e}");
     }
 }

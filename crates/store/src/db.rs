@@ -2,12 +2,15 @@
 //! that runs one typed query on either (the compiler checks it against both), and the
 //! parsing of stored values with the table and column in hand.
 //!
+//! Each backend is there only when its Cargo feature (`postgres`, `sqlite`) is: the
+//! variants of [`Db`] and the arms of [`on_db!`] are compiled per feature.
+//!
 //! No SQL string is built here: queries are diesel's typed query builder over
 //! [`crate::schema`]; raw SQL is left only where diesel cannot say it, at the call site, with
 //! a comment saying why.
 
 use diesel::sql_types::BigInt;
-use diesel::{PgConnection, QueryResult, SqliteConnection};
+use diesel::QueryResult;
 use rust_decimal::Decimal;
 use settlement_model::SettlementDate;
 
@@ -15,19 +18,23 @@ use crate::StoreError;
 
 /// A connection of either backend, borrowed for one transaction.
 pub(crate) enum Db<'c> {
-    Pg(&'c mut PgConnection),
-    Lite(&'c mut SqliteConnection),
+    #[cfg(feature = "postgres")]
+    Pg(&'c mut diesel::PgConnection),
+    #[cfg(feature = "sqlite")]
+    Lite(&'c mut diesel::SqliteConnection),
 }
 
 /// Runs one typed diesel expression on whichever backend `db` holds: the expression is
-/// written once and the compiler checks it against both backends.
+/// written once and the compiler checks it against both backends (each compiled in).
 macro_rules! on_db {
     ($db:expr, $c:ident => $body:expr) => {
         match $db {
+            #[cfg(feature = "postgres")]
             $crate::db::Db::Pg(conn) => {
                 let $c: &mut diesel::PgConnection = &mut **conn;
                 $body
             }
+            #[cfg(feature = "sqlite")]
             $crate::db::Db::Lite(conn) => {
                 let $c: &mut diesel::SqliteConnection = &mut **conn;
                 $body
@@ -46,17 +53,21 @@ diesel::define_sql_function! {
 }
 
 impl Db<'_> {
+    /// Whether this is a PostgreSQL connection (for what only PostgreSQL has: advisory
+    /// locks, `SET LOCAL`, `LOCK TABLE`).
     pub(crate) fn is_pg(&self) -> bool {
-        matches!(self, Db::Pg(_))
+        match self {
+            #[cfg(feature = "postgres")]
+            Db::Pg(_) => true,
+            #[cfg(feature = "sqlite")]
+            Db::Lite(_) => false,
+        }
     }
 
     /// Runs a statement without binds (DDL, `SET LOCAL`).
     pub(crate) fn batch(&mut self, sql: &str) -> QueryResult<()> {
         use diesel::connection::SimpleConnection;
-        match self {
-            Db::Pg(c) => c.batch_execute(sql),
-            Db::Lite(c) => c.batch_execute(sql),
-        }
+        on_db!(self, c => c.batch_execute(sql))
     }
 }
 

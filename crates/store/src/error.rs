@@ -20,6 +20,20 @@ pub enum StoreError {
         /// What is wrong with it.
         reason: String,
     },
+    /// The URL names a backend this build leaves out: the store was compiled without that
+    /// backend's Cargo feature.
+    #[error(
+        "database URL {url} is for {backend}, which this build of reingest leaves out \
+         (build the store, or reingest-cli, with its `{feature}` feature)"
+    )]
+    BackendNotCompiled {
+        /// The URL, credentials redacted.
+        url: String,
+        /// The backend the URL names (`PostgreSQL`, `SQLite`).
+        backend: &'static str,
+        /// The Cargo feature that compiles it in (`postgres`, `sqlite`).
+        feature: &'static str,
+    },
     /// The server refused the connection: nothing listens there.
     #[error("database at {url} refused the connection: {detail} (is the server running?)")]
     ConnectionRefused {

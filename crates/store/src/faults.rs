@@ -14,21 +14,29 @@
 //! - a **read-only SQLite file** is a failed write transaction on a database file the
 //!   operating system says this process cannot write (`access(2)`; an SQLite database is
 //!   never opened and closed beside SQLite, which would drop its POSIX locks).
+//!
+//! The SQLite half is compiled only with the `sqlite` feature.
 
+#[cfg(feature = "sqlite")]
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
-use diesel::sql_types::{Integer, Text};
-use diesel::{QueryableByName, RunQueryDsl, SqliteConnection};
+#[cfg(feature = "sqlite")]
+use diesel::{
+    sql_types::{Integer, Text},
+    QueryableByName, RunQueryDsl, SqliteConnection,
+};
 
+#[cfg(feature = "sqlite")]
 use crate::error::detail_of;
 use crate::StoreError;
 
 /// What a write transaction may fail with: diesel's and the store's errors convert into it,
 /// and the store error inside (if it is one) can be looked at.
 pub(crate) trait TxError: From<DieselError> + From<StoreError> {
-    /// The store error this is, if it is one.
+    /// The store error this is, if it is one (SQLite's read-only check looks at it).
+    #[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
     fn as_store(&self) -> Option<&StoreError>;
 }
 
@@ -63,6 +71,7 @@ pub(crate) fn waited_out(error: &DieselError, started: Instant, timeout: Duratio
 }
 
 /// The lock timeout `error` is, with no date yet (the caller adds what it knows).
+#[cfg(feature = "sqlite")]
 pub(crate) fn lock_timeout(error: &DieselError, waited: Duration) -> StoreError {
     StoreError::LockTimeout {
         date: None,
@@ -74,11 +83,13 @@ pub(crate) fn lock_timeout(error: &DieselError, waited: Duration) -> StoreError 
 
 /// How a step of an SQLite write transaction failed: diesel's own statements (`BEGIN
 /// IMMEDIATE`, `COMMIT`, `ROLLBACK`) or the caller's body.
+#[cfg(feature = "sqlite")]
 enum Step<E> {
     Tx(DieselError),
     Body(E),
 }
 
+#[cfg(feature = "sqlite")]
 impl<E> From<DieselError> for Step<E> {
     fn from(e: DieselError) -> Self {
         Step::Tx(e)
@@ -89,6 +100,7 @@ impl<E> From<DieselError> for Step<E> {
 /// waiting at most the connection's `busy_timeout`. A `BEGIN` that fails after that wait is
 /// [`StoreError::LockTimeout`]; a transaction that fails on a file this process cannot write
 /// is [`StoreError::ReadOnly`].
+#[cfg(feature = "sqlite")]
 pub(crate) fn sqlite_write_tx<T, E, F>(c: &mut SqliteConnection, f: F) -> Result<T, E>
 where
     F: FnOnce(&mut SqliteConnection) -> Result<T, E>,
@@ -112,6 +124,7 @@ where
 }
 
 /// The connection's `busy_timeout` (`None` if it cannot be read).
+#[cfg(feature = "sqlite")]
 fn busy_timeout(c: &mut SqliteConnection) -> Option<Duration> {
     #[derive(QueryableByName)]
     struct Busy {
@@ -126,6 +139,7 @@ fn busy_timeout(c: &mut SqliteConnection) -> Option<Duration> {
 
 /// `error` as [`StoreError::ReadOnly`] when it is an unclassified database error and the
 /// database file cannot be written by this process; else `error` as it is.
+#[cfg(feature = "sqlite")]
 fn read_only_or<E: TxError>(c: &mut SqliteConnection, error: E) -> E {
     let Some(StoreError::Database { detail }) = error.as_store() else {
         return error;
@@ -140,6 +154,7 @@ fn read_only_or<E: TxError>(c: &mut SqliteConnection, error: E) -> E {
 }
 
 /// The file of the connection's main database (`None` in memory or if it cannot be read).
+#[cfg(feature = "sqlite")]
 fn main_file(c: &mut SqliteConnection) -> Option<String> {
     #[derive(QueryableByName)]
     struct File {
@@ -157,7 +172,7 @@ fn main_file(c: &mut SqliteConnection) -> Option<String> {
 /// Why this process cannot write `path`, if the operating system says so (`access(2)` with
 /// `W_OK`: permissions, an immutable file, a read-only file system). Opening the file
 /// instead would drop SQLite's POSIX locks on it when closed.
-#[cfg(unix)]
+#[cfg(all(unix, feature = "sqlite"))]
 fn unwritable(path: &Path) -> Option<String> {
     use rustix::io::Errno;
     match rustix::fs::access(path, rustix::fs::Access::WRITE_OK) {
@@ -171,7 +186,7 @@ fn unwritable(path: &Path) -> Option<String> {
 }
 
 /// Elsewhere the file's read-only attribute is what the system offers.
-#[cfg(not(unix))]
+#[cfg(all(not(unix), feature = "sqlite"))]
 fn unwritable(path: &Path) -> Option<String> {
     let readonly = std::fs::metadata(path).ok()?.permissions().readonly();
     readonly.then(|| format!("{} is read-only", path.display()))
@@ -179,6 +194,7 @@ fn unwritable(path: &Path) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
+    #[cfg(feature = "sqlite")]
     use diesel::Connection;
 
     use super::*;
@@ -206,6 +222,7 @@ mod tests {
 
     /// Two connections to one file: the second's `BEGIN IMMEDIATE` waits out its busy
     /// timeout and is a lock timeout, whatever SQLite's message says.
+    #[cfg(feature = "sqlite")]
     #[test]
     fn sqlite_begin_immediate_that_waits_out_the_busy_timeout_is_a_lock_timeout() {
         use diesel::connection::SimpleConnection;
@@ -242,6 +259,7 @@ mod tests {
         .unwrap();
     }
 
+    #[cfg(feature = "sqlite")]
     #[test]
     fn a_writable_file_is_not_read_only() {
         let dir = tempfile::tempdir().unwrap();

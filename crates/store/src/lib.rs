@@ -58,6 +58,17 @@
 //! never sums them. Raw SQL remains only where diesel cannot say it (advisory locks, the
 //! transaction's `lock_timeout`, `LOCK TABLE`, SQLite pragmas), each with a comment saying why.
 //!
+//! # Cargo features: the backends
+//!
+//! - `postgres` (default): PostgreSQL, through diesel's `postgres` backend, which links the
+//!   system's libpq (and with it OpenSSL).
+//! - `sqlite` (default): SQLite, bundled (compiled from source, no system library).
+//!
+//! A service on one backend turns the other off (`default-features = false, features =
+//! ["sqlite"]`): an SQLite-only build links no libpq. Everything above holds for the
+//! backends compiled in; a URL of a backend left out is [`StoreError::BackendNotCompiled`],
+//! naming the feature, and a build with neither feature stops with a `compile_error!`.
+//!
 //! # Locking
 //!
 //! Two swaps of one date never interleave. On PostgreSQL the transaction takes
@@ -81,6 +92,12 @@
 //! - `rust_decimal` for exact numbers, `chrono` for dates, `thiserror` for [`StoreError`],
 //!   `tracing` for the few warnings, `serde` so audit and state rows serialise.
 
+#[cfg(not(any(feature = "postgres", feature = "sqlite")))]
+compile_error!(
+    "the store needs at least one backend: enable its `postgres` or `sqlite` feature \
+     (both are on by default; reingest-cli forwards features of the same names)"
+);
+
 pub mod archive;
 mod connect;
 mod db;
@@ -103,7 +120,10 @@ pub use archive::{source_hash, ArchivedSource, SourceArchive};
 pub use connect::{Backend, StoreConfig};
 pub use diesel_store::DieselStore;
 pub use error::{redact_url, StoreError};
-pub use migrations::{POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS};
+#[cfg(feature = "postgres")]
+pub use migrations::POSTGRES_MIGRATIONS;
+#[cfg(feature = "sqlite")]
+pub use migrations::SQLITE_MIGRATIONS;
 pub use runs_query::RunsQuery;
 pub use status::{FetchStatus, RunStatus, UnknownStatus};
 

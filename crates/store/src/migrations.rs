@@ -5,25 +5,39 @@
 //! migrate at once) and each in its own transaction, except those whose `metadata.toml` says
 //! `run_in_transaction = false`: the indexes on the platform's tables, built `CONCURRENTLY` so
 //! they never block the platform's writes.
+//!
+//! Each backend's migrations are embedded only with its Cargo feature (`postgres`,
+//! `sqlite`).
 
+#[cfg(feature = "postgres")]
 use std::time::{Duration, Instant};
 
+#[cfg(feature = "postgres")]
 use diesel::connection::SimpleConnection;
 use diesel::migration::MigrationSource;
-use diesel::{Connection, PgConnection, QueryDsl, RunQueryDsl, SqliteConnection};
+#[cfg(feature = "postgres")]
+use diesel::PgConnection;
+#[cfg(feature = "sqlite")]
+use diesel::SqliteConnection;
+use diesel::{Connection, QueryDsl, RunQueryDsl};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
 use crate::connect::Conn;
 use crate::error::{classify, redact_text};
-use crate::faults::{sqlite_write_tx, TxError};
+#[cfg(feature = "sqlite")]
+use crate::faults::sqlite_write_tx;
+use crate::faults::TxError;
 use crate::StoreError;
 
 /// The PostgreSQL migrations: 1 is exactly the platform's schema, later ones only add.
+#[cfg(feature = "postgres")]
 pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 /// The SQLite migrations: the same shape with TEXT decimals and dates.
+#[cfg(feature = "sqlite")]
 pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 
 /// Advisory-lock key serialising migrations on PostgreSQL ("REINMIGR").
+#[cfg(feature = "postgres")]
 const MIGRATION_LOCK_KEY: i64 = 0x5245_494E_4D49_4752;
 
 /// How migrating failed.
@@ -102,12 +116,14 @@ where
 }
 
 /// How long a process waits for another to finish migrating.
+#[cfg(feature = "postgres")]
 const MIGRATION_WAIT: Duration = Duration::from_secs(30 * 60);
 
 /// Takes the migration lock on PostgreSQL: a session advisory lock (CONCURRENTLY cannot run
 /// in a transaction), tried and retried rather than waited for inside a statement, because
 /// a waiting statement holds a snapshot that `CREATE INDEX CONCURRENTLY` in the migrating
 /// session must wait for: a deadlock.
+#[cfg(feature = "postgres")]
 fn lock_for_migrations(c: &mut PgConnection) -> Result<(), StoreError> {
     #[derive(diesel::QueryableByName)]
     struct Got {
@@ -141,6 +157,7 @@ fn lock_for_migrations(c: &mut PgConnection) -> Result<(), StoreError> {
 /// Applies every pending migration.
 pub(crate) fn migrate(conn: &mut Conn) -> Result<(), StoreError> {
     match conn {
+        #[cfg(feature = "postgres")]
         Conn::Pg(c) => {
             let c: &mut PgConnection = c;
             lock_for_migrations(c)?;
@@ -150,6 +167,7 @@ pub(crate) fn migrate(conn: &mut Conn) -> Result<(), StoreError> {
             result.map_err(migration_error)?;
             unlock.map_err(|e| migration_error(MigErr::Db(e)))
         }
+        #[cfg(feature = "sqlite")]
         Conn::Lite(c) => {
             let c: &mut SqliteConnection = c;
             sqlite_write_tx(c, |c| run_migrations(c, SQLITE_MIGRATIONS)).map_err(migration_error)
@@ -167,12 +185,6 @@ pub(crate) fn pending(conn: &mut Conn) -> Result<Vec<String>, StoreError> {
         n: i64,
     }
     // Catalog queries: diesel has no typed view of the system catalogs.
-    let (pg_probe, lite_probe) = (
-        "SELECT COUNT(*) AS n FROM pg_catalog.pg_tables \
-         WHERE tablename = '__diesel_schema_migrations'",
-        "SELECT COUNT(*) AS n FROM sqlite_master \
-         WHERE type = 'table' AND name = '__diesel_schema_migrations'",
-    );
     let exists = |rows: Vec<Exists>| rows.first().is_some_and(|r| r.n > 0);
     // The versions applied, read with one typed query (diesel's harness would first run a
     // `CREATE TABLE IF NOT EXISTS`, a statement more on every start).
@@ -184,8 +196,11 @@ pub(crate) fn pending(conn: &mut Conn) -> Result<Vec<String>, StoreError> {
         }
     };
     match conn {
+        #[cfg(feature = "postgres")]
         Conn::Pg(c) => {
             let c: &mut PgConnection = c;
+            let pg_probe = "SELECT COUNT(*) AS n FROM pg_catalog.pg_tables \
+                            WHERE tablename = '__diesel_schema_migrations'";
             let rows = diesel::sql_query(pg_probe)
                 .load::<Exists>(c)
                 .map_err(|e| classify(&e))?;
@@ -197,8 +212,11 @@ pub(crate) fn pending(conn: &mut Conn) -> Result<Vec<String>, StoreError> {
                 &done,
             )
         }
+        #[cfg(feature = "sqlite")]
         Conn::Lite(c) => {
             let c: &mut SqliteConnection = c;
+            let lite_probe = "SELECT COUNT(*) AS n FROM sqlite_master \
+                              WHERE type = 'table' AND name = '__diesel_schema_migrations'";
             let rows = diesel::sql_query(lite_probe)
                 .load::<Exists>(c)
                 .map_err(|e| classify(&e))?;
@@ -237,6 +255,7 @@ fn unapplied<DB: diesel::backend::Backend>(
 /// The SQL of a PostgreSQL migration, by its folder name (diesel's embedded migrations do
 /// not expose their text, so each file is included once more here; a test keeps the list in
 /// step with the folder).
+#[cfg(feature = "postgres")]
 const POSTGRES_SQL: [(&str, &str); 11] = [
     ("2024-01-01-000001_platform_schema", include_str!("../migrations/postgres/2024-01-01-000001_platform_schema/up.sql")),
     ("2024-01-01-000002_reingest_tables", include_str!("../migrations/postgres/2024-01-01-000002_reingest_tables/up.sql")),
@@ -252,6 +271,7 @@ const POSTGRES_SQL: [(&str, &str); 11] = [
 ];
 
 /// The SQLite migrations' SQL, likewise.
+#[cfg(feature = "sqlite")]
 const SQLITE_SQL: [(&str, &str); 6] = [
     (
         "2024-01-01-000001_platform_schema",
@@ -282,7 +302,9 @@ const SQLITE_SQL: [(&str, &str); 6] = [
 /// The SQL of the pending migrations `names` (from [`pending`]) of `conn`'s backend.
 pub(crate) fn sql_of(conn: &Conn, names: &[String]) -> Vec<(String, &'static str)> {
     let table: &[(&str, &str)] = match conn {
+        #[cfg(feature = "postgres")]
         Conn::Pg(_) => &POSTGRES_SQL,
+        #[cfg(feature = "sqlite")]
         Conn::Lite(_) => &SQLITE_SQL,
     };
     names
@@ -335,7 +357,7 @@ mod tests {
         let busy = StoreError::LockTimeout {
             date: None,
             other_run: None,
-            waited: Duration::from_secs(1),
+            waited: std::time::Duration::from_secs(1),
             detail: "x".into(),
         };
         assert!(matches!(
@@ -344,11 +366,17 @@ mod tests {
         ));
     }
 
+    #[cfg(feature = "postgres")]
     #[test]
-    fn the_sql_listing_covers_every_embedded_migration() {
+    fn the_sql_listing_covers_every_postgres_migration() {
         let pg: Vec<String> = POSTGRES_SQL.iter().map(|(n, _)| (*n).to_owned()).collect();
-        let lite: Vec<String> = SQLITE_SQL.iter().map(|(n, _)| (*n).to_owned()).collect();
         assert_eq!(names::<diesel::pg::Pg>(POSTGRES_MIGRATIONS), pg);
+    }
+
+    #[cfg(feature = "sqlite")]
+    #[test]
+    fn the_sql_listing_covers_every_sqlite_migration() {
+        let lite: Vec<String> = SQLITE_SQL.iter().map(|(n, _)| (*n).to_owned()).collect();
         assert_eq!(names::<diesel::sqlite::Sqlite>(SQLITE_MIGRATIONS), lite);
     }
 }

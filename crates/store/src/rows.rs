@@ -116,7 +116,9 @@ pub(crate) struct NewRecord<'a> {
 }
 
 impl NewRecord<'_> {
-    /// Columns one row binds (one per field above): sizes multi-row inserts.
+    /// Columns one row binds (one per field above): sizes SQLite's multi-row inserts
+    /// (PostgreSQL takes these rows by `COPY`).
+    #[cfg(feature = "sqlite")]
     pub(crate) const COLUMNS: usize = 14;
 }
 
@@ -133,7 +135,9 @@ pub(crate) struct NewBitcoinRow<'a> {
 }
 
 impl NewBitcoinRow<'_> {
-    /// Columns one row binds (one per field above): sizes multi-row inserts.
+    /// Columns one row binds (one per field above): sizes SQLite's multi-row inserts
+    /// (PostgreSQL takes these rows by `COPY`).
+    #[cfg(feature = "sqlite")]
     pub(crate) const COLUMNS: usize = 6;
 }
 

@@ -101,7 +101,7 @@ pub(crate) fn dates_done_in_range(
         .collect()
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "sqlite"))]
 mod tests {
     use diesel::sql_types::Text;
     use diesel::sqlite::Sqlite;

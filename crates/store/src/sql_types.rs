@@ -7,15 +7,24 @@
 //! exact text on SQLite) and read back as their exact text ([`StoredDecimal`]), which the
 //! caller parses with the table and column in hand: a stored value that does not fit a
 //! 28-digit decimal is a [`crate::StoreError::CorruptValue`] naming both, never a rounding.
+//!
+//! Each backend's half is compiled only with its Cargo feature (`postgres`, `sqlite`).
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use diesel::deserialize::{self, FromSql, FromSqlRow};
 use diesel::expression::AsExpression;
-use diesel::pg::data_types::PgNumeric;
-use diesel::pg::{Pg, PgValue};
-use diesel::serialize::{self, IsNull, Output, ToSql};
-use diesel::sql_types::{Binary, Numeric, SqlType, Text, Timestamptz};
-use diesel::sqlite::{Sqlite, SqliteValue};
+#[cfg(feature = "postgres")]
+use diesel::pg::{data_types::PgNumeric, Pg, PgValue};
+use diesel::serialize::{self, Output, ToSql};
+use diesel::sql_types::SqlType;
+#[cfg(feature = "postgres")]
+use diesel::sql_types::{Binary, Numeric, Timestamptz};
+#[cfg(feature = "sqlite")]
+use diesel::{
+    serialize::IsNull,
+    sql_types::Text,
+    sqlite::{Sqlite, SqliteValue},
+};
 use rust_decimal::Decimal;
 
 use crate::db::parse_dec;
@@ -24,20 +33,29 @@ use crate::StoreError;
 /// An exact decimal column: `numeric` on PostgreSQL, the decimal's exact text on SQLite (a
 /// `NUMERIC` column there would turn it into a float).
 #[derive(Debug, Clone, Copy, Default, SqlType, diesel::query_builder::QueryId)]
-#[diesel(postgres_type(oid = 1700, array_oid = 1231))]
-#[diesel(sqlite_type(name = "Text"))]
+#[cfg_attr(
+    feature = "postgres",
+    diesel(postgres_type(oid = 1700, array_oid = 1231))
+)]
+#[cfg_attr(feature = "sqlite", diesel(sqlite_type(name = "Text")))]
 pub struct Exact;
 
 /// An instant column: `timestamptz` on PostgreSQL, RFC 3339 text in UTC on SQLite.
 #[derive(Debug, Clone, Copy, Default, SqlType, diesel::query_builder::QueryId)]
-#[diesel(postgres_type(oid = 1184, array_oid = 1185))]
-#[diesel(sqlite_type(name = "Text"))]
+#[cfg_attr(
+    feature = "postgres",
+    diesel(postgres_type(oid = 1184, array_oid = 1185))
+)]
+#[cfg_attr(feature = "sqlite", diesel(sqlite_type(name = "Text")))]
 pub struct Instant;
 
 /// The archive's compressed body: `bytea` on PostgreSQL, hex text on SQLite.
 #[derive(Debug, Clone, Copy, Default, SqlType, diesel::query_builder::QueryId)]
-#[diesel(postgres_type(oid = 17, array_oid = 1001))]
-#[diesel(sqlite_type(name = "Text"))]
+#[cfg_attr(
+    feature = "postgres",
+    diesel(postgres_type(oid = 17, array_oid = 1001))
+)]
+#[cfg_attr(feature = "sqlite", diesel(sqlite_type(name = "Text")))]
 pub struct Body;
 
 /// A decimal written to an [`Exact`] column.
@@ -45,12 +63,14 @@ pub struct Body;
 #[diesel(sql_type = Exact)]
 pub struct ExactDecimal(pub Decimal);
 
+#[cfg(feature = "postgres")]
 impl ToSql<Exact, Pg> for ExactDecimal {
     fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
         <Decimal as ToSql<Numeric, Pg>>::to_sql(&self.0, out)
     }
 }
 
+#[cfg(feature = "sqlite")]
 impl ToSql<Exact, Sqlite> for ExactDecimal {
     fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Sqlite>) -> serialize::Result {
         out.set_value(self.0.to_string());
@@ -74,6 +94,7 @@ impl StoredDecimal {
     }
 }
 
+#[cfg(feature = "postgres")]
 impl FromSql<Exact, Pg> for StoredDecimal {
     fn from_sql(value: PgValue<'_>) -> deserialize::Result<Self> {
         let n = <PgNumeric as FromSql<Numeric, Pg>>::from_sql(value)?;
@@ -81,6 +102,7 @@ impl FromSql<Exact, Pg> for StoredDecimal {
     }
 }
 
+#[cfg(feature = "sqlite")]
 impl FromSql<Exact, Sqlite> for StoredDecimal {
     fn from_sql(value: SqliteValue<'_, '_, '_>) -> deserialize::Result<Self> {
         <String as FromSql<Text, Sqlite>>::from_sql(value).map(StoredDecimal)
@@ -89,6 +111,7 @@ impl FromSql<Exact, Sqlite> for StoredDecimal {
 
 /// PostgreSQL's text rendering of a `numeric` (`numeric_out`): base-10000 digit groups,
 /// `weight` the exponent of the first group, exactly `scale` fractional digits.
+#[cfg(feature = "postgres")]
 fn numeric_text(n: &PgNumeric) -> String {
     let (negative, weight, scale, digits) = match n {
         PgNumeric::NaN => return "NaN".to_owned(),
@@ -147,12 +170,14 @@ pub(crate) fn instant_text(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Micros, true)
 }
 
+#[cfg(feature = "postgres")]
 impl ToSql<Instant, Pg> for InstantValue {
     fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
         <DateTime<Utc> as ToSql<Timestamptz, Pg>>::to_sql(&self.0, out)
     }
 }
 
+#[cfg(feature = "sqlite")]
 impl ToSql<Instant, Sqlite> for InstantValue {
     fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Sqlite>) -> serialize::Result {
         out.set_value(instant_text(self.0));
@@ -165,6 +190,7 @@ impl ToSql<Instant, Sqlite> for InstantValue {
 #[derive(Debug, Clone, PartialEq, Eq, FromSqlRow)]
 pub struct StoredInstant(pub String);
 
+#[cfg(feature = "postgres")]
 impl FromSql<Instant, Pg> for StoredInstant {
     fn from_sql(value: PgValue<'_>) -> deserialize::Result<Self> {
         let t = <DateTime<Utc> as FromSql<Timestamptz, Pg>>::from_sql(value)?;
@@ -172,6 +198,7 @@ impl FromSql<Instant, Pg> for StoredInstant {
     }
 }
 
+#[cfg(feature = "sqlite")]
 impl FromSql<Instant, Sqlite> for StoredInstant {
     fn from_sql(value: SqliteValue<'_, '_, '_>) -> deserialize::Result<Self> {
         <String as FromSql<Text, Sqlite>>::from_sql(value).map(StoredInstant)
@@ -183,12 +210,14 @@ impl FromSql<Instant, Sqlite> for StoredInstant {
 #[diesel(sql_type = Body)]
 pub struct BodyBytes(pub Vec<u8>);
 
+#[cfg(feature = "postgres")]
 impl ToSql<Body, Pg> for BodyBytes {
     fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
         <Vec<u8> as ToSql<Binary, Pg>>::to_sql(&self.0, out)
     }
 }
 
+#[cfg(feature = "sqlite")]
 impl ToSql<Body, Sqlite> for BodyBytes {
     fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Sqlite>) -> serialize::Result {
         out.set_value(hex::encode(&self.0));
@@ -201,12 +230,14 @@ impl ToSql<Body, Sqlite> for BodyBytes {
 #[derive(Debug, Clone, PartialEq, Eq, FromSqlRow)]
 pub struct StoredBody(pub Result<Vec<u8>, String>);
 
+#[cfg(feature = "postgres")]
 impl FromSql<Body, Pg> for StoredBody {
     fn from_sql(value: PgValue<'_>) -> deserialize::Result<Self> {
         <Vec<u8> as FromSql<Binary, Pg>>::from_sql(value).map(|b| StoredBody(Ok(b)))
     }
 }
 
+#[cfg(feature = "sqlite")]
 impl FromSql<Body, Sqlite> for StoredBody {
     fn from_sql(value: SqliteValue<'_, '_, '_>) -> deserialize::Result<Self> {
         let text = <String as FromSql<Text, Sqlite>>::from_sql(value)?;
@@ -230,6 +261,7 @@ impl<QS> diesel::AppearsOnTable<QS> for PlatformNow {}
 
 impl<QS> diesel::SelectableExpression<QS> for PlatformNow {}
 
+#[cfg(feature = "postgres")]
 impl diesel::query_builder::QueryFragment<Pg> for PlatformNow {
     fn walk_ast<'b>(
         &'b self,
@@ -240,6 +272,7 @@ impl diesel::query_builder::QueryFragment<Pg> for PlatformNow {
     }
 }
 
+#[cfg(feature = "sqlite")]
 impl diesel::query_builder::QueryFragment<Sqlite> for PlatformNow {
     fn walk_ast<'b>(
         &'b self,
@@ -250,7 +283,7 @@ impl diesel::query_builder::QueryFragment<Sqlite> for PlatformNow {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "postgres"))]
 mod tests {
     use super::*;
 

@@ -60,31 +60,46 @@ pub(crate) fn lock_date(
 /// round trip: the lock is taken in the outer query, which reads the CTE that sets the
 /// timeout first (`set_config(…, true)` is `SET LOCAL`), so the wait is bounded.
 fn lock_with_timeout(db: &mut Db<'_>, key: i64, timeout: &str) -> diesel::QueryResult<()> {
-    let Db::Pg(c) = db else {
-        return Ok(());
-    };
-    // Raw SQL: diesel has neither `set_config` nor a typed `void` result to select.
-    diesel::sql_query(
-        "WITH timeout AS (SELECT set_config('lock_timeout', $1, true)) \
-         SELECT pg_advisory_xact_lock($2) FROM timeout",
-    )
-    .bind::<diesel::sql_types::Text, _>(timeout)
-    .bind::<BigInt, _>(key)
-    .execute(&mut **c)?;
-    Ok(())
+    match db {
+        #[cfg(feature = "postgres")]
+        Db::Pg(c) => {
+            // Raw SQL: diesel has neither `set_config` nor a typed `void` result to select.
+            diesel::sql_query(
+                "WITH timeout AS (SELECT set_config('lock_timeout', $1, true)) \
+                 SELECT pg_advisory_xact_lock($2) FROM timeout",
+            )
+            .bind::<diesel::sql_types::Text, _>(timeout)
+            .bind::<BigInt, _>(key)
+            .execute(&mut **c)?;
+            Ok(())
+        }
+        #[cfg(feature = "sqlite")]
+        Db::Lite(_) => {
+            let _no_lock_to_take = (key, timeout);
+            Ok(())
+        }
+    }
 }
 
 /// Takes PostgreSQL's transaction-scoped advisory lock `key` (a no-op on SQLite, whose write
 /// transaction already excludes every other writer).
 fn advisory_xact_lock(db: &mut Db<'_>, key: i64) -> diesel::QueryResult<()> {
-    let Db::Pg(c) = db else {
-        return Ok(());
-    };
-    // Raw SQL: pg_advisory_xact_lock returns `void`, which diesel's typed DSL cannot select.
-    diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
-        .bind::<BigInt, _>(key)
-        .execute(&mut **c)?;
-    Ok(())
+    match db {
+        #[cfg(feature = "postgres")]
+        Db::Pg(c) => {
+            // Raw SQL: pg_advisory_xact_lock returns `void`, which diesel's typed DSL cannot
+            // select.
+            diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
+                .bind::<BigInt, _>(key)
+                .execute(&mut **c)?;
+            Ok(())
+        }
+        #[cfg(feature = "sqlite")]
+        Db::Lite(_) => {
+            let _no_lock_to_take = key;
+            Ok(())
+        }
+    }
 }
 
 /// The advisory-lock key of a year's rollups ("REYR" in the high half).
@@ -458,16 +473,20 @@ pub(crate) fn insert_records(
             sequence_number: r.sequence_number,
         })
         .collect();
-    if let Db::Pg(c) = db {
-        return Ok(diesel::copy_from(cr::table)
+    match db {
+        #[cfg(feature = "postgres")]
+        Db::Pg(c) => Ok(diesel::copy_from(cr::table)
             .from_insertable(&rows)
-            .execute(&mut **c)?);
+            .execute(&mut **c)?),
+        #[cfg(feature = "sqlite")]
+        Db::Lite(_) => {
+            let mut n = 0;
+            for chunk in rows.chunks(rows_per_insert(db, NewRecord::COLUMNS)) {
+                n += on_db!(db, c => diesel::insert_into(cr::table).values(chunk).execute(c))?;
+            }
+            Ok(n)
+        }
     }
-    let mut n = 0;
-    for chunk in rows.chunks(rows_per_insert(db, NewRecord::COLUMNS)) {
-        n += on_db!(db, c => diesel::insert_into(cr::table).values(chunk).execute(c))?;
-    }
-    Ok(n)
 }
 
 /// Inserts bitcoin rows: a binary `COPY` on PostgreSQL, multi-row inserts on SQLite.
@@ -487,16 +506,20 @@ pub(crate) fn insert_bitcoin_rows(
             difficulty: ExactDecimal(r.difficulty),
         })
         .collect();
-    if let Db::Pg(c) = db {
-        return Ok(diesel::copy_from(h::table)
+    match db {
+        #[cfg(feature = "postgres")]
+        Db::Pg(c) => Ok(diesel::copy_from(h::table)
             .from_insertable(&rows)
-            .execute(&mut **c)?);
+            .execute(&mut **c)?),
+        #[cfg(feature = "sqlite")]
+        Db::Lite(_) => {
+            let mut n = 0;
+            for chunk in rows.chunks(rows_per_insert(db, NewBitcoinRow::COLUMNS)) {
+                n += on_db!(db, c => diesel::insert_into(h::table).values(chunk).execute(c))?;
+            }
+            Ok(n)
+        }
     }
-    let mut n = 0;
-    for chunk in rows.chunks(rows_per_insert(db, NewBitcoinRow::COLUMNS)) {
-        n += on_db!(db, c => diesel::insert_into(h::table).values(chunk).execute(c))?;
-    }
-    Ok(n)
 }
 
 /// Inserts fetch-log rows.
