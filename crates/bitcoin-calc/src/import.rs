@@ -9,6 +9,7 @@ use chrono::{DateTime, NaiveDate};
 use rust_decimal::Decimal;
 use serde::de::{Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
+use serde_json::value::RawValue;
 use settlement_model::DifficultyEntry;
 
 use crate::miner::json_decimal;
@@ -192,7 +193,7 @@ pub fn parse_difficulty_json_map(text: &str) -> Result<Vec<(NaiveDate, Decimal)>
         };
         let date = parse_date(&key).map_err(err)?;
         let value = json_decimal(&value)
-            .and_then(|v| check_positive(v, &value.to_string()))
+            .and_then(|v| check_positive(v, value.get()))
             .map_err(err)?;
         if let Some(first) = seen.insert(date, value) {
             if first != value {
@@ -210,8 +211,8 @@ pub fn parse_difficulty_json_map(text: &str) -> Result<Vec<(NaiveDate, Decimal)>
 ///
 /// Each row's date is the UTC day of `unix_time`; the new difficulty counts for that whole
 /// day (the convention of the halving table). Two adjustments on one UTC day keep the later
-/// one. Difficulties are read exactly from the JSON text (serde_json's
-/// `arbitrary_precision`), never through a float. The result is sorted by date.
+/// one. Difficulties are read exactly from the JSON text as written (serde_json's
+/// `raw_value`), never through a float. The result is sorted by date.
 ///
 /// ```
 /// use bitcoin_calc::parse_mempool_adjustments;
@@ -239,7 +240,7 @@ pub fn parse_mempool_adjustments(text: &str) -> Result<Vec<(NaiveDate, Decimal)>
 /// ```
 pub fn parse_mempool_entries(text: &str) -> Result<Vec<DifficultyEntry>, ImportError> {
     let format = DifficultyFormat::MempoolAdjustments;
-    let rows: Vec<Vec<serde_json::Value>> =
+    let rows: Vec<Vec<&RawValue>> =
         serde_json::from_str(strip_bom(text)).map_err(|e| json_error(format, &e))?;
     let mut by_date: BTreeMap<NaiveDate, (i64, DifficultyEntry)> = BTreeMap::new();
     for (index, row) in rows.iter().enumerate() {
@@ -253,7 +254,7 @@ pub fn parse_mempool_entries(text: &str) -> Result<Vec<DifficultyEntry>, ImportE
                 row.len()
             )));
         }
-        let time = row[0].as_i64().ok_or_else(|| {
+        let time = whole::<i64>(row[0]).ok_or_else(|| {
             err(format!(
                 "unix_time {} is not a whole number of seconds",
                 row[0]
@@ -263,11 +264,10 @@ pub fn parse_mempool_entries(text: &str) -> Result<Vec<DifficultyEntry>, ImportE
             .filter(|t| time >= 0 && t.timestamp() == time)
             .map(|t| t.date_naive())
             .ok_or_else(|| err(format!("unix_time {time} is out of range")))?;
-        let value = json_decimal(&row[2])
-            .and_then(|v| check_positive(v, &row[2].to_string()))
+        let value = json_decimal(row[2])
+            .and_then(|v| check_positive(v, row[2].get()))
             .map_err(|m| err(format!("difficulty: {m}")))?;
-        let height = row[1]
-            .as_u64()
+        let height = whole::<u64>(row[1])
             .ok_or_else(|| err(format!("block_height {} is not a whole number", row[1])))?;
         match by_date.get(&date) {
             Some((earlier, _)) if *earlier > time => {}
@@ -365,9 +365,15 @@ fn json_error(format: DifficultyFormat, e: &serde_json::Error) -> ImportError {
     }
 }
 
+/// A JSON number that is a whole number of type `T`, read from its text as written (a
+/// string, a fraction or an exponent is not one).
+fn whole<T: std::str::FromStr>(value: &RawValue) -> Option<T> {
+    value.get().parse().ok()
+}
+
 /// A JSON object's entries in document order, duplicates kept (serde_json's map would
-/// silently keep only the last).
-struct Entries(Vec<(String, serde_json::Value)>);
+/// silently keep only the last), each value as its raw text.
+struct Entries(Vec<(String, Box<RawValue>)>);
 
 impl<'de> Deserialize<'de> for Entries {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -379,7 +385,7 @@ impl<'de> Deserialize<'de> for Entries {
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Entries, A::Error> {
                 let mut out = Vec::new();
-                while let Some(entry) = map.next_entry::<String, serde_json::Value>()? {
+                while let Some(entry) = map.next_entry::<String, Box<RawValue>>()? {
                     out.push(entry);
                 }
                 Ok(Entries(out))

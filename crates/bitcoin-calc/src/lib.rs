@@ -39,7 +39,7 @@
 //!
 //! Every number is a [`rust_decimal::Decimal`] (a 96-bit integer mantissa and a power-of-ten
 //! scale: 28-29 significant digits, range ±7.9·10²⁸). Inputs are parsed exactly from text
-//! (never through `f64`; JSON numbers through serde_json's `arbitrary_precision` text). A
+//! (never through `f64`; a JSON number from its text as written, serde_json's `raw_value`). A
 //! bitcoin value is computed with a single division done last, then rounded half away from
 //! zero to 12 decimal places and carried at exactly 12 places ([`BITCOIN_DECIMAL_PLACES`],
 //! [`BITCOIN_ROUNDING`]). The arithmetic is integer arithmetic inside `rust_decimal`, so the
@@ -57,9 +57,10 @@
 //! # Dependencies
 //!
 //! `settlement-model` for the record and row types; `rust_decimal` for exact decimals;
-//! `chrono` for calendar dates and the UTC day of a unix time; `serde`/`serde_json` (with
-//! `arbitrary_precision`, so JSON numbers keep their exact text) for the JSON forms;
-//! `thiserror` for the error types.
+//! `chrono` for calendar dates and the UTC day of a unix time; `serde`/`serde_json` (each
+//! JSON number read as its raw text with `raw_value`, so it keeps its exact digits without
+//! `arbitrary_precision`, which would change an embedding service's own JSON) for the JSON
+//! forms; `thiserror` for the error types.
 
 mod calc;
 mod difficulty;

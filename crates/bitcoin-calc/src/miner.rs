@@ -4,6 +4,7 @@ use std::fmt;
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 
 use crate::parse_exact;
 
@@ -379,8 +380,8 @@ fn parse_text_models(text: &str) -> Result<Vec<MinerModel>, MinerModelError> {
 #[serde(deny_unknown_fields)]
 struct JsonModel {
     name: String,
-    hashrate_ths: serde_json::Value,
-    power_w: serde_json::Value,
+    hashrate_ths: Box<RawValue>,
+    power_w: Box<RawValue>,
 }
 
 fn parse_json_models(text: &str) -> Result<Vec<MinerModel>, MinerModelError> {
@@ -390,7 +391,7 @@ fn parse_json_models(text: &str) -> Result<Vec<MinerModel>, MinerModelError> {
     raw.into_iter()
         .enumerate()
         .map(|(index, m)| {
-            let number = |field: &str, v: &serde_json::Value| {
+            let number = |field: &str, v: &RawValue| {
                 json_decimal(v).map_err(|reason| MinerModelError::Json {
                     message: format!("model {} ({}): {field}: {reason}", index + 1, m.name),
                 })
@@ -402,13 +403,19 @@ fn parse_json_models(text: &str) -> Result<Vec<MinerModel>, MinerModelError> {
         .collect()
 }
 
-/// A JSON number or string read as an exact decimal. With serde_json's
-/// `arbitrary_precision` feature a number keeps its original text, so no float is involved.
-pub(crate) fn json_decimal(v: &serde_json::Value) -> Result<Decimal, String> {
-    match v {
-        serde_json::Value::Number(n) => parse_exact(&n.to_string()),
-        serde_json::Value::String(s) => parse_exact(s),
-        other => Err(format!("expected a number or a string, got {other}")),
+/// A JSON number or string read as an exact decimal. The value is taken as its raw text
+/// (serde_json's `raw_value`), so a number is parsed from the digits as written and no float
+/// is involved, without serde_json's `arbitrary_precision` (which would change the JSON of
+/// every crate in a service that links this one).
+pub(crate) fn json_decimal(v: &RawValue) -> Result<Decimal, String> {
+    let text = v.get();
+    match text.as_bytes().first() {
+        Some(b'"') => {
+            let s: String = serde_json::from_str(text).map_err(|e| e.to_string())?;
+            parse_exact(&s)
+        }
+        Some(b'-' | b'0'..=b'9') => parse_exact(text),
+        _ => Err(format!("expected a number or a string, got {text}")),
     }
 }
 

@@ -1,12 +1,15 @@
 //! The JSON parsers: stacks (`{"data": [...]}`) and the BM unit list (a bare array).
 //!
-//! `serde_json` is built with `arbitrary_precision` across the workspace, so a JSON number
-//! keeps its exact text and goes straight into a `Decimal`, never through `f64`.
+//! Documents are read as [`JsonValue`]s, whose numbers keep their exact text, so a JSON
+//! number goes straight into a `Decimal`, never through `f64` (and serde_json's
+//! `arbitrary_precision`, which would change every other crate's JSON, stays off).
 
-use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+
 use settlement_model::{BmUnit, SettlementDate, Side, StackItem};
 
 use crate::fields::{parse_decimal, shorten, Asked, Field, ItemBuilder, Raw};
+use crate::json_value::{self, JsonValue as Value};
 use crate::{Format, ParseError};
 
 /// Parses a JSON stack document for `date`, `period`, `side` into its items, in order.
@@ -38,7 +41,7 @@ pub fn parse_stack_json(
         format: Format::Json,
         message,
     };
-    let doc: Value = serde_json::from_slice(body).map_err(|e| malformed(e.to_string()))?;
+    let doc = json_value::from_slice(body).map_err(|e| malformed(e.to_string()))?;
     let data = match &doc {
         Value::Array(items) => items,
         Value::Object(envelope) => match get_ci(envelope, "data") {
@@ -93,7 +96,7 @@ pub fn parse_stack_json(
 /// left out. `generationCapacity` may be a number or decimal text; a value of the wrong type,
 /// or capacity text that is not a decimal, is an error naming the unit's index and field.
 pub fn parse_bm_units_json(body: &[u8]) -> Result<Vec<BmUnit>, ParseError> {
-    let doc: Value = serde_json::from_slice(body).map_err(|e| ParseError::BmUnits {
+    let doc = json_value::from_slice(body).map_err(|e| ParseError::BmUnits {
         index: None,
         message: format!("malformed JSON: {e}"),
     })?;
@@ -174,7 +177,7 @@ pub fn parse_bm_units_json(body: &[u8]) -> Result<Vec<BmUnit>, ParseError> {
 }
 
 /// Looks a key up exactly, then case-insensitively.
-fn get_ci<'a>(object: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
+fn get_ci<'o, 'a>(object: &'o BTreeMap<String, Value<'a>>, key: &str) -> Option<&'o Value<'a>> {
     object.get(key).or_else(|| {
         object
             .iter()
@@ -183,18 +186,18 @@ fn get_ci<'a>(object: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
     })
 }
 
-fn raw(value: &Value) -> Raw<'_> {
+fn raw<'v>(value: &'v Value<'_>) -> Raw<'v> {
     match value {
         Value::Null => Raw::Null,
         Value::Bool(b) => Raw::Bool(*b),
-        Value::Number(n) => Raw::Text(n.as_str()),
+        Value::Number(n) => Raw::Text(n),
         Value::String(s) => Raw::Text(s),
         Value::Array(_) => Raw::Unexpected("<array>"),
         Value::Object(_) => Raw::Unexpected("<object>"),
     }
 }
 
-fn kind_of(value: &Value) -> &'static str {
+fn kind_of(value: &Value<'_>) -> &'static str {
     match value {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",
@@ -226,6 +229,46 @@ mod tests {
         assert_eq!(
             units[1].generation_capacity.unwrap().to_string(),
             "12.345678901234567890"
+        );
+    }
+
+    #[test]
+    fn numbers_beyond_f64_reach_the_decimal_parser_exactly() {
+        let date = "2024-03-21".parse().unwrap();
+        let doc = |volume: &str| {
+            format!(
+                r#"{{"data": [{{"settlementDate": "2024-03-21", "settlementPeriod": 35,
+                    "id": "T_A-1", "soFlag": true, "volume": {volume}}}]}}"#
+            )
+        };
+        // 28 significant digits (an f64 keeps about 17): the exact value.
+        let items = parse_stack_json(
+            doc("-1234567890123456.789012345678").as_bytes(),
+            date,
+            35,
+            Side::Bid,
+        )
+        .unwrap();
+        assert_eq!(
+            items[0].volume.to_string(),
+            "-1234567890123456.789012345678"
+        );
+        // 30 significant digits, more than a Decimal holds: the parser sees the number's
+        // exact text and refuses it by name, where a float would have rounded it silently.
+        let thirty = "-1.23456789012345678901234567891";
+        let err = parse_stack_json(doc(thirty).as_bytes(), date, 35, Side::Bid).unwrap_err();
+        assert!(
+            matches!(&err, ParseError::InvalidValue { field: "volume", value, .. } if value == thirty),
+            "{err}"
+        );
+        // Its text survives the JSON reading exactly.
+        let units = parse_bm_units_json(
+            br#"[{"elexonBmUnit": "E_X-1", "generationCapacity": 1234567890.123456789012345678}]"#,
+        )
+        .unwrap();
+        assert_eq!(
+            units[0].generation_capacity.unwrap().to_string(),
+            "1234567890.123456789012345678"
         );
     }
 

@@ -27,13 +27,16 @@
 //!   retryable, to stretch a delay to the server's `Retry-After`, and to log each retry.
 //! - `roxmltree`: a fast, read-only XML tree that refuses DTDs by default (no entity bombs),
 //!   which is all a tolerant "find the items wherever they sit" parser needs.
-//! - `serde_json` (with `arbitrary_precision`, so JSON numbers keep their exact text),
+//! - `serde_json` (each value first read as its raw text, `raw_value`, so JSON numbers keep
+//!   their exact text without `arbitrary_precision`, which would change an embedding
+//!   service's own JSON),
 //!   `rust_decimal`, `chrono`, `thiserror`, `tracing`, `tokio` (semaphore, timeouts, sleeps).
 
 mod error;
 mod fields;
 mod http;
 mod json;
+mod json_value;
 mod xml;
 
 use std::fmt;

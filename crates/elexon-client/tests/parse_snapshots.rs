@@ -87,8 +87,8 @@ const XML: &str = r#"<?xml version="1.0" encoding="utf-8"?>
   </Data>
 </ResponseWithMetadataOfSettlementStackResponse>"#;
 
-/// The same three items as the API's JSON. Numbers stay numbers: with `arbitrary_precision`
-/// their exact text reaches the `Decimal`, including 27 significant digits and an int64 that
+/// The same three items as the API's JSON. Numbers stay numbers: read as their raw text,
+/// their exact digits reach the `Decimal`, including 27 significant digits and an int64 that
 /// an `f64` could not hold.
 const JSON: &str = r#"{"metadata": {"datasets": ["ISPSTACK"]}, "data": [
   {"settlementDate": "2024-10-27", "settlementPeriod": 49, "startTime": "2024-10-27T23:00:00Z",

@@ -8,11 +8,16 @@
 //!
 //! Decimals are written with [`Decimal`]'s `Display`, i.e. exactly (in JSON as numbers
 //! whose text is that exact decimal). Writers append to one `String`; no intermediate tree.
+//!
+//! [`stack_json_items`] reads a JSON stack document back into items, exactly, for tests
+//! that check what was served.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use rust_decimal::Decimal;
+use serde_json::value::RawValue;
 use settlement_model::{BmUnit, SettlementDate, StackItem};
 
 /// The stack document in the XmlSerializer shape the API serves.
@@ -66,6 +71,41 @@ pub fn stack_json(items: &[StackItem]) -> String {
     }
     out.push_str("]}");
     out
+}
+
+/// The items of a JSON stack document (as [`stack_json`] writes it, served or faulted), read
+/// with the model's serde and no validation. Numbers are exact: serde_json (without its
+/// `arbitrary_precision` feature) would read a fraction as an `f64`, so every number that is
+/// not a whole `i64`/`u64` is handed to the model as its text, which `Decimal` parses
+/// exactly.
+pub fn stack_json_items(json: &str) -> Result<Vec<StackItem>, serde_json::Error> {
+    #[derive(serde::Deserialize)]
+    struct Doc<'a> {
+        #[serde(borrow)]
+        data: Vec<BTreeMap<String, &'a RawValue>>,
+    }
+    let doc: Doc<'_> = serde_json::from_str(json)?;
+    doc.data
+        .into_iter()
+        .map(|fields| {
+            let object = fields
+                .into_iter()
+                .map(|(name, raw)| Ok((name, exact_value(raw)?)))
+                .collect::<Result<serde_json::Map<_, _>, serde_json::Error>>()?;
+            serde_json::from_value(serde_json::Value::Object(object))
+        })
+        .collect()
+}
+
+/// One field's value, a number that is not a whole `i64`/`u64` as its exact text.
+fn exact_value(raw: &RawValue) -> Result<serde_json::Value, serde_json::Error> {
+    let text = raw.get();
+    let number = text.starts_with(|c: char| c == '-' || c.is_ascii_digit());
+    if number && text.parse::<i64>().is_err() && text.parse::<u64>().is_err() {
+        Ok(serde_json::Value::String(text.to_owned()))
+    } else {
+        serde_json::from_str(text)
+    }
 }
 
 /// The BM unit list as `/reference/bmunits/all` sends it: a bare JSON array of camelCase
@@ -381,21 +421,26 @@ mod tests {
     fn json_documents_parse_and_keep_decimal_text() {
         let d: SettlementDate = "2024-03-21".parse().unwrap();
         let items = crate::data::stack_items(42, d, 3, settlement_model::Side::Bid, 0);
-        let doc: serde_json::Value = serde_json::from_str(&stack_json(&items)).unwrap();
-        assert_eq!(doc["data"].as_array().unwrap().len(), items.len());
-        for (v, it) in doc["data"].as_array().unwrap().iter().zip(&items) {
-            assert_eq!(v["volume"].to_string(), it.volume.to_string());
-            let back: StackItem = serde_json::from_value(v.clone()).unwrap();
-            assert_eq!(&back, it);
+        let json = stack_json(&items);
+        #[derive(serde::Deserialize)]
+        struct Doc<'a> {
+            #[serde(borrow)]
+            data: Vec<BTreeMap<String, &'a RawValue>>,
         }
+        let doc: Doc<'_> = serde_json::from_str(&json).unwrap();
+        assert_eq!(doc.data.len(), items.len());
+        for (v, it) in doc.data.iter().zip(&items) {
+            assert_eq!(v["volume"].get(), it.volume.to_string());
+        }
+        assert_eq!(stack_json_items(&json).unwrap(), items);
         let units = crate::data::bm_units(42);
         let doc: Vec<BmUnit> = serde_json::from_str(&bmunits_json(&units)).unwrap();
         assert_eq!(doc, units);
         let rows = crate::data::difficulty_adjustments(42);
-        let doc: Vec<Vec<serde_json::Value>> =
-            serde_json::from_str(&difficulty_json(&rows)).unwrap();
+        let json = difficulty_json(&rows);
+        let doc: Vec<Vec<&RawValue>> = serde_json::from_str(&json).unwrap();
         assert_eq!(doc.len(), rows.len());
-        assert_eq!(doc[100][2].to_string(), rows[100].2.to_string());
+        assert_eq!(doc[100][2].get(), rows[100].2.to_string());
     }
 
     #[test]

@@ -33,8 +33,7 @@ async fn binary_prints_its_address_and_serves() {
     .text()
     .await
     .unwrap();
-    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
-    let items: Vec<StackItem> = serde_json::from_value(v["data"].clone()).unwrap();
+    let items: Vec<StackItem> = elexon_sim::wire::stack_json_items(&body).unwrap();
     let d: SettlementDate = "2024-10-27".parse().unwrap();
     assert_eq!(
         items,

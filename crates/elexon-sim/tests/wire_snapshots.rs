@@ -67,8 +67,7 @@ fn stack_xml_snapshot() {
 #[test]
 fn stack_json_snapshot() {
     let json = wire::stack_json(&items());
-    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
-    let back: Vec<StackItem> = serde_json::from_value(v["data"].clone()).unwrap();
+    let back: Vec<StackItem> = wire::stack_json_items(&json).unwrap();
     assert_eq!(back, items());
     insta::assert_snapshot!("stack_json", json);
 }
