@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
-use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
+use diesel::r2d2::{ConnectionManager, Pool, PooledConnection};
 use diesel::Connection;
 #[cfg(feature = "postgres")]
 use diesel::PgConnection;
@@ -152,10 +152,15 @@ impl Pools {
         session
             .apply(&mut probe)
             .map_err(|e| session_error(redacted, &e))?;
-        drop(probe);
+        let manager = SerialPgManager {
+            manager: ConnectionManager::new(url),
+            session,
+            // The probe, set up and working, is the pool's first connection: a run opens
+            // one connection, not two.
+            first: std::sync::Mutex::new(Some(probe)),
+        };
         let pool = Pool::builder()
             .thread_pool(r2d2_threads())
-            .connection_customizer(Box::new(session))
             .max_size(config.pool_size.max(1))
             .min_idle(Some(0))
             // No `SELECT 1` before every checkout (one round trip per transaction): a
@@ -163,7 +168,7 @@ impl Pools {
             // r2d2 drops it when it comes back broken.
             .test_on_check_out(false)
             .connection_timeout(wait)
-            .build(SerialPgManager(ConnectionManager::new(url)))
+            .build(manager)
             .map_err(|e| connection_error(redacted, &e.to_string()))?;
         Ok(Pools::Pg(pool))
     }
@@ -248,7 +253,7 @@ struct SqlitePragmas {
 }
 
 #[cfg(feature = "sqlite")]
-impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for SqlitePragmas {
+impl diesel::r2d2::CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for SqlitePragmas {
     fn on_acquire(&self, conn: &mut SqliteConnection) -> Result<(), diesel::r2d2::Error> {
         apply_pragmas(conn, self.busy_ms).map_err(diesel::r2d2::Error::QueryError)
     }
@@ -263,7 +268,7 @@ fn apply_pragmas(conn: &mut SqliteConnection, busy_ms: u128) -> diesel::QueryRes
     ))
 }
 
-/// The settings of every PostgreSQL session, applied as the pool opens each connection.
+/// The settings of every PostgreSQL session, applied as each connection opens.
 #[cfg(feature = "postgres")]
 #[derive(Debug)]
 struct PgSession {
@@ -304,15 +309,6 @@ impl PgSession {
     }
 }
 
-// `SET` on connect rather than URL parameters: no rewriting of the operator's URL (which may
-// carry parameters of its own), and the same SQL for the probe connection and the pool.
-#[cfg(feature = "postgres")]
-impl CustomizeConnection<PgConnection, diesel::r2d2::Error> for PgSession {
-    fn on_acquire(&self, conn: &mut PgConnection) -> Result<(), diesel::r2d2::Error> {
-        self.apply(conn).map_err(diesel::r2d2::Error::QueryError)
-    }
-}
-
 /// The threads r2d2 opens and reaps connections on: one pool for the process, never dropped.
 /// r2d2's default is a pool per connection pool, whose threads exit when it is dropped; a
 /// thread that used libpq (and so OpenSSL) exiting while the process runs OpenSSL's exit
@@ -346,10 +342,24 @@ fn opening_pg<T>(open: impl FnOnce() -> T) -> T {
 }
 
 /// diesel's connection manager for PostgreSQL, opening connections one at a time (see
-/// [`opening_pg`]).
+/// [`opening_pg`]) with the session's settings, and handing out the probe connection first.
+/// (`SET` on connect rather than URL parameters: no rewriting of the operator's URL, which
+/// may carry parameters of its own.)
 #[cfg(feature = "postgres")]
-#[derive(Debug)]
-pub(crate) struct SerialPgManager(ConnectionManager<PgConnection>);
+pub(crate) struct SerialPgManager {
+    manager: ConnectionManager<PgConnection>,
+    session: PgSession,
+    first: std::sync::Mutex<Option<PgConnection>>,
+}
+
+#[cfg(feature = "postgres")]
+impl std::fmt::Debug for SerialPgManager {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SerialPgManager")
+            .field("session", &self.session)
+            .finish_non_exhaustive()
+    }
+}
 
 #[cfg(feature = "postgres")]
 impl diesel::r2d2::ManageConnection for SerialPgManager {
@@ -357,15 +367,27 @@ impl diesel::r2d2::ManageConnection for SerialPgManager {
     type Error = diesel::r2d2::Error;
 
     fn connect(&self) -> Result<PgConnection, Self::Error> {
-        opening_pg(|| self.0.connect())
+        let probe = self
+            .first
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+        if let Some(conn) = probe {
+            return Ok(conn);
+        }
+        let mut conn = opening_pg(|| self.manager.connect())?;
+        self.session
+            .apply(&mut conn)
+            .map_err(diesel::r2d2::Error::QueryError)?;
+        Ok(conn)
     }
 
     fn is_valid(&self, conn: &mut PgConnection) -> Result<(), Self::Error> {
-        self.0.is_valid(conn)
+        self.manager.is_valid(conn)
     }
 
     fn has_broken(&self, conn: &mut PgConnection) -> bool {
-        self.0.has_broken(conn)
+        self.manager.has_broken(conn)
     }
 }
 
