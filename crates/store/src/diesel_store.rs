@@ -160,7 +160,7 @@ impl UnitRegistry for DieselStore {
                 u.fuel_type.as_deref(),
             ];
             for t in texts.into_iter().flatten() {
-                swap::check_text("BM unit field", t)?;
+                crate::contract::check_text("BM unit field", t)?;
             }
         }
         let mut conn = self.conn()?;
@@ -190,7 +190,7 @@ impl DifficultyTable for DieselStore {
     }
 
     fn upsert_halving(&self, halving: Halving, source: &str) -> Result<(), StoreError> {
-        swap::check_text("source", source)?;
+        crate::contract::check_text("source", source)?;
         let mut conn = self.conn()?;
         conn.write_tx(|db| crate::reference::upsert_halving(db, halving, source))
             .map_err(|e| self.with_wait(e))
@@ -279,7 +279,7 @@ impl AuditLog for DieselStore {
         let row = AuditRow {
             duration_ms: (Utc::now() - audit.started_at).num_milliseconds().max(0),
             detail: Some(redact_text(detail).replace('\0', "\u{FFFD}")),
-            ..swap::blank_audit_row(audit, date, periods, RunStatus::Failed)
+            ..crate::contract::blank_audit_row(audit, date, periods, RunStatus::Failed)
         };
         let mut conn = self.conn()?;
         conn.write_tx(|db| upsert_audit(db, &row))

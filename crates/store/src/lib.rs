@@ -100,6 +100,7 @@ compile_error!(
 
 pub mod archive;
 mod connect;
+pub mod contract;
 mod db;
 mod diesel_store;
 mod error;

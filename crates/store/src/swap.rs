@@ -4,22 +4,22 @@
 
 use std::time::{Duration, Instant};
 
-use rust_decimal::Decimal;
 use settlement_model::{CurtailmentRecord, DayTotals, PeriodRange, SettlementDate};
 
+use crate::contract::{
+    blank_audit_row, check_derived, check_plan, elapsed_ms, fill_totals, per_period_counts,
+    totals_in,
+};
 use crate::db::Db;
 use crate::diesel_store::DieselStore;
 use crate::error::classify;
 use crate::faults::TxError;
 use crate::read::{read_day_state, read_derive_context, read_records};
 use crate::write::{
-    backup, check_derived, delete_day_rows, insert_fetch_log, insert_records, insert_running,
-    lock_date, lock_rollups, mark_interrupted, per_period_counts, running_holder, totals_in,
-    upsert_audit, write_derived,
+    backup, delete_day_rows, insert_fetch_log, insert_records, insert_running, lock_date,
+    lock_rollups, mark_interrupted, running_holder, upsert_audit, write_derived,
 };
-use crate::{
-    AuditInfo, AuditRow, RunStatus, StoreConfig, StoreError, SwapHooks, SwapOutcome, SwapPlan,
-};
+use crate::{AuditInfo, RunStatus, StoreConfig, StoreError, SwapHooks, SwapOutcome, SwapPlan};
 
 /// Why a swap's transaction ended without committing.
 enum TxFail {
@@ -267,104 +267,4 @@ fn with_lock_context(
         },
         other => other,
     }
-}
-
-/// An audit row for `audit` with `status` and no totals yet.
-pub(crate) fn blank_audit_row(
-    audit: &AuditInfo,
-    date: SettlementDate,
-    periods: PeriodRange,
-    status: RunStatus,
-) -> AuditRow {
-    AuditRow {
-        run_id: audit.run_id.clone(),
-        kind: audit.kind.clone(),
-        settlement_date: date,
-        periods: periods.to_string(),
-        reason: audit.reason.clone(),
-        user: audit.user.clone(),
-        host: audit.host.clone(),
-        status,
-        records_before: 0,
-        records_after: 0,
-        energy_before: Decimal::ZERO,
-        energy_after: Decimal::ZERO,
-        payment_before: Decimal::ZERO,
-        payment_after: Decimal::ZERO,
-        per_period_counts: "{}".into(),
-        started_at: audit.started_at,
-        duration_ms: 0,
-        tool_version: audit.tool_version.clone(),
-        detail: None,
-        inputs: audit.inputs,
-        backup_pruned_at: None,
-        range_tag: audit.range_tag.clone(),
-    }
-}
-
-fn elapsed_ms(clock: Instant) -> i64 {
-    i64::try_from(clock.elapsed().as_millis()).unwrap_or(i64::MAX)
-}
-
-fn fill_totals(
-    row: &mut AuditRow,
-    before: DayTotals,
-    after: DayTotals,
-    counts: String,
-    clock: Instant,
-) {
-    row.records_before = i64::try_from(before.records).unwrap_or(i64::MAX);
-    row.records_after = i64::try_from(after.records).unwrap_or(i64::MAX);
-    row.energy_before = before.energy_mwh;
-    row.energy_after = after.energy_mwh;
-    row.payment_before = before.payment_gbp;
-    row.payment_after = after.payment_gbp;
-    row.per_period_counts = counts;
-    row.duration_ms = elapsed_ms(clock);
-}
-
-/// Rejects text PostgreSQL cannot store (a NUL byte), on both backends alike.
-pub(crate) fn check_text(what: &str, value: &str) -> Result<(), StoreError> {
-    if value.contains('\0') {
-        return Err(StoreError::InvalidInput {
-            reason: format!("{what} {value:?} contains a NUL byte"),
-        });
-    }
-    Ok(())
-}
-
-/// Rejects a plan before any write: periods the date does not have, records or fetch log
-/// entries outside the swapped date and periods, text PostgreSQL cannot store.
-fn check_plan(plan: &SwapPlan) -> Result<(), StoreError> {
-    let invalid = |reason: String| Err(StoreError::InvalidInput { reason });
-    if plan.periods.last() > plan.date.periods() {
-        return invalid(format!(
-            "periods {} do not exist on {} (it has {})",
-            plan.periods,
-            plan.date,
-            plan.date.periods()
-        ));
-    }
-    for r in &plan.records {
-        if r.settlement_date != plan.date || !plan.periods.contains(r.settlement_period) {
-            return invalid(format!(
-                "a record of {} period {} is outside the swap of {} periods {}",
-                r.settlement_date, r.settlement_period, plan.date, plan.periods
-            ));
-        }
-        check_text("farm id", &r.farm_id)?;
-        if let Some(name) = &r.lead_party_name {
-            check_text("lead party name", name)?;
-        }
-    }
-    for e in &plan.fetch_log {
-        if e.settlement_date != plan.date {
-            return invalid(format!(
-                "a fetch log entry of {} in the swap of {}",
-                e.settlement_date, plan.date
-            ));
-        }
-    }
-    check_text("run id", &plan.audit.run_id)?;
-    Ok(())
 }

@@ -6,8 +6,7 @@ use std::time::Instant;
 
 use chrono::{Datelike, Utc};
 use settlement_model::{
-    BitcoinRow, BitcoinSummary, CurtailmentRecord, DayTotals, PeriodRange, SettlementDate,
-    SummaryPeriod,
+    BitcoinRow, BitcoinSummary, CurtailmentRecord, PeriodRange, SettlementDate, SummaryPeriod,
 };
 
 use diesel::prelude::*;
@@ -647,37 +646,6 @@ fn write_btc_summary(db: &mut Db<'_>, s: &BitcoinSummary) -> Result<Option<Strin
     })
 }
 
-/// Checks that derived rows belong to `date`, its month and its year.
-pub(crate) fn check_derived(date: SettlementDate, d: &DerivedRows) -> Result<(), StoreError> {
-    let wrong = |what: String| StoreError::Hook {
-        detail: format!("derived {what}, but the swap is of {date}"),
-    };
-    if d.daily.date != date {
-        return Err(wrong(format!("a daily summary of {}", d.daily.date)));
-    }
-    if d.monthly.year_month != date.year_month() {
-        return Err(wrong(format!(
-            "a monthly summary of {}",
-            d.monthly.year_month
-        )));
-    }
-    if d.yearly.year != date.year() {
-        return Err(wrong(format!("a yearly summary of {}", d.yearly.year)));
-    }
-    if let Some(r) = d.bitcoin_rows.iter().find(|r| r.settlement_date != date) {
-        return Err(wrong(format!("a bitcoin row of {}", r.settlement_date)));
-    }
-    let ok_period = |p: SummaryPeriod| {
-        p == SummaryPeriod::Day(date)
-            || p == SummaryPeriod::Month(date.year_month())
-            || p == SummaryPeriod::Year(date.year())
-    };
-    if let Some(s) = d.bitcoin_summaries.iter().find(|s| !ok_period(s.period)) {
-        return Err(wrong(format!("a bitcoin summary of {}", s.period)));
-    }
-    Ok(())
-}
-
 /// Writes the derived rows: the daily, monthly and yearly summaries, the day's bitcoin rows
 /// and every bitcoin summary. Returns notes on legacy duplicates it collapsed.
 pub(crate) fn write_derived(db: &mut Db<'_>, d: &DerivedRows) -> Result<Vec<String>, StoreError> {
@@ -771,29 +739,6 @@ fn write_audit(db: &mut Db<'_>, row: &AuditRow, upsert: bool) -> Result<(), Stor
     Ok(())
 }
 
-/// `{"1": 3, "2": 0, …}` for every period of `periods`, counting `records`.
-pub(crate) fn per_period_counts(periods: PeriodRange, records: &[CurtailmentRecord]) -> String {
-    let parts: Vec<String> = periods
-        .numbers()
-        .map(|p| {
-            let n = records.iter().filter(|r| r.settlement_period == p).count();
-            format!("\"{p}\": {n}")
-        })
-        .collect();
-    format!("{{{}}}", parts.join(", "))
-}
-
-/// Totals of the records of `periods`.
-pub(crate) fn totals_in(
-    periods: PeriodRange,
-    records: &[CurtailmentRecord],
-) -> Result<DayTotals, StoreError> {
-    Ok(records
-        .iter()
-        .filter(|r| periods.contains(r.settlement_period))
-        .try_fold(DayTotals::default(), |acc, r| acc.with_record(r))?)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -804,12 +749,5 @@ mod tests {
         let b = lock_key("2024-03-22".parse().unwrap());
         assert_ne!(a, b);
         assert_eq!(a >> 32, 0x5245_494E);
-    }
-
-    #[test]
-    fn per_period_counts_list_every_period_in_order() {
-        let d: SettlementDate = "2024-03-21".parse().unwrap();
-        let r = PeriodRange::parse("9-11", d).unwrap();
-        assert_eq!(per_period_counts(r, &[]), r#"{"9": 0, "10": 0, "11": 0}"#);
     }
 }

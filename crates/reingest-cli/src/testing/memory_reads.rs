@@ -5,8 +5,7 @@
 use std::collections::BTreeMap;
 
 use settlement_model::{
-    BitcoinRow, BitcoinSummary, CurtailmentRecord, DayTotals, PeriodRange, SettlementDate, Side,
-    SumOverflow, SummaryPeriod,
+    BitcoinRow, BitcoinSummary, CurtailmentRecord, PeriodRange, SettlementDate, Side, SummaryPeriod,
 };
 use store::{DayState, DeriveContext, FetchLogEntry};
 
@@ -167,28 +166,4 @@ pub(crate) fn derive_context(data: &SettlementData, date: SettlementDate) -> Der
             in_year(date)(p) && p != SummaryPeriod::Month(ym)
         }),
     }
-}
-
-/// Totals of the records of `periods`.
-pub(crate) fn totals_in(
-    periods: PeriodRange,
-    records: &[CurtailmentRecord],
-) -> Result<DayTotals, SumOverflow> {
-    records
-        .iter()
-        .filter(|r| periods.contains(r.settlement_period))
-        .try_fold(DayTotals::default(), |acc, r| acc.with_record(r))
-}
-
-/// `{"1": 3, "2": 0, …}` for every period of `periods`, counting `records`: the audit row's
-/// per-period counts, spelled as the SQL store spells them.
-pub(crate) fn per_period_counts(periods: PeriodRange, records: &[CurtailmentRecord]) -> String {
-    let parts: Vec<String> = periods
-        .numbers()
-        .map(|p| {
-            let n = records.iter().filter(|r| r.settlement_period == p).count();
-            format!("\"{p}\": {n}")
-        })
-        .collect();
-    format!("{{{}}}", parts.join(", "))
 }

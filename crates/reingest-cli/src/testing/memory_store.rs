@@ -130,39 +130,6 @@ impl MemoryStore {
     }
 }
 
-/// An audit row for `audit` with `status` and no totals yet.
-pub(crate) fn blank_audit_row(
-    audit: &AuditInfo,
-    date: SettlementDate,
-    periods: PeriodRange,
-    status: RunStatus,
-) -> AuditRow {
-    AuditRow {
-        run_id: audit.run_id.clone(),
-        kind: audit.kind.clone(),
-        settlement_date: date,
-        periods: periods.to_string(),
-        reason: audit.reason.clone(),
-        user: audit.user.clone(),
-        host: audit.host.clone(),
-        status,
-        records_before: 0,
-        records_after: 0,
-        energy_before: Decimal::ZERO,
-        energy_after: Decimal::ZERO,
-        payment_before: Decimal::ZERO,
-        payment_after: Decimal::ZERO,
-        per_period_counts: "{}".into(),
-        started_at: audit.started_at,
-        duration_ms: 0,
-        tool_version: audit.tool_version.clone(),
-        detail: None,
-        inputs: audit.inputs,
-        backup_pruned_at: None,
-        range_tag: audit.range_tag.clone(),
-    }
-}
-
 impl Migrations for MemoryStore {
     /// Nothing to migrate: the tables are the types.
     fn migrate(&self) -> Result<(), StoreError> {
@@ -323,7 +290,7 @@ impl AuditLog for MemoryStore {
         let row = AuditRow {
             duration_ms: (Utc::now() - audit.started_at).num_milliseconds().max(0),
             detail: Some(settlement_model::redact_url(detail)),
-            ..blank_audit_row(audit, date, periods, RunStatus::Failed)
+            ..store::contract::blank_audit_row(audit, date, periods, RunStatus::Failed)
         };
         self.lock().upsert_run(row);
         Ok(())

@@ -28,10 +28,13 @@ use store::{
     SwapPlan,
 };
 
-use crate::testing::memory_reads::{
-    day_state, derive_context, per_period_counts, records_of, totals_in,
+use store::contract::{
+    blank_audit_row, check_derived, check_plan, elapsed_ms, fill_totals, per_period_counts,
+    totals_in,
 };
-use crate::testing::memory_store::{blank_audit_row, Backup, MemoryStore, SettlementData, Tables};
+
+use crate::testing::memory_reads::{day_state, derive_context, records_of};
+use crate::testing::memory_store::{Backup, MemoryStore, SettlementData, Tables};
 
 /// Why a swap's transaction did not commit.
 enum TxFail {
@@ -56,97 +59,6 @@ impl From<settlement_model::SumOverflow> for TxFail {
     fn from(e: settlement_model::SumOverflow) -> Self {
         TxFail::Store(e.into())
     }
-}
-
-fn elapsed_ms(clock: Instant) -> i64 {
-    i64::try_from(clock.elapsed().as_millis()).unwrap_or(i64::MAX)
-}
-
-fn fill_totals(
-    row: &mut AuditRow,
-    before: DayTotals,
-    after: DayTotals,
-    counts: String,
-    clock: Instant,
-) {
-    row.records_before = i64::try_from(before.records).unwrap_or(i64::MAX);
-    row.records_after = i64::try_from(after.records).unwrap_or(i64::MAX);
-    row.energy_before = before.energy_mwh;
-    row.energy_after = after.energy_mwh;
-    row.payment_before = before.payment_gbp;
-    row.payment_after = after.payment_gbp;
-    row.per_period_counts = counts;
-    row.duration_ms = elapsed_ms(clock);
-}
-
-/// The plan's own consistency, checked before anything is written (as the SQL store does;
-/// its NUL-byte checks are a limit of PostgreSQL's text and have no counterpart here).
-fn check_plan(plan: &SwapPlan) -> Result<(), StoreError> {
-    let invalid = |reason: String| Err(StoreError::InvalidInput { reason });
-    if plan.periods.last() > plan.date.periods() {
-        return invalid(format!(
-            "periods {} do not exist on {} (it has {})",
-            plan.periods,
-            plan.date,
-            plan.date.periods()
-        ));
-    }
-    if let Some(r) = plan
-        .records
-        .iter()
-        .find(|r| r.settlement_date != plan.date || !plan.periods.contains(r.settlement_period))
-    {
-        return invalid(format!(
-            "a record of {} period {} is outside the swap of {} periods {}",
-            r.settlement_date, r.settlement_period, plan.date, plan.periods
-        ));
-    }
-    if let Some(e) = plan
-        .fetch_log
-        .iter()
-        .find(|e| e.settlement_date != plan.date)
-    {
-        return invalid(format!(
-            "a fetch log entry of {} in the swap of {}",
-            e.settlement_date, plan.date
-        ));
-    }
-    Ok(())
-}
-
-/// Rows the hooks derived must belong to `date`, its month and its year.
-fn check_derived(date: SettlementDate, d: &DerivedRows) -> Result<(), StoreError> {
-    let wrong = |what: String| StoreError::Hook {
-        detail: format!("derived {what}, but the swap is of {date}"),
-    };
-    if d.daily.date != date {
-        return Err(wrong(format!("a daily summary of {}", d.daily.date)));
-    }
-    if d.monthly.year_month != date.year_month() {
-        return Err(wrong(format!(
-            "a monthly summary of {}",
-            d.monthly.year_month
-        )));
-    }
-    if d.yearly.year != date.year() {
-        return Err(wrong(format!("a yearly summary of {}", d.yearly.year)));
-    }
-    if let Some(r) = d.bitcoin_rows.iter().find(|r| r.settlement_date != date) {
-        return Err(wrong(format!("a bitcoin row of {}", r.settlement_date)));
-    }
-    let ours = [
-        SummaryPeriod::Day(date),
-        SummaryPeriod::Month(date.year_month()),
-        SummaryPeriod::Year(date.year()),
-    ];
-    if let Some(s) = d
-        .bitcoin_summaries
-        .iter()
-        .find(|s| !ours.contains(&s.period))
-    {
-        return Err(wrong(format!("a bitcoin summary of {}", s.period)));
-    }
-    Ok(())
 }
 
 /// Older `running` rows of `date` (before `run_id`'s) are runs whose process died.
