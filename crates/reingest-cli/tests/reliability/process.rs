@@ -41,16 +41,19 @@ async fn kill_loop(sim: &SimHandle, db: &TestDb) -> Tally {
     let started = Instant::now();
     let o = reingest_out(Some(sim), &db.url, &["run", DATE], LIMIT).await;
     assert_eq!(o.status.code(), Some(0), "{}: {}", db.name, err_text(&o));
+    let first = started.elapsed();
     sim.set_revision(date, 1);
-    let started_full = Instant::now();
-    let o = reingest_out(Some(sim), &db.url, &["run", DATE], LIMIT).await;
-    assert_eq!(o.status.code(), Some(0), "{}", err_text(&o));
-    let full = started_full.elapsed().max(Duration::from_millis(300));
-    eprintln!(
-        "{}: first run {:?}, a second run {full:?}",
-        db.name,
-        started.elapsed() - full
-    );
+    // The shorter of two timed runs: one slow sample (a busy machine) would put the kills
+    // packed around the run's end after it.
+    let mut full = Duration::MAX;
+    for _ in 0..2 {
+        let started_full = Instant::now();
+        let o = reingest_out(Some(sim), &db.url, &["run", DATE], LIMIT).await;
+        assert_eq!(o.status.code(), Some(0), "{}", err_text(&o));
+        full = full.min(started_full.elapsed());
+    }
+    let full = full.max(Duration::from_millis(300));
+    eprintln!("{}: first run {first:?}, a later run {full:?}", db.name);
     let mut stored_rev = 1;
     let mut tally = Tally::default();
     for i in 0..RUNS {
