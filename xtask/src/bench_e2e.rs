@@ -161,13 +161,13 @@ pub struct StoreArgs {
 
 /// A database backend.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Backend {
+pub(crate) enum Backend {
     Sqlite,
     Postgres,
 }
 
 impl Backend {
-    fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Backend::Sqlite => "sqlite",
             Backend::Postgres => "postgres",
@@ -335,7 +335,7 @@ impl Bench {
         v
     }
 
-    fn fresh_db(&self, backend: Backend) -> Result<BenchDb> {
+    pub(crate) fn fresh_db(&self, backend: Backend) -> Result<BenchDb> {
         Ok(match backend {
             Backend::Sqlite => temp_db::TempDb::sqlite("bench.db")?,
             Backend::Postgres => {

@@ -29,7 +29,7 @@ use anyhow::{bail, Context, Result};
 use futures::{StreamExt, TryStreamExt};
 use settlement_model::{SettlementDate, Side};
 
-use crate::bench_e2e::{Bench, Row, Samples};
+use crate::bench_e2e::{Backend, Bench, Row, Samples};
 
 /// A live PostgreSQL run may take at most this multiple of the floor.
 const LIVE_TARGET: f64 = 1.4;
@@ -135,9 +135,12 @@ impl Bench {
             2 * usize::from(date.periods()),
             floor.show()
         );
-        let lite = self.store_backend(bin, false, date, reps).await?;
+        let lite = self.store_backend(bin, Backend::Sqlite, date, reps).await?;
         let pg = if self.pg_url.is_some() {
-            Some(self.store_backend(bin, true, date, reps).await?)
+            Some(
+                self.store_backend(bin, Backend::Postgres, date, reps)
+                    .await?,
+            )
         } else {
             println!("PostgreSQL not configured: the store's ratios need it (--pg-url)");
             None
@@ -178,20 +181,11 @@ impl Bench {
     async fn store_backend(
         &self,
         bin: &Path,
-        postgres: bool,
+        backend: Backend,
         date: SettlementDate,
         reps: usize,
     ) -> Result<Measured> {
-        let backend = if postgres { "postgres" } else { "sqlite" };
-        let db = if postgres {
-            let admin = self
-                .pg_url
-                .as_deref()
-                .context("PostgreSQL is not configured")?;
-            temp_db::TempDb::postgres(admin, "reingest_bench")?
-        } else {
-            temp_db::TempDb::sqlite("bench.db")?
-        };
+        let db = self.fresh_db(backend)?;
         let metrics = tempfile::tempdir()?;
         let reingest = Reingest {
             bin,
@@ -224,8 +218,9 @@ impl Bench {
             Samples::of_durations(&archive),
         );
         println!(
-            "{backend:<8} set-up (migrate, bmu sync, difficulty sync, first ingest) {:.3} s | \
+            "{:<8} set-up (migrate, bmu sync, difficulty sync, first ingest) {:.3} s | \
              live run {} | --from-archive {} | statements of a live run: {}",
+            backend.name(),
             setup.as_secs_f64(),
             live.show(),
             archive.show(),
