@@ -10,7 +10,7 @@
 //! a table entry is one `INSERT`. A reader never sees half an entry, and every read checks
 //! the hash, so a corrupt entry is reported ([`StoreError::ArchiveCorrupt`]), never used.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
@@ -213,17 +213,6 @@ pub(crate) fn folder_delete(dir: &Path, hashes: &[String]) -> Result<usize, Stor
     Ok(n)
 }
 
-/// Compresses `body` for the table, under its hash.
-fn table_entry(format: &str, body: &[u8]) -> Result<(String, BodyBytes), StoreError> {
-    check_format(format)?;
-    let hash = source_hash(body);
-    let data = compress(body).map_err(|e| StoreError::ArchiveIo {
-        path: "source_archive".into(),
-        detail: e.to_string(),
-    })?;
-    Ok((hash, BodyBytes(data)))
-}
-
 /// The `source_archive` table (`bytea` on PostgreSQL, hex TEXT on SQLite): one entry.
 pub(crate) fn table_put(db: &mut Db<'_>, format: &str, body: &[u8]) -> Result<String, StoreError> {
     let mut hashes = table_put_many(db, &[(format, body)])?;
@@ -232,34 +221,56 @@ pub(crate) fn table_put(db: &mut Db<'_>, format: &str, body: &[u8]) -> Result<St
     })
 }
 
-/// Many entries in one multi-row `INSERT` per thousand (a day's responses in one statement);
-/// an entry already there is left as it is. Returns the hashes in order.
+/// Many entries: one read of which hashes the table already holds, then the others,
+/// compressed, in one multi-row `INSERT` per thousand. An entry already there is left as it
+/// is and not compressed again, as the folder archive does (a re-ingest of a day, or a run
+/// from the archive, writes nothing). Returns the hashes in order.
 pub(crate) fn table_put_many(
     db: &mut Db<'_>,
     sources: &[(&str, &[u8])],
 ) -> Result<Vec<String>, StoreError> {
-    let entries = sources
+    let hashes = sources
         .iter()
-        .map(|(format, body)| table_entry(format, body).map(|(h, b)| (h, *format, b)))
+        .map(|(format, body)| check_format(format).map(|()| source_hash(body)))
         .collect::<Result<Vec<_>, _>>()?;
-    for chunk in entries.chunks(1000) {
+    let mut present: HashSet<String> = HashSet::with_capacity(hashes.len());
+    for chunk in hashes.chunks(1000) {
+        let found: Vec<String> = on_db!(db, c => source_archive::table
+            .filter(source_archive::hash.eq_any(chunk))
+            .select(source_archive::hash)
+            .load(c))?;
+        present.extend(found);
+    }
+    let mut missing = Vec::new();
+    for ((format, body), hash) in sources.iter().zip(&hashes) {
+        // A day can hold one body twice (two empty periods): compress and send it once.
+        if present.insert(hash.clone()) {
+            let data = compress(body).map_err(|e| StoreError::ArchiveIo {
+                path: "source_archive".into(),
+                detail: e.to_string(),
+            })?;
+            missing.push((hash.as_str(), *format, BodyBytes(data)));
+        }
+    }
+    for chunk in missing.chunks(1000) {
         let rows: Vec<_> = chunk
             .iter()
             .map(|(hash, format, body)| {
                 (
-                    source_archive::hash.eq(hash.as_str()),
+                    source_archive::hash.eq(*hash),
                     source_archive::format.eq(*format),
                     source_archive::body.eq(body),
                 )
             })
             .collect();
+        // Another run may file the same entry meanwhile: it is the same content.
         on_db!(db, c => diesel::insert_into(source_archive::table)
             .values(&rows)
             .on_conflict(source_archive::hash)
             .do_nothing()
             .execute(c))?;
     }
-    Ok(entries.into_iter().map(|(hash, _, _)| hash).collect())
+    Ok(hashes)
 }
 
 /// The entry filed under `hash`, checked against it.

@@ -14,7 +14,7 @@ use settlement_model::{
     BmUnit, DifficultyEntry, Halving, PeriodRange, RegistryOrigin, SettlementDate, SummaryPeriod,
 };
 use store::prelude::*;
-use store::{DieselStore, RunStatus, RunsQuery, StoreConfig, StoreError};
+use store::{source_hash, DieselStore, RunStatus, RunsQuery, StoreConfig, StoreError};
 
 fn full(d: SettlementDate) -> PeriodRange {
     PeriodRange::full(d)
@@ -577,6 +577,46 @@ fn a_second_run_of_a_locked_date_times_out_naming_the_holder() {
 
 /// The dates `range --resume` skips come from the `range_tag` column: a reason that merely
 /// mentions the range does not count, nor does a date run again since, nor another range's.
+#[test]
+fn the_archive_files_what_is_missing_and_returns_every_hash_in_order() {
+    fn check(db: &TestDb) {
+        let s = &db.store;
+        let (a, b, c) = (
+            b"<a/>".as_slice(),
+            b"<b/>".as_slice(),
+            br#"{"c":1}"#.as_slice(),
+        );
+        let first = s.put_sources(&[("xml", a), ("xml", b)]).unwrap();
+        assert_eq!(first, vec![source_hash(a), source_hash(b)], "{}", db.label);
+        // One present, one new twice (a day's empty periods share a body), one present.
+        let second = s
+            .put_sources(&[("xml", b), ("json", c), ("json", c), ("xml", a)])
+            .unwrap();
+        let expected = [b, c, c, a].map(source_hash).to_vec();
+        assert_eq!(second, expected, "{}", db.label);
+        let got = s.get_sources(&second).unwrap();
+        let bodies: Vec<&[u8]> = got.iter().map(|g| g.body.as_slice()).collect();
+        assert_eq!(bodies, vec![b, c, c, a], "{}", db.label);
+        assert_eq!(got[1].format, "json");
+        assert_eq!(s.source_hashes().unwrap().len(), 3, "{}", db.label);
+        assert!(s.put_sources(&[("csv", a)]).is_err(), "{}", db.label);
+    }
+    for db in backends() {
+        check(&db);
+    }
+    // The table archive of an in-memory SQLite store (PostgreSQL's is above).
+    let store = DieselStore::connect("sqlite::memory:", StoreConfig::default()).unwrap();
+    store.migrate().unwrap();
+    assert!(store.archive_dir().is_none());
+    let (url, guard) = fresh_sqlite();
+    check(&TestDb {
+        label: "sqlite::memory:",
+        url,
+        store,
+        guard,
+    });
+}
+
 #[test]
 fn dates_done_in_range_reads_the_column_not_the_reason() {
     fn check(db: &TestDb) {
