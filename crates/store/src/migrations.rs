@@ -199,8 +199,9 @@ pub(crate) fn pending(conn: &mut Conn) -> Result<Vec<String>, StoreError> {
         #[cfg(feature = "postgres")]
         Conn::Pg(c) => {
             let c: &mut PgConnection = c;
-            let pg_probe = "SELECT COUNT(*) AS n FROM pg_catalog.pg_tables \
-                            WHERE tablename = '__diesel_schema_migrations'";
+            // `to_regclass` resolves the name as the typed read below will (search_path),
+            // without scanning the `pg_tables` view.
+            let pg_probe = "SELECT COUNT(to_regclass('__diesel_schema_migrations')) AS n";
             let rows = diesel::sql_query(pg_probe)
                 .load::<Exists>(c)
                 .map_err(|e| classify(&e))?;
