@@ -435,14 +435,25 @@ fn non_negative(table: &'static str, column: &'static str, v: i64) -> Result<u64
     u64::try_from(v).map_err(|_| corrupt_key(table, column, &v.to_string(), "negative".into()))
 }
 
-/// The fetch log of `date`: the latest entry per period and side.
+/// The fetch log of `date`: the latest entry per period and side. Only those rows are read
+/// (the newest id of each, found through the date's index), not every run's: a date re-run
+/// a hundred times still sends back one entry per period and side.
 pub(crate) fn read_fetch_log(
     db: &mut Db<'_>,
     date: SettlementDate,
 ) -> Result<Vec<FetchLogEntry>, StoreError> {
     use crate::schema::fetch_log as f;
+    use diesel::dsl::max;
+    // The same table in the subquery, so it needs its own name there.
+    let newer = diesel::alias!(crate::schema::fetch_log as newer);
+    let day = date.naive();
+    let newest = newer
+        .filter(newer.field(f::settlement_date).eq(day))
+        .group_by((newer.field(f::settlement_period), newer.field(f::side)))
+        .select(max(newer.field(f::id)));
     let rows: Vec<FetchRow> = on_db!(db, c => f::table
-        .filter(f::settlement_date.eq(date.naive()))
+        .filter(f::settlement_date.eq(day))
+        .filter(f::id.nullable().eq_any(newest))
         .order(f::id)
         .select(FetchRow::as_select())
         .load(c))?;

@@ -91,7 +91,7 @@ fn a_period_range_swap_leaves_other_periods_and_dates() {
             .filter(|r| !range.contains(r.settlement_period))
             .cloned()
             .collect();
-        expected.extend(replacement);
+        expected.extend(replacement.clone());
         expected.sort_by(|a, b| {
             (a.settlement_period, a.sequence_number, &a.farm_id).cmp(&(
                 b.settlement_period,
@@ -103,6 +103,28 @@ fn a_period_range_swap_leaves_other_periods_and_dates() {
         let (e, p) = sum_records(&expected);
         let daily = state.daily.clone().unwrap();
         assert_eq!((daily.total_curtailed_energy, daily.total_payment), (e, p));
+
+        // The fetch log: the newest entry of each period and side, the range's from the
+        // second run (which kept more records), the others' from the first.
+        assert_eq!(state.fetch_log.len(), 96, "{}", db.label);
+        for entry in &state.fetch_log {
+            let source = if range.contains(entry.settlement_period) {
+                &replacement
+            } else {
+                &day
+            };
+            let kept = source
+                .iter()
+                .filter(|r| r.settlement_period == entry.settlement_period)
+                .filter(|r| r.side == entry.side)
+                .count();
+            assert_eq!(
+                entry.records_kept,
+                u64::try_from(kept).unwrap(),
+                "{} {entry:?}",
+                db.label
+            );
+        }
 
         // The other date is untouched, and the month adds up both days.
         let other_after = s.day_state(other).unwrap();
