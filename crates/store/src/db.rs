@@ -8,6 +8,13 @@
 //! No SQL string is built here: queries are diesel's typed query builder over
 //! [`crate::schema`]; raw SQL is left only where diesel cannot say it, at the call site, with
 //! a comment saying why.
+//!
+//! Why not `#[derive(diesel::MultiConnection)]`: the store needs each backend's own
+//! connection in places a multi-backend connection would hide (PostgreSQL's binary `COPY`
+//! and advisory locks, SQLite's `BEGIN IMMEDIATE`), its custom SQL types would need a third
+//! set of `ToSql`/`FromSql` impls for the generated backend, and the derive cannot leave out
+//! a backend whose Cargo feature is off. [`Db`] borrows the concrete connection instead, and
+//! [`on_db!`] still writes each query once.
 
 use diesel::sql_types::BigInt;
 use diesel::QueryResult;
