@@ -21,14 +21,7 @@ use crate::verify::Expectations;
 
 /// Records in one order whatever order they were stored in.
 fn canonical(mut records: Vec<CurtailmentRecord>) -> Vec<CurtailmentRecord> {
-    records.sort_by(|a, b| {
-        (a.settlement_period, a.side, a.sequence_number, &a.farm_id).cmp(&(
-            b.settlement_period,
-            b.side,
-            b.sequence_number,
-            &b.farm_id,
-        ))
-    });
+    store::contract::sort_records(&mut records);
     records
 }
 

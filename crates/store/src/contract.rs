@@ -10,6 +10,21 @@ use settlement_model::{CurtailmentRecord, DayTotals, PeriodRange, SettlementDate
 
 use crate::{AuditInfo, AuditRow, DerivedRows, RunStatus, StoreError, SwapPlan};
 
+/// The order records are read in: by period, side, sequence number and farm, ties in their
+/// stored (id) order. A stable sort, so records appended in insert order sort as a read
+/// would return them, and sums over them round the same way. A store that is not SQL returns
+/// a day's records in this order too.
+pub fn sort_records(records: &mut [CurtailmentRecord]) {
+    records.sort_by(|a, b| {
+        (a.settlement_period, a.side, a.sequence_number, &a.farm_id).cmp(&(
+            b.settlement_period,
+            b.side,
+            b.sequence_number,
+            &b.farm_id,
+        ))
+    });
+}
+
 /// An audit row for `audit` with `status` and no totals yet.
 pub fn blank_audit_row(
     audit: &AuditInfo,
@@ -40,6 +55,23 @@ pub fn blank_audit_row(
         inputs: audit.inputs,
         backup_pruned_at: None,
         range_tag: audit.range_tag.clone(),
+    }
+}
+
+/// The audit row of a run that failed before its swap (a fetch error, say): status
+/// `failed`, its duration counted from the run's start, and `detail` as the store keeps it.
+pub fn failed_run_row(
+    audit: &AuditInfo,
+    date: SettlementDate,
+    periods: PeriodRange,
+    detail: String,
+) -> AuditRow {
+    AuditRow {
+        duration_ms: (chrono::Utc::now() - audit.started_at)
+            .num_milliseconds()
+            .max(0),
+        detail: Some(detail),
+        ..blank_audit_row(audit, date, periods, RunStatus::Failed)
     }
 }
 

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use settlement_model::{
     BmUnit, CurtailmentRecord, DifficultyEntry, Halving, PeriodRange, RegistryOrigin,
     SettlementDate,
@@ -20,8 +20,8 @@ use crate::swap;
 use crate::write::upsert_audit;
 use crate::{
     AuditInfo, AuditLog, AuditRow, DayState, DaySwap, DifficultyAround, DifficultyTable,
-    FetchLogEntry, Migrations, RegistryState, RunEvidence, RunStatus, StoreError, SwapHooks,
-    SwapOutcome, SwapPlan, UnitRegistry,
+    FetchLogEntry, Migrations, RegistryState, RunEvidence, StoreError, SwapHooks, SwapOutcome,
+    SwapPlan, UnitRegistry,
 };
 
 /// The [`SettlementStore`](crate::SettlementStore) on PostgreSQL (`postgres://…`) or SQLite (`sqlite://PATH`,
@@ -276,11 +276,9 @@ impl AuditLog for DieselStore {
         periods: PeriodRange,
         detail: &str,
     ) -> Result<(), StoreError> {
-        let row = AuditRow {
-            duration_ms: (Utc::now() - audit.started_at).num_milliseconds().max(0),
-            detail: Some(redact_text(detail).replace('\0', "\u{FFFD}")),
-            ..crate::contract::blank_audit_row(audit, date, periods, RunStatus::Failed)
-        };
+        // PostgreSQL text cannot hold NUL.
+        let detail = redact_text(detail).replace('\0', "\u{FFFD}");
+        let row = crate::contract::failed_run_row(audit, date, periods, detail);
         let mut conn = self.conn()?;
         conn.write_tx(|db| upsert_audit(db, &row))
             .map_err(|e| self.with_wait(e))

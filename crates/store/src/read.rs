@@ -166,22 +166,8 @@ fn records_from_rows(
         });
     }
     // Sorted in Rust: the backends order NULLs differently.
-    sort_records(&mut out);
+    crate::contract::sort_records(&mut out);
     Ok(out)
-}
-
-/// The order records are read in: by period, side, sequence number and farm, ties in their
-/// stored (id) order. A stable sort, so records appended in insert order sort as a read
-/// would return them, and sums over them round the same way.
-pub(crate) fn sort_records(records: &mut [CurtailmentRecord]) {
-    records.sort_by(|a, b| {
-        (a.settlement_period, a.side, a.sequence_number, &a.farm_id).cmp(&(
-            b.settlement_period,
-            b.side,
-            b.sequence_number,
-            &b.farm_id,
-        ))
-    });
 }
 
 /// Summary rows of one table with keys in `lo..=hi`, as `(key, energy, payment)`.

@@ -8,7 +8,7 @@ use settlement_model::{CurtailmentRecord, DayTotals, PeriodRange, SettlementDate
 
 use crate::contract::{
     blank_audit_row, check_derived, check_plan, elapsed_ms, fill_totals, per_period_counts,
-    totals_in,
+    sort_records, totals_in,
 };
 use crate::db::Db;
 use crate::diesel_store::DieselStore;
@@ -90,7 +90,7 @@ pub(crate) fn swap(
             // it back), in the order a read returns it, so every sum rounds alike.
             let mut day_records = kept;
             day_records.extend(records.iter().cloned());
-            crate::read::sort_records(&mut day_records);
+            sort_records(&mut day_records);
             let ctx = read_derive_context(db, date, day_records)?;
             let derived = hooks
                 .derive(&ctx)

@@ -26,14 +26,7 @@ pub(crate) fn records_of(
         .filter(|r| periods.is_none_or(|p| p.contains(r.settlement_period)))
         .cloned()
         .collect();
-    out.sort_by(|a, b| {
-        (a.settlement_period, a.side, a.sequence_number, &a.farm_id).cmp(&(
-            b.settlement_period,
-            b.side,
-            b.sequence_number,
-            &b.farm_id,
-        ))
-    });
+    store::contract::sort_records(&mut out);
     out
 }
 

@@ -287,11 +287,8 @@ impl AuditLog for MemoryStore {
         periods: PeriodRange,
         detail: &str,
     ) -> Result<(), StoreError> {
-        let row = AuditRow {
-            duration_ms: (Utc::now() - audit.started_at).num_milliseconds().max(0),
-            detail: Some(settlement_model::redact_url(detail)),
-            ..store::contract::blank_audit_row(audit, date, periods, RunStatus::Failed)
-        };
+        let detail = settlement_model::redact_url(detail);
+        let row = store::contract::failed_run_row(audit, date, periods, detail);
         self.lock().upsert_run(row);
         Ok(())
     }
