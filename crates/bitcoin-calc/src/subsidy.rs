@@ -29,6 +29,23 @@ pub fn known_halvings() -> Vec<Halving> {
         .collect()
 }
 
+/// How many days after a halving its epoch's subsidy is certain without block heights.
+///
+/// An epoch is 210,000 blocks. No epoch so far has been shorter than 1,319 days: the halving
+/// days are 2009-01-03 (genesis) → 2012-11-28 (1,425 days) → 2016-07-09 (1,319) →
+/// 2020-05-11 (1,402) → 2024-04-20 (1,440), so the fastest epoch averaged 9.0 minutes a
+/// block. Ending an epoch within 1,100 days would need 7.5 minutes a block on average for
+/// the whole epoch, 17% faster than the fastest so far, and 25% faster than the ten-minute
+/// target that the difficulty adjustment restores every 2,016 blocks (about two weeks):
+/// the network's hash rate would have to grow by a third in every one of the epoch's 104
+/// adjustment periods, about 10¹³-fold over three years, where it has at most doubled in a
+/// year since 2016. A date less than 1,100 days after the last known halving therefore has
+/// that halving's subsidy; later dates still need heights or the next halving's day.
+pub const EPOCH_CERTAIN_DAYS: i64 = 1_100;
+
+/// The UTC day of the genesis block, where epoch 0 begins.
+const GENESIS_DAY: (i32, u32, u32) = (2009, 1, 3);
+
 /// An upper bound on blocks mined per day (twice the 144 of the ten-minute target), used to
 /// bound how far the chain can have moved since the newest known adjustment.
 const MAX_BLOCKS_PER_DAY: u64 = 288;
@@ -110,7 +127,9 @@ pub struct HeightEvidence {
 /// The subsidy in force on `date` from the known `halvings` and the heights in `evidence`.
 ///
 /// The epoch is the number of halvings whose day is on or before the date. A date is known to
-/// be *before* the next halving when that halving's day is known and later, or an adjustment
+/// be *before* the next halving when it is less than [`EPOCH_CERTAIN_DAYS`] after the day its
+/// epoch began (no epoch can be that short), or that halving's day is known and later, or an
+/// adjustment
 /// dated after the date is at or below the halving height, or the newest adjustment on or
 /// before it is so far below the height that the chain cannot have reached it by the date's
 /// end (at most 288 blocks a day, twice the target rate). An adjustment on or before the date
@@ -122,8 +141,10 @@ pub struct HeightEvidence {
 /// let d = |s: &str| s.parse().unwrap();
 /// let none = HeightEvidence::default();
 /// assert_eq!(subsidy_on(d("2024-04-19"), &known_halvings(), &none).unwrap().btc.to_string(), "6.25");
-/// // After the last known halving, heights must show the next one has not happened yet.
-/// assert!(subsidy_on(d("2024-12-07"), &known_halvings(), &none).is_err());
+/// // Within 1,100 days of the last known halving (2024-04-20), its subsidy is certain.
+/// assert_eq!(subsidy_on(d("2024-12-07"), &known_halvings(), &none).unwrap().btc.to_string(), "3.125");
+/// // Past that bound, heights must show the next halving has not happened yet.
+/// assert!(subsidy_on(d("2027-04-25"), &known_halvings(), &none).is_err());
 /// ```
 pub fn subsidy_on(
     date: NaiveDate,
@@ -166,7 +187,9 @@ pub fn subsidy_on(
                 .is_some_and(|reach| reach < next_height)
         })
     });
-    if next_known_later || later_adjustment_below || chain_cannot_reach {
+    let within_bound = epoch_began(epoch, halvings)
+        .is_some_and(|began| (date - began).num_days() < EPOCH_CERTAIN_DAYS);
+    if within_bound || next_known_later || later_adjustment_below || chain_cannot_reach {
         Ok(at(epoch))
     } else {
         Err(SubsidyError::Undetermined {
@@ -174,6 +197,15 @@ pub fn subsidy_on(
             height: next_height,
         })
     }
+}
+
+/// The day epoch `epoch` began: the genesis block's day, or its halving's day when known.
+fn epoch_began(epoch: u64, halvings: &[Halving]) -> Option<NaiveDate> {
+    if epoch == 0 {
+        let (y, m, d) = GENESIS_DAY;
+        return NaiveDate::from_ymd_opt(y, m, d);
+    }
+    halvings.iter().find(|h| h.epoch() == epoch).map(|h| h.day)
 }
 
 #[cfg(test)]
@@ -212,9 +244,13 @@ mod tests {
 
     #[test]
     fn after_the_last_known_halving_heights_decide() {
-        // No evidence: not determined, never 3.125 assumed.
+        // No evidence, within the bound: the epoch is certain (2024-04-20 + 1,099 days).
+        for date in ["2024-04-20", "2024-07-18", "2024-12-07", "2027-04-24"] {
+            assert_eq!(subsidy(date, HeightEvidence::default()).unwrap(), "3.125", "{date}");
+        }
+        // No evidence past the bound: not determined, never 3.125 assumed.
         assert!(matches!(
-            subsidy("2024-04-20", HeightEvidence::default()),
+            subsidy("2027-04-25", HeightEvidence::default()),
             Err(SubsidyError::Undetermined {
                 height: 1_050_000,
                 ..
@@ -223,15 +259,15 @@ mod tests {
         // A later adjustment below the next halving height: epoch 4.
         let later = HeightEvidence {
             on_or_before: None,
-            after: Some(adj("2024-12-20", 876_000)),
+            after: Some(adj("2027-06-10", 1_040_000)),
         };
-        assert_eq!(subsidy("2024-12-07", later).unwrap(), "3.125");
+        assert_eq!(subsidy("2027-06-01", later).unwrap(), "3.125");
         // A recent adjustment far below it: the chain cannot have reached it.
         let recent = HeightEvidence {
-            on_or_before: Some(adj("2024-12-01", 874_000)),
+            on_or_before: Some(adj("2027-05-25", 1_040_000)),
             after: None,
         };
-        assert_eq!(subsidy("2024-12-07", recent).unwrap(), "3.125");
+        assert_eq!(subsidy("2027-06-01", recent).unwrap(), "3.125");
         // Just below it: it might have happened.
         let close = HeightEvidence {
             on_or_before: Some(adj("2028-04-01", 1_048_000)),
