@@ -39,6 +39,7 @@ pub mod error;
 pub mod evidence;
 pub mod fetch;
 mod hooks;
+pub mod human;
 mod inputs;
 pub mod pipeline;
 pub mod range;
