@@ -50,8 +50,9 @@ where
         );
         let mut drift = Vec::new();
         if against_api {
-            let registry = self.ensure_registry().await?;
             let range = PeriodRange::full(date);
+            settlement_model::ensure_periods_ended(date, range, self.config().clock.now())?;
+            let registry = self.ensure_registry().await?;
             progress.fetch_started(date, range.len() * 2);
             let fetched = fetch_range(self.source(), date, range, false, &|| {
                 progress.request_done()
