@@ -268,7 +268,7 @@ async fn execute(args: Cli, metrics: &Recorder) -> Result<i32, PipelineError> {
                 limit,
             };
             let store = Arc::clone(pipeline.store());
-            let runs = tokio::task::spawn_blocking(move || store.recent_runs(&query)).await??;
+            let runs = tokio::task::spawn_blocking(move || store.runs_page(&query)).await??;
             let runs = pipeline.listing(runs).await?;
             output::print(json, &runs, || {
                 let mut text = output::runs_text(&runs);

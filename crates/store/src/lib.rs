@@ -99,18 +99,18 @@ compile_error!(
 );
 
 pub mod archive;
+mod audit;
 mod connect;
 pub mod contract;
 mod db;
 mod diesel_store;
 mod error;
-mod evidence;
 mod faults;
+mod locks;
 mod migrations;
 mod read;
 mod reference;
 mod rows;
-mod runs_query;
 pub mod schema;
 pub mod sql_types;
 mod status;
@@ -118,6 +118,7 @@ mod swap;
 mod write;
 
 pub use archive::{source_hash, ArchivedSource, SourceArchive};
+pub use audit::RunsQuery;
 pub use connect::{Backend, StoreConfig};
 pub use diesel_store::DieselStore;
 pub use error::{redact_url, StoreError};
@@ -125,7 +126,6 @@ pub use error::{redact_url, StoreError};
 pub use migrations::POSTGRES_MIGRATIONS;
 #[cfg(feature = "sqlite")]
 pub use migrations::SQLITE_MIGRATIONS;
-pub use runs_query::RunsQuery;
 pub use status::{FetchStatus, RunStatus, UnknownStatus};
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -466,8 +466,12 @@ pub trait AuditLog: Send + Sync {
     fn evidence(&self, run_id: &str) -> Result<Option<RunEvidence>, StoreError>;
     /// The registry snapshot filed under `hash`, as stored.
     fn registry_snapshot(&self, hash: &str) -> Result<Option<String>, StoreError>;
-    /// The audit log, newest first, optionally for one date.
+    /// The audit log, newest first, optionally for one date: every run (a restore needs a
+    /// date's whole history). To show the log, read a page with [`AuditLog::runs_page`].
     fn runs(&self, date: Option<SettlementDate>) -> Result<Vec<AuditRow>, StoreError>;
+    /// A page of the audit log, newest first: at most `query.limit` runs, of one date and
+    /// started since a day when the query says so, read in one statement.
+    fn runs_page(&self, query: &RunsQuery) -> Result<Vec<AuditRow>, StoreError>;
     /// The fetch log a run wrote: which source (hash) each period and side came from.
     fn run_fetch_log(&self, run_id: &str) -> Result<Vec<FetchLogEntry>, StoreError>;
     /// The dates whose newest run is a committed run of the range `range_tag` (see
