@@ -2,12 +2,12 @@
 //! the one transaction (lock, backup, clear and insert, derive, read back, verify, audit),
 //! the audit of a rollback or failure, and the context a lock timeout is reported with.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use settlement_model::{CurtailmentRecord, DayTotals, PeriodRange, SettlementDate};
 
 use crate::contract::{
-    blank_audit_row, check_derived, check_plan, elapsed_ms, fill_totals, per_period_counts,
+    blank_audit_row, check_derived, check_plan, fill_totals, ms_since, per_period_counts,
     sort_records, totals_in,
 };
 use crate::db::Db;
@@ -122,7 +122,6 @@ fn replace_day(
         Vec<CurtailmentRecord>,
     ) -> Result<Vec<String>, StoreError>,
 ) -> Result<SwapOutcome, StoreError> {
-    let clock = Instant::now();
     let mut row = blank_audit_row(audit, date, periods, RunStatus::Running);
     let mut conn = store.conn()?;
     // One statement, committed on its own: other runs must see it while this one waits.
@@ -165,7 +164,7 @@ fn replace_day(
                 })));
             }
             let mut done = row.clone();
-            fill_totals(&mut done, before, after, counts, clock);
+            fill_totals(&mut done, before, after, counts);
             let mut detail = notes;
             if verified {
                 done.status = RunStatus::Committed;
@@ -193,7 +192,7 @@ fn replace_day(
                 counts,
                 replaced,
             } = *rejected;
-            fill_totals(&mut row, before, after, counts, clock);
+            fill_totals(&mut row, before, after, counts);
             row.status = RunStatus::RolledBack;
             row.detail = Some("verification failed: every change was rolled back".into());
             conn.write_tx(|db| upsert_audit(db, &row))?;
@@ -212,7 +211,7 @@ fn replace_day(
                 .flatten();
             let e = with_lock_context(e, date, holder, store.lock_wait());
             row.status = RunStatus::Failed;
-            row.duration_ms = elapsed_ms(clock);
+            row.duration_ms = ms_since(row.started_at);
             row.detail = Some(e.to_string());
             if let Err(audit_error) = conn.write_tx(|db| upsert_audit(db, &row)) {
                 tracing::warn!(
