@@ -3,8 +3,10 @@
 //!
 //! Text for people shows energy and money rounded to 2 decimals with thousands separators
 //! and bitcoin to 8 ([`crate::human`]); the JSON document keeps every value exact.
-//! `diff` is the exception: it compares two runs, so its figures stay exact (rounded, a
-//! change of a few kWh would read `1.23 → 1.23`).
+//! Two exceptions stay exact, where rounding would hide what matters: a verification
+//! check's detail (the values it compared; a mismatch can sit below the second decimal, and
+//! the detail is the same text in the JSON document), and `diff`, which compares two runs
+//! (rounded, a change of a few kWh would read `1.23 → 1.23`).
 
 use std::fmt::Write as _;
 
