@@ -985,3 +985,57 @@ async fn on_a_shared_postgres_only_migrate_changes_the_schema() {
     assert!(String::from_utf8_lossy(&o.stdout).contains("no pending migrations"));
     assert_eq!(tables(&db.url), after);
 }
+
+/// A reader that stops early (`reingest --json bmu list | head -c 400`) closes the pipe while
+/// the output, larger than a pipe holds, is still being written: the command ends quietly
+/// with its own exit code (0), with no panic message or backtrace.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pipe_closed_early_ends_the_output_quietly() {
+    use tokio::io::AsyncReadExt;
+
+    let db = common::sqlite();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("units.json");
+    // About the size of the real registry (2,733 units).
+    let units: Vec<Value> = (0..3000)
+        .map(|i| {
+            serde_json::json!({
+                "elexonBmUnit": format!("T_FARM{i:04}-1"),
+                "nationalGridBmUnit": format!("FARM{i:04}-1"),
+                "bmUnitName": format!("Farm {i}"),
+                "leadPartyName": format!("Lead Party {i} Limited"),
+                "fuelType": "WIND",
+                "generationCapacity": "330.000"
+            })
+        })
+        .collect();
+    std::fs::write(&file, serde_json::to_vec(&units).unwrap()).unwrap();
+    let o = reingest(None, &db.url, &["bmu", "import", file.to_str().unwrap()]).await;
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let whole = reingest(None, &db.url, &["--json", "bmu", "list"]).await;
+    assert_eq!(json(&whole).as_array().map(Vec::len), Some(3000));
+    assert!(
+        whole.stdout.len() > 4 * 64 * 1024,
+        "the document ({} bytes) must be larger than a pipe holds",
+        whole.stdout.len()
+    );
+
+    let mut child = common::reingest_cmd(None, &db.url)
+        .args(["--json", "bmu", "list"])
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut head = [0u8; 400];
+    stdout.read_exact(&mut head).await.unwrap();
+    drop(stdout);
+    let o = tokio::time::timeout(std::time::Duration::from_secs(60), child.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(&head[..], &whole.stdout[..400]);
+    let err = stderr(&o);
+    for needle in ["panicked", "Broken pipe", "backtrace", "error"] {
+        assert!(!err.contains(needle), "{needle:?} on stderr: {err}");
+    }
+    assert_eq!(o.status.code(), Some(0), "{err}");
+}

@@ -1036,3 +1036,47 @@ async fn the_report_of_a_run_documents_it_by_run_id_or_date() {
         assert!(p.report("no-such-run").await.is_err());
     }
 }
+
+/// The audit row's duration, which the report shows as "took", is the run's wall time from
+/// its start (fetching included) to its commit, not the swap's share of it: a run whose
+/// source is slowed down by a delay takes at least that delay, and no more than the time
+/// measured around it. Its reason, from the operator, is escaped in the report.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_runs_recorded_duration_is_its_wall_time_fetch_included() {
+    let sim = sim().await;
+    let delay = std::time::Duration::from_millis(600);
+    let date = d("2024-03-21");
+    for db in backends() {
+        let p = pipeline(&sim, &db).await;
+        sim.add_fault(FaultRule::new(Fault::Delay(delay)).date(date).period(7));
+        let started = std::time::Instant::now();
+        let opts = RunOptions {
+            reason: Some("<img src=x onerror=alert(1)>|x".into()),
+            ..RunOptions::new(date)
+        };
+        let report = p.run(&opts, &NoProgress).await.unwrap();
+        let measured = started.elapsed();
+        sim.clear_faults();
+        assert!(report.committed, "{}", db.name);
+        let doc = p.report(&report.run_id).await.unwrap();
+        let took = u128::try_from(doc.run.duration_ms).unwrap();
+        assert!(
+            took >= delay.as_millis(),
+            "{}: took {took} ms, but the source alone was slowed by {delay:?}",
+            db.name
+        );
+        // Wall-clock milliseconds inside the measured window (a little slack for the two
+        // clocks' rounding).
+        assert!(
+            took <= measured.as_millis() + 5,
+            "{}: took {took} ms, longer than the {measured:?} measured around the run",
+            db.name
+        );
+        let md = reingest::document::markdown::render(&doc);
+        assert!(md.contains(&format!("(took {took} ms)")), "{md}");
+        // The reason, stored and read back, is text in both renderings.
+        assert!(md.contains("| Reason | &lt;img src=x onerror=alert(1)&gt;\\|x |"));
+        let html = reingest::document::html::render(&doc);
+        assert!(!md.contains("<img") && !html.contains("<img"));
+    }
+}

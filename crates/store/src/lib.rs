@@ -372,7 +372,8 @@ pub struct AuditRow {
     pub per_period_counts: String,
     /// When it started.
     pub started_at: DateTime<Utc>,
-    /// How long it took, ms.
+    /// How long it took, ms: wall time from `started_at` (before fetching) to the moment
+    /// its outcome was written, which for a committed run is in the commit's transaction.
     pub duration_ms: i64,
     /// Tool version.
     pub tool_version: String,

@@ -2,14 +2,14 @@
 //! the one transaction (lock, backup, clear and insert, derive, read back, verify, audit),
 //! the audit of a rollback or failure, and the context a lock timeout is reported with.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use settlement_model::{CurtailmentRecord, DayTotals, PeriodRange, SettlementDate};
 
 use crate::audit::write::{insert_running, mark_interrupted, running_holder, upsert_audit};
 use crate::connect::Conn;
 use crate::contract::{
-    blank_audit_row, check_derived, check_plan, elapsed_ms, fill_totals, per_period_counts,
+    blank_audit_row, check_derived, check_plan, fill_totals, ms_since, per_period_counts,
     sort_records, totals_in,
 };
 use crate::db::Db;
@@ -129,7 +129,6 @@ fn replace_day(
         Vec<CurtailmentRecord>,
     ) -> Result<Vec<String>, StoreError>,
 ) -> Result<SwapOutcome, StoreError> {
-    let clock = Instant::now();
     let mut row = blank_audit_row(audit, date, periods, RunStatus::Running);
     let SwapEnv {
         mut conn,
@@ -175,7 +174,7 @@ fn replace_day(
                 })));
             }
             let mut done = row.clone();
-            fill_totals(&mut done, before, after, counts, clock);
+            fill_totals(&mut done, before, after, counts);
             let mut detail = notes;
             if verified {
                 done.status = RunStatus::Committed;
@@ -203,7 +202,7 @@ fn replace_day(
                 counts,
                 replaced,
             } = *rejected;
-            fill_totals(&mut row, before, after, counts, clock);
+            fill_totals(&mut row, before, after, counts);
             row.status = RunStatus::RolledBack;
             row.detail = Some("verification failed: every change was rolled back".into());
             conn.write_tx(|db| upsert_audit(db, &row))?;
@@ -222,7 +221,7 @@ fn replace_day(
                 .flatten();
             let e = with_lock_context(e, date, holder, lock_wait);
             row.status = RunStatus::Failed;
-            row.duration_ms = elapsed_ms(clock);
+            row.duration_ms = ms_since(row.started_at);
             row.detail = Some(e.to_string());
             if let Err(audit_error) = conn.write_tx(|db| upsert_audit(db, &row)) {
                 tracing::warn!(
