@@ -65,11 +65,11 @@ fn billion_laughs() -> Vec<u8> {
     s.into_bytes()
 }
 
-/// Runs `reingest run DATE` against a hostile API with an address-space limit (1 GiB, which
+/// Runs `reingest --format xml run DATE` against a hostile API with an address-space limit (1 GiB, which
 /// an expanded billion-laughs document, about 3 GB, could never fit in).
 async fn run_against(api: &str, db: &TestDb, extra: &[&str]) -> std::process::Output {
     let script = format!(
-        "ulimit -v 1048576 && exec \"$0\" --elexon-url {api} --max-attempts 2 --timeout-secs 5 {} run {DATE}",
+        "ulimit -v 1048576 && exec \"$0\" --elexon-url {api} --format xml --max-attempts 2 --timeout-secs 5 {} run {DATE}",
         extra.join(" ")
     );
     let child = tokio::process::Command::new("sh")
