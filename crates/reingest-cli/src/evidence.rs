@@ -12,7 +12,7 @@ use settlement_model::{
 };
 use store::DayState;
 
-use crate::verify::VerificationReport;
+use crate::verdict::VerificationReport;
 
 /// SHA-256 (hex) over the canonical text of what a run wrote, whole and by part, so a
 /// mismatch can name what differs.

@@ -37,6 +37,7 @@ mod builder;
 pub mod document;
 pub mod error;
 pub mod evidence;
+pub mod feed;
 pub mod fetch;
 mod hooks;
 pub mod human;
@@ -51,6 +52,7 @@ pub use replay::{EvidenceState, RunListing};
 mod archive_ops;
 pub mod report;
 mod restore;
+mod verdict;
 pub mod verify;
 mod verify_day;
 
@@ -64,7 +66,7 @@ pub use error::{
     EXIT_MISMATCH, EXIT_OK,
 };
 pub use evidence::{EvidenceDocument, Fingerprint};
-pub use inputs::{DifficultyFeed, HttpDifficultyFeed};
+pub use feed::{DifficultyFeed, HttpDifficultyFeed};
 pub use pipeline::{Clock, NoProgress, Operator, Pipeline, PipelineConfig, Progress, RunOptions};
 pub use report::{DriftCause, PeriodChange, RunReport, UnclassifiedUnit, VerifyReport};
 pub use verify::{Check, Expectations, VerificationReport};

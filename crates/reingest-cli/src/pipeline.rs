@@ -20,9 +20,9 @@ use bitcoin_calc::MinerModel;
 use elexon_client::SettlementSource;
 
 use crate::error::{blocking, PipelineError};
+use crate::feed::DifficultyFeed;
 use crate::fetch::{fetch_range, process_fetched, FetchedStack};
 use crate::hooks::{PipelineHooks, RecordsFrom};
-use crate::inputs::DifficultyFeed;
 use crate::report::{group_unclassified, PeriodChange, RunReport};
 use crate::verify::{per_period, Check, Expectations, VerificationReport};
 

@@ -8,7 +8,7 @@ use rust_decimal::Decimal;
 use settlement_model::{BitcoinInputs, CurtailmentRecord, SettlementDate, SummaryPeriod};
 use store::DayState;
 
-use crate::verify::{check, Check};
+use crate::verdict::{check, Check};
 
 /// How many problems a check's detail lists before it says "and N more".
 const SHOWN: usize = 5;

@@ -5,7 +5,6 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use bitcoin_calc::MinerModel;
 use rust_decimal::Decimal;
-use serde::{Deserialize, Serialize};
 use settlement_model::{
     checked_sum, BitcoinInputs, BitcoinSummary, CurtailmentRecord, DayTotals, PeriodRange,
     SettlementDate, Side, SumOverflow, SummaryPeriod,
@@ -15,55 +14,8 @@ use store::{DayState, FetchStatus};
 pub use crate::recompute::{
     bitcoin_rows_recomputed, one_summary_row_per_key, payments_match_prices,
 };
-
-/// One named check and its outcome.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Check {
-    /// A stable, machine-readable name, e.g. `daily_matches_records`.
-    pub name: String,
-    /// Whether it passed.
-    pub ok: bool,
-    /// What was compared, or what differs.
-    pub detail: String,
-}
-
-/// The outcome of every check.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct VerificationReport {
-    /// True when every check passed.
-    pub ok: bool,
-    /// The checks in order.
-    pub checks: Vec<Check>,
-}
-
-impl VerificationReport {
-    /// Builds a report from checks; `ok` is their conjunction.
-    pub fn from_checks(checks: Vec<Check>) -> Self {
-        Self {
-            ok: checks.iter().all(|c| c.ok),
-            checks,
-        }
-    }
-
-    /// The process exit code this verdict calls for: 0 when every check passed, 1 on a
-    /// mismatch.
-    pub fn exit_code(&self) -> i32 {
-        if self.ok {
-            crate::error::EXIT_OK
-        } else {
-            crate::error::EXIT_MISMATCH
-        }
-    }
-
-    /// The names of the failed checks.
-    pub fn failed(&self) -> Vec<&str> {
-        self.checks
-            .iter()
-            .filter(|c| !c.ok)
-            .map(|c| c.name.as_str())
-            .collect()
-    }
-}
+pub(crate) use crate::verdict::check;
+pub use crate::verdict::{Check, VerificationReport};
 
 /// Operator expectations: `--expect-energy`, `--expect-payment` and their tolerances.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -135,14 +87,6 @@ pub fn check_day(state: &DayState, inputs: &VerifyInputs<'_>) -> VerificationRep
         ),
     }
     VerificationReport::from_checks(checks)
-}
-
-pub(crate) fn check(name: &str, ok: bool, detail: impl Into<String>) -> Check {
-    Check {
-        name: name.to_owned(),
-        ok,
-        detail: detail.into(),
-    }
 }
 
 fn periods_fetched(state: &DayState, inputs: &VerifyInputs<'_>) -> Check {
