@@ -46,11 +46,11 @@ pub async fn run(db_path: &str) -> Result<()> {
             d,
             run.periods_fetched,
             run.records,
-            run.energy_mwh.round_dp(3).to_string(),
-            run.payment_gbp.round_dp(2).to_string(),
+            reingest::human::grouped(run.energy_mwh, 2),
+            reingest::human::grouped(run.payment_gbp, 2),
             run.bitcoin
                 .get("S19J_PRO")
-                .map(|b| b.round_dp(8).to_string())
+                .map(|b| reingest::human::grouped(*b, 8))
                 .unwrap_or_default(),
             if verify.verification.ok {
                 "yes (and matches the API)"
