@@ -393,7 +393,7 @@ async fn bmu(pipeline: &CliPipeline, cmd: BmuCommand, json: bool) -> Result<i32,
                     source,
                 }
             })?;
-            if list.units.is_empty() {
+            if list.units.is_empty() && list.without_id.is_empty() {
                 return Err(InputError::NoBmUnits { path: file }.into());
             }
             let report = pipeline

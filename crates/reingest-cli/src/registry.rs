@@ -33,7 +33,7 @@ where
             .bm_units()
             .await
             .map_err(RegistryError::ApiUnreadable)?;
-        if list.units.is_empty() {
+        if list.units.is_empty() && list.without_id.is_empty() {
             return Err(RegistryError::ApiEmpty.into());
         }
         self.replace_registry(list, RegistryOrigin::Api).await

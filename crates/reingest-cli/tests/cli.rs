@@ -1099,4 +1099,13 @@ async fn bmu_import_applies_the_same_rules_to_the_platforms_file() {
         "T_PEHE-1 is listed more than once with different fuel types (\"CCGT\" and null)",
     );
     assert!(common::assert_unchanged(&before, &common::dump(&db.url), "fuel conflict").is_empty());
+    // A file whose units all lack an id: exit 2 saying so, nothing written.
+    std::fs::write(
+        &quirks,
+        r#"[{"elexonBmUnit": null, "nationalGridBmUnit": "ACHYW-1", "fuelType": "WIND"}]"#,
+    )
+    .unwrap();
+    let o = reingest(None, &db.url, &["bmu", "import", quirks.to_str().unwrap()]).await;
+    assert_one_line_error(&o, 2, "no unit with an Elexon id (1 without one)");
+    assert!(common::assert_unchanged(&before, &common::dump(&db.url), "no ids").is_empty());
 }
