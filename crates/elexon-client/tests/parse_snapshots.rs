@@ -154,9 +154,10 @@ fn bm_unit_list_snapshot() {
     insta::assert_json_snapshot!("bm_units", list.units);
 }
 
-/// A list with the quirks of a real `/reference/bmunits/all` response (`elexon-api.md` §2):
-/// units without an `elexonBmUnit` (null or empty, most of them WIND), `T_WLNYO-4` twice
-/// with two `eic` values, null names, parties and capacities, capacities as text. The parser
+/// A list with the quirks of a real `/reference/bmunits/all` response
+/// (`../shared/elexon-api.md` §2): units without an `elexonBmUnit` (null or empty, most of
+/// them WIND), `T_WLNYO-4` twice with two `eic` values, null names, parties and capacities,
+/// capacities as text. The parser
 /// hands over every unit with an id in the list's order (the duplicate too) and the id-less
 /// ones apart; the registry's rules decide the rest.
 #[test]

@@ -874,9 +874,9 @@ async fn on_a_shared_postgres_only_migrate_changes_the_schema() {
 }
 
 /// The hand-written list with the quirks of a real `/reference/bmunits/all` response
-/// (`elexon-api.md` §2): 4 units without an Elexon id (3 WIND), `T_WLNYO-4` twice with two
-/// `eic` values, null names, parties and capacities, capacities as text. 6 units with an id,
-/// 5 distinct, 3 of them wind.
+/// (`../shared/elexon-api.md` §2): 4 units without an Elexon id (3 WIND), `T_WLNYO-4` twice
+/// with two `eic` values, null names, parties and capacities, capacities as text. 6 units with
+/// an id, 5 distinct, 3 of them wind.
 const QUIRKS: &str = include_str!("../../elexon-client/tests/fixtures/bmunits_quirks.json");
 
 /// The simulator's own units (which its stacks name), then the quirky ones and `extra`: a

@@ -2,8 +2,8 @@
 //! turn it into a registry: one place, used by `bmu sync`, `bmu import` and the automatic
 //! fill of an empty registry.
 //!
-//! A real `/reference/bmunits/all` response is messy (see `elexon-api.md` §2): units without
-//! an `elexonBmUnit`, one id listed twice, null names, parties and capacities. The rules of
+//! A real `/reference/bmunits/all` response is messy (see `../shared/elexon-api.md` §2):
+//! units without an `elexonBmUnit`, one id listed twice, null names, parties and capacities. The rules of
 //! [`admit_bm_units`]:
 //!
 //! 1. A unit without an Elexon id (null, absent, empty or blank) cannot be joined to a stack
