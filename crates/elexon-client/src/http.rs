@@ -11,7 +11,7 @@ use backon::{ExponentialBuilder, Retryable};
 use bytes::{Bytes, BytesMut};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use reqwest::header::RETRY_AFTER;
-use settlement_model::{redact_url, BmUnit, SettlementDate, Side};
+use settlement_model::{redact_url, BmUnitList, SettlementDate, Side};
 use tokio::sync::Semaphore;
 use tracing::{debug, warn};
 use url::{Host, Url};
@@ -405,7 +405,7 @@ impl SettlementSource for HttpSource {
         }
     }
 
-    async fn bm_units(&self) -> Result<Vec<BmUnit>, FetchError> {
+    async fn bm_units(&self) -> Result<BmUnitList, FetchError> {
         let url = self.bm_units_url();
         self.fetch(Target::BmUnits, &url, |body| {
             Ok(parse_bm_units_json(&body)?)

@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use settlement_model::{BmUnit, SettlementDate, Side, StackItem};
+use settlement_model::{BmUnit, BmUnitList, SettlementDate, Side, StackItem, UnitWithoutId};
 
 use crate::fields::{parse_decimal, shorten, Asked, Field, ItemBuilder, Raw};
 use crate::json_value::{self, JsonValue as Value};
@@ -91,11 +91,14 @@ pub fn parse_stack_json(
 /// Parses the BM unit list (`/reference/bmunits/all`): a bare JSON array of unit objects
 /// (an object with a `data` array is accepted too).
 ///
-/// Extra fields are ignored and every field but `elexonBmUnit` may be null or absent. A unit
-/// without an `elexonBmUnit` (null, absent or empty) cannot be joined to a stack item and is
-/// left out. `generationCapacity` may be a number or decimal text; a value of the wrong type,
-/// or capacity text that is not a decimal, is an error naming the unit's index and field.
-pub fn parse_bm_units_json(body: &[u8]) -> Result<Vec<BmUnit>, ParseError> {
+/// Extra fields are ignored and every field may be null or absent. A unit without an
+/// `elexonBmUnit` (null, absent or empty) cannot be joined to a stack item: it is handed over
+/// apart, in [`BmUnitList::without_id`] (its National Grid id and fuel type), so the caller can
+/// count it. Units come in the list's order, repeated ids included: the registry's rules
+/// ([`settlement_model::admit_bm_units`]) decide what becomes of them.
+/// `generationCapacity` may be a number or decimal text; a value of the wrong type, or
+/// capacity text that is not a decimal, is an error naming the unit's index and field.
+pub fn parse_bm_units_json(body: &[u8]) -> Result<BmUnitList, ParseError> {
     let doc = json_value::from_slice(body).map_err(|e| ParseError::BmUnits {
         index: None,
         message: format!("malformed JSON: {e}"),
@@ -119,6 +122,7 @@ pub fn parse_bm_units_json(body: &[u8]) -> Result<Vec<BmUnit>, ParseError> {
         }
     };
     let mut units = Vec::with_capacity(list.len());
+    let mut without_id = Vec::new();
     for (index, value) in list.iter().enumerate() {
         let err = |message: String| ParseError::BmUnits {
             index: Some(index),
@@ -140,6 +144,10 @@ pub fn parse_bm_units_json(body: &[u8]) -> Result<Vec<BmUnit>, ParseError> {
             }
         };
         let Some(elexon_bm_unit) = text("elexonBmUnit")? else {
+            without_id.push(UnitWithoutId {
+                national_grid_bm_unit: text("nationalGridBmUnit")?,
+                fuel_type: text("fuelType")?,
+            });
             continue;
         };
         let generation_capacity = match get_ci(o, "generationCapacity") {
@@ -173,7 +181,7 @@ pub fn parse_bm_units_json(body: &[u8]) -> Result<Vec<BmUnit>, ParseError> {
             generation_capacity,
         });
     }
-    Ok(units)
+    Ok(BmUnitList { units, without_id })
 }
 
 /// Looks a key up exactly, then case-insensitively.
@@ -221,8 +229,15 @@ mod tests {
           {"elexonBmUnit": null, "fuelType": "WIND"},
           {"nationalGridBmUnit": "NOPE"}
         ]"#;
-        let units = parse_bm_units_json(body).unwrap();
+        let list = parse_bm_units_json(body).unwrap();
+        let units = list.units;
         assert_eq!(units.len(), 2);
+        assert_eq!(list.without_id.len(), 2);
+        assert!(list.without_id[0].is_wind());
+        assert_eq!(
+            list.without_id[1].national_grid_bm_unit.as_deref(),
+            Some("NOPE")
+        );
         assert!(units[0].is_wind());
         assert_eq!(units[0].generation_capacity.unwrap().to_string(), "539.0");
         assert_eq!(units[1].fuel_type, None);
@@ -265,7 +280,8 @@ mod tests {
         let units = parse_bm_units_json(
             br#"[{"elexonBmUnit": "E_X-1", "generationCapacity": 1234567890.123456789012345678}]"#,
         )
-        .unwrap();
+        .unwrap()
+        .units;
         assert_eq!(
             units[0].generation_capacity.unwrap().to_string(),
             "1234567890.123456789012345678"

@@ -45,7 +45,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use bytes::Bytes;
-use settlement_model::{BmUnit, SettlementDate, Side, StackItem};
+use settlement_model::{BmUnitList, SettlementDate, Side, StackItem};
 
 pub use error::{FetchError, ParseError, Target};
 pub use http::{rate_limit_burst, HttpSource};
@@ -129,8 +129,10 @@ pub trait SettlementSource: Send + Sync {
         side: Side,
     ) -> impl Future<Output = Result<StackResponse, FetchError>> + Send;
 
-    /// The BM unit reference list.
-    fn bm_units(&self) -> impl Future<Output = Result<Vec<BmUnit>, FetchError>> + Send;
+    /// The BM unit reference list as published: the units with an Elexon id (in the list's
+    /// order, repeated ids included) and what is known of those without one. The registry's
+    /// rules ([`settlement_model::admit_bm_units`]) decide what is stored.
+    fn bm_units(&self) -> impl Future<Output = Result<BmUnitList, FetchError>> + Send;
 }
 
 /// Settings of the HTTP client. Its `Debug` output redacts the base URL's credentials.

@@ -94,7 +94,9 @@ async fn xml_and_json_give_identical_items_over_many_dates_and_periods() {
 async fn bm_units_and_downloads() {
     let sim = sim().await;
     let http = source(config(&sim, Format::Xml));
-    let units = http.bm_units().await.unwrap();
+    let list = http.bm_units().await.unwrap();
+    assert!(list.without_id.is_empty());
+    let units = list.units;
     assert_eq!(units, elexon_sim::data::bm_units(sim.seed()));
     assert_eq!(units.iter().filter(|u| u.is_wind()).count(), 40);
 

@@ -273,7 +273,39 @@ fn bm_unit_list_snapshot() {
        "leadPartyName": null, "generationCapacity": null},
       {"nationalGridBmUnit": "ORPHAN", "elexonBmUnit": null, "fuelType": "WIND"}
     ]"#;
-    let units = parse_bm_units_json(body).unwrap();
-    assert_eq!(units.len(), 3);
-    insta::assert_json_snapshot!("bm_units", units);
+    let list = parse_bm_units_json(body).unwrap();
+    assert_eq!(list.units.len(), 3);
+    assert_eq!(list.without_id.len(), 1);
+    insta::assert_json_snapshot!("bm_units", list.units);
+}
+
+/// A list with the quirks of a real `/reference/bmunits/all` response
+/// (`../shared/elexon-api.md` §2): units without an `elexonBmUnit` (null or empty, most of
+/// them WIND), `T_WLNYO-4` twice with two `eic` values, null names, parties and capacities,
+/// capacities as text. The parser
+/// hands over every unit with an id in the list's order (the duplicate too) and the id-less
+/// ones apart; the registry's rules decide the rest.
+#[test]
+fn bm_unit_list_with_the_real_quirks_snapshot() {
+    let body = include_bytes!("fixtures/bmunits_quirks.json");
+    let list = parse_bm_units_json(body).unwrap();
+    let ids: Vec<&str> = list
+        .units
+        .iter()
+        .map(|u| u.elexon_bm_unit.as_str())
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            "T_WHILW-1",
+            "T_WLNYO-4",
+            "T_PEHE-1",
+            "T_WLNYO-4",
+            "E_QUIETW-1",
+            "2__PEXMP001"
+        ]
+    );
+    assert_eq!(list.without_id.len(), 4);
+    assert_eq!(list.without_id.iter().filter(|u| u.is_wind()).count(), 3);
+    insta::assert_json_snapshot!("bm_units_quirks", list);
 }

@@ -8,7 +8,9 @@
 //!   XmlSerializer shape);
 //!   400 for a bad side, a malformed date, a period the date does not have (46/48/50 per
 //!   day, validated by `settlement-model`) or an unsupported format (`csv`);
-//! - `GET /bmrs/api/v1/reference/bmunits/all`: about 60 BM units, 40 of them wind;
+//! - `GET /bmrs/api/v1/reference/bmunits/all`: about 60 BM units, 40 of them wind, or any
+//!   body a test sets with [`SimHandle::serve_bm_units`] (e.g. a list with the real API's
+//!   null ids and repeated ids);
 //! - `GET /api/v1/mining/difficulty-adjustments`: the mempool.space difficulty history.
 //!
 //! Data comes from [`data`]: pure functions of a seed (calm and stormy days, every period

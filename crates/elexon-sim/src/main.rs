@@ -1,8 +1,10 @@
 //! `elexon-sim`: runs the Elexon API simulator until Ctrl-C.
 //!
 //! ```text
-//! elexon-sim --port 0 [--seed N] [--latency-ms N]
+//! elexon-sim --port 0 [--seed N] [--latency-ms N] [--bm-units FILE]
 //! ```
+//! (`--bm-units FILE` serves that file as `/reference/bmunits/all`, byte for byte, e.g. a list
+//! with the real API's null and repeated ids, instead of the seed's units)
 //! prints `listening on http://127.0.0.1:PORT/bmrs/api/v1` on stdout once it accepts
 //! connections.
 
@@ -30,6 +32,9 @@ struct Args {
     /// Milliseconds added to every request.
     #[arg(long, default_value_t = 0)]
     latency_ms: u64,
+    /// Serve this file as `/reference/bmunits/all` instead of the seed's units.
+    #[arg(long, value_name = "FILE")]
+    bm_units: Option<std::path::PathBuf>,
 }
 
 #[tokio::main]
@@ -39,6 +44,16 @@ async fn main() -> ExitCode {
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
         .with_writer(std::io::stderr)
         .init();
+    let bm_units = match &args.bm_units {
+        Some(path) => match std::fs::read(path) {
+            Ok(body) => Some(body),
+            Err(e) => {
+                eprintln!("elexon-sim: cannot read {}: {e}", path.display());
+                return ExitCode::from(2);
+            }
+        },
+        None => None,
+    };
     let config = SimConfig {
         seed: args.seed,
         latency: Duration::from_millis(args.latency_ms),
@@ -51,6 +66,9 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if let Some(body) = bm_units {
+        sim.serve_bm_units(body);
+    }
     let mut out = std::io::stdout();
     let _ = writeln!(out, "listening on {}", sim.base_url());
     let _ = out.flush();

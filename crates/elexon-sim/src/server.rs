@@ -98,7 +98,9 @@ impl Simulator {
             stats: StatsRecorder::default(),
             revisions: RwLock::new(HashMap::new()),
             cache: Mutex::new(HashMap::new()),
-            bmunits: Bytes::from(wire::bmunits_json(&data::bm_units(config.seed))),
+            bmunits: RwLock::new(Bytes::from(wire::bmunits_json(&data::bm_units(
+                config.seed,
+            )))),
             difficulty: Bytes::from(wire::difficulty_json(&difficulty)),
             stop_tx,
             stop_rx: stop_rx.clone(),
@@ -206,6 +208,22 @@ impl SimHandle {
         }
     }
 
+    /// Serves `body` as `/reference/bmunits/all` from now on, as it is (any bytes: a list
+    /// with the real API's quirks, a conflicting list, a malformed document), instead of the
+    /// seed's generated units ([`data::bm_units`]). Faults still apply on top.
+    pub fn serve_bm_units(&self, body: impl Into<Bytes>) {
+        *self
+            .shared
+            .bmunits
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = body.into();
+    }
+
+    /// Serves the seed's generated units as `/reference/bmunits/all` again.
+    pub fn serve_generated_bm_units(&self) {
+        self.serve_bm_units(wire::bmunits_json(&data::bm_units(self.shared.seed)));
+    }
+
     /// The revision currently published for `date`.
     pub fn revision(&self, date: SettlementDate) -> u32 {
         self.shared.revision(date)
@@ -242,7 +260,7 @@ struct Shared {
     stats: StatsRecorder,
     revisions: RwLock<HashMap<SettlementDate, u32>>,
     cache: Mutex<HashMap<CacheKey, Bytes>>,
-    bmunits: Bytes,
+    bmunits: RwLock<Bytes>,
     difficulty: Bytes,
     stop_tx: watch::Sender<bool>,
     stop_rx: watch::Receiver<bool>,
@@ -605,7 +623,13 @@ fn body_of(sim: &Shared, route: &Route, shift: Option<Shift>) -> (&'static str, 
                 sim.stack_body(date, period, side, format),
             )
         }
-        Route::BmUnits => (Format::Json.content_type(), sim.bmunits.clone()),
+        Route::BmUnits => (
+            Format::Json.content_type(),
+            sim.bmunits
+                .read()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .clone(),
+        ),
         Route::Difficulty => (Format::Json.content_type(), sim.difficulty.clone()),
         Route::BadRequest(_) | Route::NotFound => (Format::Json.content_type(), Bytes::new()),
     }

@@ -41,3 +41,46 @@ async fn binary_prints_its_address_and_serves() {
     );
     child.kill().await.unwrap();
 }
+
+#[tokio::test]
+async fn binary_serves_a_unit_list_from_a_file() {
+    let dir = std::env::temp_dir().join(format!("elexon-sim-units-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("units.json");
+    let list = r#"[{"elexonBmUnit": null, "nationalGridBmUnit": "ACHYW-1", "fuelType": "WIND"}]"#;
+    std::fs::write(&file, list).unwrap();
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_elexon-sim"))
+        .args(["--port", "0", "--bm-units"])
+        .arg(&file)
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = BufReader::new(stdout).lines();
+    let line = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
+        .await
+        .expect("the simulator printed nothing in 30 s")
+        .unwrap()
+        .unwrap();
+    let base = line.strip_prefix("listening on ").unwrap();
+    let body = reqwest::get(format!("{base}/reference/bmunits/all"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(body, list);
+    child.kill().await.unwrap();
+
+    // A file that cannot be read: exit 2, said on stderr.
+    let o = tokio::process::Command::new(env!("CARGO_BIN_EXE_elexon-sim"))
+        .args(["--port", "0", "--bm-units"])
+        .arg(dir.join("absent.json"))
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("absent.json"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}

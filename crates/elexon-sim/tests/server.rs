@@ -194,6 +194,17 @@ async fn bmunits_and_difficulty_endpoints() {
     let stats = sim.stats();
     assert_eq!(stats.bmunit_requests, 1);
     assert_eq!(stats.difficulty_requests, 1);
+
+    // A test can serve a unit list of its own, byte for byte, and go back to the seed's.
+    let quirky = r#"[{"elexonBmUnit": null, "nationalGridBmUnit": "ACHYW-1", "fuelType": "WIND"}]"#;
+    sim.serve_bm_units(quirky);
+    let units_url = format!("{}/reference/bmunits/all", sim.base_url());
+    let (status, body) = get(&http, &units_url).await;
+    assert_eq!(status, 200);
+    assert_eq!(body, quirky);
+    sim.serve_generated_bm_units();
+    let (_, body) = get(&http, &units_url).await;
+    assert_eq!(body, text);
     sim.shutdown().await;
 }
 

@@ -8,7 +8,9 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::Serialize;
-use settlement_model::{process_items, BmRegistry, BmUnit, PeriodRange, SettlementDate, Side};
+use settlement_model::{
+    process_items, BmRegistry, BmUnit, BmUnitList, PeriodRange, SettlementDate, Side,
+};
 use store::{AuditRow, FetchStatus, RunStatus, SettlementStore, SourceArchive};
 
 use elexon_client::{FetchError, Format, SettlementSource, StackResponse};
@@ -33,9 +35,9 @@ impl SettlementSource for ArchiveSource {
         async move { found.ok_or(FetchError::NotPublished { date, period, side }) }
     }
 
-    fn bm_units(&self) -> impl Future<Output = Result<Vec<BmUnit>, FetchError>> + Send {
+    fn bm_units(&self) -> impl Future<Output = Result<BmUnitList, FetchError>> + Send {
         let units = self.units.as_ref().clone();
-        async move { Ok(units) }
+        async move { Ok(BmUnitList::from(units)) }
     }
 }
 

@@ -412,11 +412,11 @@ async fn execute(args: Cli, metrics: &Recorder) -> Result<i32, PipelineError> {
 async fn bmu(pipeline: &CliPipeline, cmd: BmuCommand, json: bool) -> Result<i32, PipelineError> {
     let code = match cmd {
         BmuCommand::Sync => {
-            let n = pipeline.sync_bm_units().await?;
+            let report = pipeline.sync_bm_units().await?;
             out::print(
                 json,
-                &serde_json::json!({"bm_units": n}),
-                || format!("BM unit registry replaced: {n} units from the API"),
+                &report,
+                || render::registry_text(&report, "the API"),
                 EXIT_OK,
             )
         }
@@ -426,29 +426,22 @@ async fn bmu(pipeline: &CliPipeline, cmd: BmuCommand, json: bool) -> Result<i32,
                 path: file.clone(),
                 source,
             })?;
-            let units = elexon_client::parse_bm_units_json(&body).map_err(|source| {
+            let list = elexon_client::parse_bm_units_json(&body).map_err(|source| {
                 InputError::BmUnitsFile {
                     path: file.clone(),
                     source,
                 }
             })?;
-            if units.is_empty() {
+            if list.units.is_empty() && list.without_id.is_empty() {
                 return Err(InputError::NoBmUnits { path: file }.into());
             }
-            let store = Arc::clone(pipeline.store());
-            let n = tokio::task::spawn_blocking(move || {
-                store.replace_bm_units(&units, settlement_model::RegistryOrigin::File)
-            })
-            .await??;
+            let report = pipeline
+                .replace_registry(list, settlement_model::RegistryOrigin::File)
+                .await?;
             out::print(
                 json,
-                &serde_json::json!({"bm_units": n}),
-                || {
-                    format!(
-                        "BM unit registry replaced: {n} units from {}",
-                        file.display()
-                    )
-                },
+                &report,
+                || render::registry_text(&report, &file.display().to_string()),
                 EXIT_OK,
             )
         }

@@ -46,6 +46,7 @@ pub mod pipeline;
 pub mod range;
 mod recompute;
 mod registry;
+pub mod registry_report;
 pub mod render;
 mod replay;
 pub use replay::{EvidenceState, RunListing};
@@ -68,5 +69,6 @@ pub use error::{
 pub use evidence::{EvidenceDocument, Fingerprint};
 pub use feed::{DifficultyFeed, HttpDifficultyFeed};
 pub use pipeline::{Clock, NoProgress, Operator, Pipeline, PipelineConfig, Progress, RunOptions};
+pub use registry_report::{LeftOut, RegistryReport};
 pub use report::{DriftCause, PeriodChange, RunReport, UnclassifiedUnit, VerifyReport};
 pub use verify::{Check, Expectations, VerificationReport};

@@ -225,7 +225,7 @@ pub struct Pipeline<S, St> {
     /// The one sync of the difficulty feed this pipeline makes, shared by every date.
     feed_synced: tokio::sync::OnceCell<Result<usize, Arc<PipelineError>>>,
     /// The one refresh of the BM unit registry this pipeline makes, shared by every date.
-    registry_refreshed: tokio::sync::OnceCell<Result<usize, String>>,
+    registry_refreshed: tokio::sync::OnceCell<Result<String, String>>,
     /// Reference data a replay `--as-recorded` fixes: the registry and the bitcoin inputs
     /// the original run recorded, instead of today's.
     recorded: Option<(BmRegistry, BitcoinInputs)>,
@@ -300,7 +300,7 @@ where
         &self.feed_synced
     }
 
-    pub(crate) fn registry_refreshed(&self) -> &tokio::sync::OnceCell<Result<usize, String>> {
+    pub(crate) fn registry_refreshed(&self) -> &tokio::sync::OnceCell<Result<String, String>> {
         &self.registry_refreshed
     }
 
@@ -401,7 +401,7 @@ where
         let date = opts.date;
         // Before any request: the API has nothing for a period that has not ended.
         settlement_model::ensure_periods_ended(date, range, self.config.clock.now())?;
-        let registry = self.ensure_registry().await?;
+        let (registry, fill_note) = self.ensure_registry_noted().await?;
         let inputs = self.bitcoin_inputs(date).await?;
 
         progress.fetch_started(date, range.len() * 2);
@@ -421,7 +421,7 @@ where
             Ok((fetched, outcome))
         })
         .await?;
-        let mut registry_note = None;
+        let mut registry_note = fill_note;
         if !outcome.unclassified.is_empty() {
             let (fresh, note) = self
                 .refresh_registry_for_unknown_ids(opts.no_registry_refresh)
@@ -437,7 +437,10 @@ where
                     registry = %note
                 );
             }
-            registry_note = Some(note);
+            registry_note = Some(match registry_note {
+                Some(fill) => format!("{fill}; {note}"),
+                None => note,
+            });
         }
         let missing: Vec<u8> = missing_periods(&fetched);
         let periods_fetched = range.len() - missing.len();

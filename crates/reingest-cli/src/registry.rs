@@ -1,13 +1,17 @@
 //! The BM unit registry: filled from the API on first use, refreshed (at most once a day)
 //! when a run meets unit ids it does not know, and left alone when the operator imported it.
+//! Every replacement goes through the registry's rules for real lists (null ids, repeated
+//! ids: [`settlement_model::admit_bm_units`]) and reports what they did
+//! ([`RegistryReport`]).
 
 use chrono::{Duration, Utc};
-use settlement_model::{BmRegistry, RegistryOrigin};
+use settlement_model::{admit_bm_units, BmRegistry, BmUnitList, RegistryOrigin};
 use store::SettlementStore;
-use tracing::info;
+use tracing::{info, warn};
 
 use crate::error::{PipelineError, RegistryError};
 use crate::pipeline::Pipeline;
+use crate::registry_report::RegistryReport;
 use elexon_client::SettlementSource;
 
 /// How often a run may refresh a registry filled from the API.
@@ -18,37 +22,81 @@ where
     S: SettlementSource,
     St: SettlementStore + 'static,
 {
-    /// Replaces the BM unit registry with the source's list; returns how many units.
-    pub async fn sync_bm_units(&self) -> Result<usize, PipelineError> {
-        let units = self
+    /// Replaces the BM unit registry with the source's list, under the registry's rules
+    /// ([`settlement_model::admit_bm_units`]): units without an Elexon id left out and
+    /// counted, repeated ids that agree merged, the first kept of those that differ in other
+    /// fields than the fuel type. A fuel-type conflict is [`RegistryError::FuelTypeConflict`]
+    /// and nothing is written.
+    pub async fn sync_bm_units(&self) -> Result<RegistryReport, PipelineError> {
+        let list = self
             .source()
             .bm_units()
             .await
             .map_err(RegistryError::ApiUnreadable)?;
-        if units.is_empty() {
+        if list.units.is_empty() && list.without_id.is_empty() {
             return Err(RegistryError::ApiEmpty.into());
         }
-        self.with_store(move |s| s.replace_bm_units(&units, RegistryOrigin::Api))
-            .await
+        self.replace_registry(list, RegistryOrigin::Api).await
+    }
+
+    /// Replaces the BM unit registry with `list` from `origin` under the registry's rules
+    /// (see [`Pipeline::sync_bm_units`]); the counts go to the registry's state row
+    /// ([`store::RegistryState::counts`]) and into the returned report. `bmu import` calls
+    /// it with the platform's file.
+    pub async fn replace_registry(
+        &self,
+        list: BmUnitList,
+        origin: RegistryOrigin,
+    ) -> Result<RegistryReport, PipelineError> {
+        let admitted = admit_bm_units(list).map_err(RegistryError::FuelTypeConflict)?;
+        if admitted.units.is_empty() {
+            return Err(RegistryError::NoUnitsWithId {
+                without_id: admitted.without_id.len(),
+            }
+            .into());
+        }
+        let counts = admitted.counts();
+        let (admitted, stored) = self
+            .with_store(move |s| {
+                let n = s.replace_bm_units(&admitted.units, origin, counts)?;
+                Ok((admitted, n))
+            })
+            .await?;
+        let report = RegistryReport::new(&admitted, stored, origin);
+        for warning in report.warnings() {
+            warn!(message = "BM unit list", %warning);
+        }
+        Ok(report)
     }
 
     /// The registry, filled from the source first when it is empty.
     pub async fn ensure_registry(&self) -> Result<BmRegistry, PipelineError> {
+        Ok(self.ensure_registry_noted().await?.0)
+    }
+
+    /// The registry, filled from the source first when it is empty; then also a note for the
+    /// run's report of what the fill stored, left out and merged.
+    pub(crate) async fn ensure_registry_noted(
+        &self,
+    ) -> Result<(BmRegistry, Option<String>), PipelineError> {
         if let Some((registry, _)) = self.recorded() {
-            return Ok(registry.clone());
+            return Ok((registry.clone(), None));
         }
         let mut units = self.with_store(|s| s.bm_units()).await?;
+        let mut note = None;
         if units.is_empty() {
             info!(message = "BM unit registry is empty: filling it from the API");
-            let n = self.sync_bm_units().await?;
-            info!(message = "BM unit registry filled", units = n);
+            let report = self.sync_bm_units().await?;
+            let summary = report.summary();
+            info!(message = "BM unit registry filled", counts = %summary);
+            note = Some(format!("filled from the API: {summary}"));
             units = self.with_store(|s| s.bm_units()).await?;
         }
         let registry = BmRegistry::new(units);
         if registry.wind_count() == 0 {
             return Err(RegistryError::NoWindUnits.into());
         }
-        Ok(registry)
+        Ok((registry, note))
     }
 
     /// A run met unit ids the registry does not know. A registry filled from the API and
@@ -93,14 +141,17 @@ where
             .registry_refreshed()
             .get_or_init(|| async {
                 info!(message = "unknown unit ids: refreshing the BM unit registry from the API");
-                self.sync_bm_units().await.map_err(|e| e.to_string())
+                self.sync_bm_units()
+                    .await
+                    .map(|report| report.summary())
+                    .map_err(|e| e.to_string())
             })
             .await
             .clone();
         match result {
-            Ok(n) => Ok((
+            Ok(summary) => Ok((
                 Some(self.ensure_registry().await?),
-                format!("refreshed from the API for unknown unit ids ({n} units)"),
+                format!("refreshed from the API for unknown unit ids: {summary}"),
             )),
             Err(e) => Ok((None, format!("could not be refreshed from the API: {e}"))),
         }

@@ -12,6 +12,7 @@ use std::fmt::Write as _;
 
 use crate::human::{btc, gbp, grouped, mwh};
 use crate::range::{RangeReport, ReconcileReport};
+use crate::registry_report::RegistryReport;
 use crate::{RunReport, VerificationReport, VerifyReport};
 use serde::Serialize;
 use settlement_model::BmUnit;
@@ -123,6 +124,9 @@ pub fn run_text(r: &RunReport) -> String {
             u.items,
             mwh(u.volume_mwh)
         );
+    }
+    if let Some(note) = &r.registry {
+        let _ = writeln!(out, "registry:    {note}");
     }
     let changed: Vec<_> = r.per_period.iter().filter(|p| p.changed).collect();
     if r.dry_run || !changed.is_empty() {
@@ -315,6 +319,37 @@ pub fn diff_text(r: &crate::archive::DiffReport) -> String {
                 f.change, f.farm_id, f.volume_a, f.volume_b, f.payment_a, f.payment_b
             );
         }
+    }
+    out
+}
+
+/// `bmu sync` and `bmu import`: what was stored (from `from`), left out and merged, and a
+/// `warning:` line per id whose occurrences differed in other fields than the fuel type.
+pub fn registry_text(report: &RegistryReport, from: &str) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "BM unit registry replaced: {} units from {from} ({} wind)",
+        report.bm_units, report.wind_units
+    );
+    let left = &report.without_id;
+    let _ = writeln!(
+        out,
+        "left out: {} units without an Elexon id ({} of them WIND)",
+        left.units, left.wind
+    );
+    if report.duplicates_merged.is_empty() {
+        let _ = writeln!(out, "duplicates merged: none");
+    } else {
+        let _ = writeln!(
+            out,
+            "duplicates merged: {} ({})",
+            report.duplicates_merged.len(),
+            report.duplicates_merged.join(", ")
+        );
+    }
+    for warning in report.warnings() {
+        let _ = writeln!(out, "warning: {warning}");
     }
     out
 }

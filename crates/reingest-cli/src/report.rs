@@ -56,7 +56,9 @@ pub struct RunReport {
     pub unclassified: Vec<UnclassifiedUnit>,
     /// Items with no unit id (system rows).
     pub null_id_items: usize,
-    /// When unknown unit ids were met: whether the registry was refreshed, or why not.
+    /// What happened to the BM unit registry in this run: when it was empty, what filling it
+    /// from the API stored, left out and merged; when unknown unit ids were met, whether it
+    /// was refreshed (and the same counts), or why not.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub registry: Option<String>,
     /// The fingerprint of what a committed run wrote (SHA-256 over its canonical rows).

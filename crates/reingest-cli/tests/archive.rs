@@ -303,7 +303,11 @@ async fn a_replay_as_recorded_reproduces_the_run_after_its_reference_data_change
             .filter(|u| u.elexon_bm_unit != farm)
             .collect();
         p.store()
-            .replace_bm_units(&units, settlement_model::RegistryOrigin::File)
+            .replace_bm_units(
+                &units,
+                settlement_model::RegistryOrigin::File,
+                settlement_model::RegistryCounts::default(),
+            )
             .unwrap();
         let adjusted = original.inputs.difficulty_date.unwrap();
         let revised = original.inputs.difficulty * Decimal::TWO;

@@ -1039,3 +1039,240 @@ async fn a_pipe_closed_early_ends_the_output_quietly() {
     }
     assert_eq!(o.status.code(), Some(0), "{err}");
 }
+
+/// The hand-written list with the quirks of a real `/reference/bmunits/all` response
+/// (`../shared/elexon-api.md` §2): 4 units without an Elexon id (3 WIND), `T_WLNYO-4` twice
+/// with two `eic` values, null names, parties and capacities, capacities as text. 6 units with
+/// an id, 5 distinct, 3 of them wind.
+const QUIRKS: &str = include_str!("../../elexon-client/tests/fixtures/bmunits_quirks.json");
+
+/// The simulator's own units (which its stacks name), then the quirky ones and `extra`: a
+/// list as messy as the real one that still classifies the simulator's days.
+fn quirky_list(extra: &[Value]) -> String {
+    let mut units: Vec<Value> = serde_json::from_str(&elexon_sim::wire::bmunits_json(
+        &elexon_sim::data::bm_units(common::SEED),
+    ))
+    .unwrap();
+    units.extend(serde_json::from_str::<Vec<Value>>(QUIRKS).unwrap());
+    units.extend(extra.iter().cloned());
+    serde_json::to_string(&units).unwrap()
+}
+
+/// How many units, and wind units, the simulator generates.
+fn generated_units() -> (usize, usize) {
+    let units = elexon_sim::data::bm_units(common::SEED);
+    let wind = units.iter().filter(|u| u.is_wind()).count();
+    (units.len(), wind)
+}
+
+fn registry_state(db: &TestDb) -> Option<store::RegistryState> {
+    use store::prelude::*;
+    let s = store::DieselStore::connect(&db.url, store::StoreConfig::default()).unwrap();
+    s.registry_state().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bmu_sync_takes_the_real_lists_quirks_on_every_backend() {
+    let sim = sim().await;
+    let (generated, generated_wind) = generated_units();
+    for db in backends() {
+        let url = db.url.as_str();
+        sim.serve_bm_units(quirky_list(&[]));
+        let o = reingest(Some(&sim), url, &["--json", "bmu", "sync"]).await;
+        assert_eq!(o.status.code(), Some(0), "{}: {}", db.name, stderr(&o));
+        let report = json(&o);
+        assert_eq!(report["bm_units"], generated + 5, "{report}");
+        assert_eq!(report["wind_units"], generated_wind + 3, "{report}");
+        assert_eq!(report["without_id"]["units"], 4, "{report}");
+        assert_eq!(report["without_id"]["wind"], 3, "{report}");
+        assert_eq!(
+            report["without_id"]["national_grid_ids"],
+            serde_json::json!(["ACHYW-1", "BRDUW-1", "NOIDG-1", "BLANKW-1"])
+        );
+        assert_eq!(
+            report["duplicates_merged"],
+            serde_json::json!(["T_WLNYO-4"])
+        );
+        assert_eq!(report["duplicates_kept_first"], serde_json::json!([]));
+        // The audit: the registry's state row holds the counts.
+        let state = registry_state(&db).unwrap();
+        assert_eq!(state.origin, settlement_model::RegistryOrigin::Api);
+        assert_eq!(
+            state.counts,
+            Some(settlement_model::RegistryCounts {
+                without_id: 4,
+                wind_without_id: 3,
+                duplicates_merged: 1,
+                duplicates_kept_first: 0,
+            }),
+            "{}",
+            db.name
+        );
+        // The wind units are listed, the merged one once, the id-less ones not at all.
+        let o = reingest(Some(&sim), url, &["--json", "bmu", "list", "--wind"]).await;
+        let wind = json(&o);
+        let ids: Vec<&str> = wind
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|u| u["elexonBmUnit"].as_str().unwrap())
+            .collect();
+        assert_eq!(ids.len(), generated_wind + 3, "{ids:?}");
+        assert_eq!(ids.iter().filter(|id| **id == "T_WLNYO-4").count(), 1);
+        for id in ["T_WHILW-1", "E_QUIETW-1"] {
+            assert!(ids.contains(&id), "{id} in {ids:?}");
+        }
+        // The text says the same, on lines of their own.
+        let o = reingest(Some(&sim), url, &["bmu", "sync"]).await;
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        let text = String::from_utf8_lossy(&o.stdout);
+        assert!(
+            text.contains(&format!(
+                "BM unit registry replaced: {} units from the API ({} wind)\n",
+                generated + 5,
+                generated_wind + 3
+            )),
+            "{text}"
+        );
+        assert!(
+            text.contains("left out: 4 units without an Elexon id (3 of them WIND)\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("duplicates merged: 1 (T_WLNYO-4)\n"),
+            "{text}"
+        );
+
+        // A repeated id with another lead party: the first is kept, with a warning by name.
+        sim.serve_bm_units(quirky_list(&[serde_json::json!({
+            "elexonBmUnit": "E_QUIETW-1", "fuelType": "WIND", "leadPartyName": "Someone Else",
+            "nationalGridBmUnit": "QUIETW-1"
+        })]));
+        let o = reingest(Some(&sim), url, &["bmu", "sync"]).await;
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        let text = String::from_utf8_lossy(&o.stdout);
+        assert!(
+            text.contains(
+                "warning: E_QUIETW-1 is listed more than once with a different lead party: \
+                 the first occurrence was kept\n"
+            ),
+            "{text}"
+        );
+        let o = reingest(Some(&sim), url, &["--json", "bmu", "list", "--wind"]).await;
+        let quiet = json(&o)
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|u| u["elexonBmUnit"] == "E_QUIETW-1")
+            .cloned()
+            .unwrap();
+        assert_eq!(quiet["leadPartyName"], Value::Null, "the first occurrence");
+
+        // A repeated id with another fuel type: exit 2 naming the unit and both values, and
+        // the registry as it was.
+        let before = common::dump(url);
+        sim.serve_bm_units(quirky_list(&[serde_json::json!({
+            "elexonBmUnit": "T_WHILW-1", "fuelType": "CCGT", "nationalGridBmUnit": "WHILW-1"
+        })]));
+        let o = reingest(Some(&sim), url, &["bmu", "sync"]).await;
+        assert_one_line_error(&o, 2, "T_WHILW-1");
+        let err = stderr(&o);
+        assert!(
+            err.contains("\"WIND\"") && err.contains("\"CCGT\""),
+            "both values: {err}"
+        );
+        assert!(!err.contains("constraint"), "{err}");
+        assert!(common::assert_unchanged(&before, &common::dump(url), "fuel conflict").is_empty());
+        sim.serve_generated_bm_units();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_on_a_fresh_database_fills_the_registry_from_a_quirky_list() {
+    let sim = sim().await;
+    sim.serve_bm_units(quirky_list(&[]));
+    for db in backends() {
+        let o = reingest(Some(&sim), &db.url, &["--json", "run", "2024-03-21"]).await;
+        assert_eq!(o.status.code(), Some(0), "{}: {}", db.name, stderr(&o));
+        let run = json(&o);
+        assert_eq!(run["verification"]["ok"], true, "{run}");
+        let note = run["registry"].as_str().unwrap_or_default();
+        assert!(note.starts_with("filled from the API: "), "{run}");
+        assert!(
+            note.contains("4 left out without an Elexon id (3 WIND)")
+                && note.contains("duplicates merged: T_WLNYO-4"),
+            "{note}"
+        );
+        assert!(registry_state(&db).unwrap().counts.is_some(), "{}", db.name);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bmu_import_applies_the_same_rules_to_the_platforms_file() {
+    let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/data/wind-bmus.json");
+    let db = common::sqlite();
+    if file.exists() {
+        let o = reingest(
+            None,
+            &db.url,
+            &["--json", "bmu", "import", file.to_str().unwrap()],
+        )
+        .await;
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        let report = json(&o);
+        assert_eq!(report["origin"], "file");
+        assert_eq!(report["bm_units"], 212, "{report}");
+        assert_eq!(report["wind_units"], 212, "{report}");
+        assert_eq!(report["without_id"]["units"], 0, "{report}");
+        assert_eq!(report["duplicates_merged"], serde_json::json!([]));
+        let o = reingest(None, &db.url, &["bmu", "import", file.to_str().unwrap()]).await;
+        let text = String::from_utf8_lossy(&o.stdout);
+        assert!(text.contains("212 units from "), "{text}");
+        assert!(text.contains("(212 wind)\n"), "{text}");
+    } else {
+        eprintln!("skipped the platform's file: {} is absent", file.display());
+    }
+    // The quirky list as a file: the same counts as from the API.
+    let dir = tempfile::tempdir().unwrap();
+    let quirks = dir.path().join("quirks.json");
+    std::fs::write(&quirks, QUIRKS).unwrap();
+    let o = reingest(
+        None,
+        &db.url,
+        &["--json", "bmu", "import", quirks.to_str().unwrap()],
+    )
+    .await;
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let report = json(&o);
+    assert_eq!(report["bm_units"], 5, "{report}");
+    assert_eq!(report["without_id"]["wind"], 3, "{report}");
+    assert_eq!(
+        report["duplicates_merged"],
+        serde_json::json!(["T_WLNYO-4"])
+    );
+    let state = registry_state(&db).unwrap();
+    assert_eq!(state.origin, settlement_model::RegistryOrigin::File);
+    assert_eq!(state.counts.unwrap().without_id, 4);
+    // A file that lists one unit with two fuel types: exit 2, nothing written.
+    let mut units: Vec<Value> = serde_json::from_str(QUIRKS).unwrap();
+    units.push(serde_json::json!({"elexonBmUnit": "T_PEHE-1", "fuelType": null}));
+    std::fs::write(&quirks, serde_json::to_string(&units).unwrap()).unwrap();
+    let before = common::dump(&db.url);
+    let o = reingest(None, &db.url, &["bmu", "import", quirks.to_str().unwrap()]).await;
+    assert_one_line_error(
+        &o,
+        2,
+        "T_PEHE-1 is listed more than once with different fuel types (\"CCGT\" and null)",
+    );
+    assert!(common::assert_unchanged(&before, &common::dump(&db.url), "fuel conflict").is_empty());
+    // A file whose units all lack an id: exit 2 saying so, nothing written.
+    std::fs::write(
+        &quirks,
+        r#"[{"elexonBmUnit": null, "nationalGridBmUnit": "ACHYW-1", "fuelType": "WIND"}]"#,
+    )
+    .unwrap();
+    let o = reingest(None, &db.url, &["bmu", "import", quirks.to_str().unwrap()]).await;
+    assert_one_line_error(&o, 2, "no unit with an Elexon id (1 without one)");
+    assert!(common::assert_unchanged(&before, &common::dump(&db.url), "no ids").is_empty());
+}

@@ -962,7 +962,13 @@ async fn a_stale_api_registry_is_refreshed_once_but_an_imported_one_is_left_alon
             .cloned()
             .collect();
         let lacking = |origin| {
-            p.store().replace_bm_units(&without, origin).unwrap();
+            p.store()
+                .replace_bm_units(
+                    &without,
+                    origin,
+                    settlement_model::RegistryCounts::default(),
+                )
+                .unwrap();
         };
 
         // Imported from a file: left as the operator made it, and the report says so.

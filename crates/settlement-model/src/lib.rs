@@ -10,6 +10,8 @@
 //!   published;
 //! - [`StackItem`] and [`Side`]: one row of the settlement bid or offer stack as published;
 //! - [`BmUnit`] and [`BmRegistry`]: the BM Unit reference data, and which units are wind;
+//! - [`BmUnitList`] and [`admit_bm_units`]: the unit list as published (null ids, repeated
+//!   ids) and the one set of rules that turns it into a registry ([`AdmittedUnits`]);
 //! - [`CurtailmentRecord`] and [`process_items`]: the curtailment rule (constraint bids of wind units);
 //! - [`DifficultyEntry`] and [`Halving`]: the Bitcoin chain data the bitcoin figures rest on;
 //! - [`DayTotals`] and the summary and bitcoin row types that the `summaries`, `bitcoin-calc`
@@ -32,6 +34,7 @@ mod process;
 mod published;
 mod redact;
 mod summary;
+mod unit_list;
 
 pub use chain::{
     BitcoinInputs, DifficultyEntry, DifficultyOrigin, Halving, ADJUSTMENT_INTERVAL,
@@ -48,6 +51,10 @@ pub use redact::{redact_url, SECRET_KEYS};
 pub use summary::{
     checked_sum, BitcoinRow, BitcoinSummary, DailySummary, DayTotals, MonthlySummary, SumOverflow,
     SummaryPeriod, YearlySummary,
+};
+pub use unit_list::{
+    admit_bm_units, AdmittedUnits, BmUnitList, FuelTypeConflict, KeptFirst, RegistryCounts,
+    UnitField, UnitWithoutId,
 };
 
 pub use rust_decimal::Decimal;

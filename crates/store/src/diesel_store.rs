@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use chrono::NaiveDate;
 use settlement_model::{
-    BmUnit, CurtailmentRecord, DifficultyEntry, Halving, PeriodRange, RegistryOrigin,
-    SettlementDate,
+    BmUnit, CurtailmentRecord, DifficultyEntry, Halving, PeriodRange, RegistryCounts,
+    RegistryOrigin, SettlementDate,
 };
 
 use crate::archive::{self, ArchiveLocation, ArchivedSource, SourceArchive};
@@ -153,8 +153,20 @@ impl UnitRegistry for DieselStore {
         &self,
         units: &[BmUnit],
         origin: RegistryOrigin,
+        counts: RegistryCounts,
     ) -> Result<usize, StoreError> {
+        let mut ids = std::collections::HashSet::with_capacity(units.len());
         for u in units {
+            if !ids.insert(u.elexon_bm_unit.as_str()) {
+                return Err(StoreError::InvalidInput {
+                    reason: format!(
+                        "the BM unit list names {} more than once; nothing was written \
+                         (the registry's rules, `settlement_model::admit_bm_units`, merge or \
+                         refuse repeated ids before a list is stored)",
+                        u.elexon_bm_unit
+                    ),
+                });
+            }
             let texts = [
                 Some(u.elexon_bm_unit.as_str()),
                 u.national_grid_bm_unit.as_deref(),
@@ -167,7 +179,7 @@ impl UnitRegistry for DieselStore {
             }
         }
         let mut conn = self.conn()?;
-        conn.write_tx(|db| crate::reference::replace_bm_units(db, units, origin))
+        conn.write_tx(|db| crate::reference::replace_bm_units(db, units, origin, counts))
             .map_err(|e| self.with_wait(e))
     }
 

@@ -88,9 +88,20 @@ pub enum StoreError {
         /// The driver's message.
         detail: String,
     },
-    /// A constraint of the schema rejected a write (unique, not null, foreign key, check).
-    #[error("database constraint violated: {detail}")]
+    /// A constraint of the schema rejected a write (unique, not null, foreign key, check):
+    /// the transaction was rolled back. The message says which rule, on which table when the
+    /// driver tells, and what to do about it ([`ConstraintKind::advice`]).
+    #[error(
+        "the database refused a write that breaks its {kind} rule{} ({detail}); the \
+         transaction was rolled back and nothing was written: {}",
+        table.as_ref().map(|t| format!(" on table {t}")).unwrap_or_default(),
+        kind.advice()
+    )]
     Constraint {
+        /// Which rule was broken.
+        kind: ConstraintKind,
+        /// The table, when the driver names it (PostgreSQL does; SQLite's message does).
+        table: Option<String>,
         /// The driver's message.
         detail: String,
     },
@@ -199,6 +210,62 @@ pub enum StoreError {
     },
 }
 
+/// Which rule of the schema a refused write broke.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ConstraintKind {
+    /// Two rows would share one key (primary key or unique index).
+    Unique,
+    /// A row refers to a row that does not exist, or a referenced row is in use.
+    ForeignKey,
+    /// A required value is missing.
+    NotNull,
+    /// A value breaks a `CHECK` (or exclusion) rule.
+    Check,
+}
+
+impl ConstraintKind {
+    /// The rule's name in messages: `unique key`, `foreign key`, `not-null`, `check`.
+    pub fn label(self) -> &'static str {
+        match self {
+            ConstraintKind::Unique => "unique key",
+            ConstraintKind::ForeignKey => "foreign key",
+            ConstraintKind::NotNull => "not-null",
+            ConstraintKind::Check => "check",
+        }
+    }
+
+    /// What the operator can do about it. The store checks its inputs before it writes (a
+    /// BM unit list that repeats an id, records of another date, …), so a constraint that
+    /// still fires means another writer changed the same rows meanwhile, the schema is not
+    /// the one this version expects, or a bug.
+    pub fn advice(self) -> &'static str {
+        match self {
+            ConstraintKind::Unique => {
+                "another process probably wrote the same rows at the same time, so run the \
+                 command again; if it fails the same way, the input names one key twice or \
+                 this is a bug in reingest: report it with this message"
+            }
+            ConstraintKind::ForeignKey => {
+                "a row refers to one that is missing; run `reingest migrate` in case the \
+                 schema is behind this version, check that no other tool deleted rows \
+                 meanwhile, and run the command again"
+            }
+            ConstraintKind::NotNull | ConstraintKind::Check => {
+                "a value is missing or out of range for the schema; run `reingest migrate` in \
+                 case the schema is behind this version, else report it as a bug with this \
+                 message"
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for ConstraintKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.label())
+    }
+}
+
 impl From<DieselError> for StoreError {
     fn from(error: DieselError) -> Self {
         classify(&error)
@@ -215,18 +282,25 @@ impl From<DieselError> for StoreError {
 /// ([`crate::faults`]). Everything else is [`StoreError::Database`] with the driver's words.
 pub(crate) fn classify(error: &DieselError) -> StoreError {
     let detail = detail_of(error);
-    match error {
-        DieselError::DatabaseError(kind, _) => match kind {
-            DatabaseErrorKind::UniqueViolation
-            | DatabaseErrorKind::ForeignKeyViolation
-            | DatabaseErrorKind::NotNullViolation
-            | DatabaseErrorKind::CheckViolation
-            | DatabaseErrorKind::RestrictViolation
-            | DatabaseErrorKind::ExclusionViolation => StoreError::Constraint { detail },
-            DatabaseErrorKind::ReadOnlyTransaction => StoreError::ReadOnly { detail },
-            _ => StoreError::Database { detail },
-        },
-        _ => StoreError::Database { detail },
+    let DieselError::DatabaseError(kind, info) = error else {
+        return StoreError::Database { detail };
+    };
+    let constraint = match kind {
+        DatabaseErrorKind::UniqueViolation => ConstraintKind::Unique,
+        DatabaseErrorKind::ForeignKeyViolation | DatabaseErrorKind::RestrictViolation => {
+            ConstraintKind::ForeignKey
+        }
+        DatabaseErrorKind::NotNullViolation => ConstraintKind::NotNull,
+        DatabaseErrorKind::CheckViolation | DatabaseErrorKind::ExclusionViolation => {
+            ConstraintKind::Check
+        }
+        DatabaseErrorKind::ReadOnlyTransaction => return StoreError::ReadOnly { detail },
+        _ => return StoreError::Database { detail },
+    };
+    StoreError::Constraint {
+        kind: constraint,
+        table: info.table_name().map(str::to_owned),
+        detail,
     }
 }
 
@@ -326,14 +400,32 @@ mod tests {
             DatabaseErrorKind::RestrictViolation,
             DatabaseErrorKind::ExclusionViolation,
         ] {
+            let error = classify(&db_error(kind, "x"));
+            assert!(matches!(error, StoreError::Constraint { .. }), "{kind:?}");
+            let text = error.to_string();
             assert!(
-                matches!(
-                    classify(&db_error(kind, "x")),
-                    StoreError::Constraint { .. }
-                ),
-                "{kind:?}"
+                text.starts_with("the database refused a write that breaks its ")
+                    && text.contains("nothing was written")
+                    && !text.contains("database constraint violated"),
+                "{text}"
             );
         }
+        // The SQLite error of a registry that repeats an id: says what happened and what to
+        // do, on one line, with the driver's words in brackets.
+        let text = classify(&db_error(
+            DatabaseErrorKind::UniqueViolation,
+            "UNIQUE constraint failed: bm_units.elexon_bm_unit",
+        ))
+        .to_string();
+        assert!(
+            text.starts_with(
+                "the database refused a write that breaks its unique key rule (UNIQUE \
+                 constraint failed: bm_units.elexon_bm_unit); the transaction was rolled back"
+            ),
+            "{text}"
+        );
+        assert!(text.contains("run the command again"), "{text}");
+        assert!(!text.contains('\n'), "{text}");
         assert!(matches!(
             classify(&db_error(DatabaseErrorKind::ReadOnlyTransaction, "x")),
             StoreError::ReadOnly { .. }

@@ -121,7 +121,7 @@ pub use archive::{source_hash, ArchivedSource, SourceArchive};
 pub use audit::RunsQuery;
 pub use connect::{Backend, StoreConfig};
 pub use diesel_store::DieselStore;
-pub use error::{redact_url, StoreError};
+pub use error::{redact_url, ConstraintKind, StoreError};
 #[cfg(feature = "postgres")]
 pub use migrations::POSTGRES_MIGRATIONS;
 #[cfg(feature = "sqlite")]
@@ -133,8 +133,8 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use settlement_model::{
     BitcoinInputs, BitcoinRow, BitcoinSummary, BmUnit, CurtailmentRecord, DailySummary,
-    DifficultyEntry, Halving, MonthlySummary, PeriodRange, RegistryOrigin, SettlementDate, Side,
-    YearlySummary,
+    DifficultyEntry, Halving, MonthlySummary, PeriodRange, RegistryCounts, RegistryOrigin,
+    SettlementDate, Side, YearlySummary,
 };
 
 /// One row of the per-period fetch log.
@@ -190,6 +190,9 @@ pub struct RegistryState {
     pub origin: RegistryOrigin,
     /// When it was last replaced.
     pub refreshed_at: DateTime<Utc>,
+    /// What the registry's rules left out or merged then (`None`: replaced before this
+    /// version recorded it).
+    pub counts: Option<RegistryCounts>,
 }
 
 /// The evidence a run recorded: the fingerprint of what it wrote, the registry it classified
@@ -409,11 +412,15 @@ pub trait Migrations: Send + Sync {
 pub trait UnitRegistry: Send + Sync {
     /// The BM unit registry.
     fn bm_units(&self) -> Result<Vec<BmUnit>, StoreError>;
-    /// Replaces the registry with `units` from `origin`; returns how many were written.
+    /// Replaces the registry with `units` from `origin`, recording `counts` (what the
+    /// registry's rules, [`settlement_model::admit_bm_units`], left out or merged) in its state
+    /// row; returns how many were written. Units must have distinct ids (the rules see to
+    /// it): a list that repeats one is [`StoreError::InvalidInput`] naming it, nothing written.
     fn replace_bm_units(
         &self,
         units: &[BmUnit],
         origin: RegistryOrigin,
+        counts: RegistryCounts,
     ) -> Result<usize, StoreError>;
     /// Where the registry came from and when (`None`: filled before this was recorded).
     fn registry_state(&self) -> Result<Option<RegistryState>, StoreError>;

@@ -257,7 +257,7 @@ fn unapplied<DB: diesel::backend::Backend>(
 /// not expose their text, so each file is included once more here; a test keeps the list in
 /// step with the folder).
 #[cfg(feature = "postgres")]
-const POSTGRES_SQL: [(&str, &str); 11] = [
+const POSTGRES_SQL: [(&str, &str); 12] = [
     ("2024-01-01-000001_platform_schema", include_str!("../migrations/postgres/2024-01-01-000001_platform_schema/up.sql")),
     ("2024-01-01-000002_reingest_tables", include_str!("../migrations/postgres/2024-01-01-000002_reingest_tables/up.sql")),
     ("2024-01-01-000003_source_archive", include_str!("../migrations/postgres/2024-01-01-000003_source_archive/up.sql")),
@@ -269,11 +269,12 @@ const POSTGRES_SQL: [(&str, &str); 11] = [
     ("2024-01-01-000009_bitcoin_monthly_summaries_key_idx", include_str!("../migrations/postgres/2024-01-01-000009_bitcoin_monthly_summaries_key_idx/up.sql")),
     ("2024-01-01-000010_bitcoin_yearly_summaries_key_idx", include_str!("../migrations/postgres/2024-01-01-000010_bitcoin_yearly_summaries_key_idx/up.sql")),
     ("2024-01-01-000011_run_range_tag", include_str!("../migrations/postgres/2024-01-01-000011_run_range_tag/up.sql")),
+    ("2024-01-01-000012_registry_counts", include_str!("../migrations/postgres/2024-01-01-000012_registry_counts/up.sql")),
 ];
 
 /// The SQLite migrations' SQL, likewise.
 #[cfg(feature = "sqlite")]
-const SQLITE_SQL: [(&str, &str); 6] = [
+const SQLITE_SQL: [(&str, &str); 7] = [
     (
         "2024-01-01-000001_platform_schema",
         include_str!("../migrations/sqlite/2024-01-01-000001_platform_schema/up.sql"),
@@ -297,6 +298,10 @@ const SQLITE_SQL: [(&str, &str); 6] = [
     (
         "2024-01-01-000011_run_range_tag",
         include_str!("../migrations/sqlite/2024-01-01-000011_run_range_tag/up.sql"),
+    ),
+    (
+        "2024-01-01-000012_registry_counts",
+        include_str!("../migrations/sqlite/2024-01-01-000012_registry_counts/up.sql"),
     ),
 ];
 

@@ -4,7 +4,7 @@
 use chrono::{NaiveDate, Utc};
 use diesel::prelude::*;
 use diesel::upsert::excluded;
-use settlement_model::{BmUnit, DifficultyEntry, Halving, RegistryOrigin};
+use settlement_model::{BmUnit, DifficultyEntry, Halving, RegistryCounts, RegistryOrigin};
 
 use crate::db::{coalesce, on_db, Db};
 use crate::read::parse_instant;
@@ -39,12 +39,23 @@ pub(crate) fn bm_units(db: &mut Db<'_>) -> Result<Vec<BmUnit>, StoreError> {
         .collect()
 }
 
-/// Replaces the registry and records where it came from, in the caller's transaction.
+/// Replaces the registry and records where it came from and what the rules left out or
+/// merged, in the caller's transaction.
 pub(crate) fn replace_bm_units(
     db: &mut Db<'_>,
     units: &[BmUnit],
     origin: RegistryOrigin,
+    counts: RegistryCounts,
 ) -> Result<usize, StoreError> {
+    let count = |n: u32| {
+        i32::try_from(n).map_err(|_| StoreError::InvalidInput {
+            reason: format!("a BM unit registry count of {n} does not fit the database"),
+        })
+    };
+    let without_id = count(counts.without_id)?;
+    let wind_without_id = count(counts.wind_without_id)?;
+    let merged = count(counts.duplicates_merged)?;
+    let kept_first = count(counts.duplicates_kept_first)?;
     let rows: Vec<NewUnit<'_>> = units
         .iter()
         .map(|u| NewUnit {
@@ -74,12 +85,23 @@ pub(crate) fn replace_bm_units(
             bm_unit_registry::id.eq(1),
             bm_unit_registry::origin.eq(origin.as_str()),
             bm_unit_registry::refreshed_at.eq(refreshed),
+            bm_unit_registry::units_without_id.eq(Some(without_id)),
+            bm_unit_registry::wind_units_without_id.eq(Some(wind_without_id)),
+            bm_unit_registry::duplicates_merged.eq(Some(merged)),
+            bm_unit_registry::duplicates_kept_first.eq(Some(kept_first)),
         ))
         .on_conflict(bm_unit_registry::id)
         .do_update()
         .set((
             bm_unit_registry::origin.eq(excluded(bm_unit_registry::origin)),
             bm_unit_registry::refreshed_at.eq(excluded(bm_unit_registry::refreshed_at)),
+            bm_unit_registry::units_without_id.eq(excluded(bm_unit_registry::units_without_id)),
+            bm_unit_registry::wind_units_without_id
+                .eq(excluded(bm_unit_registry::wind_units_without_id)),
+            bm_unit_registry::duplicates_merged
+                .eq(excluded(bm_unit_registry::duplicates_merged)),
+            bm_unit_registry::duplicates_kept_first
+                .eq(excluded(bm_unit_registry::duplicates_kept_first)),
         ))
         .execute(c))?;
     Ok(n)
@@ -88,13 +110,41 @@ pub(crate) fn replace_bm_units(
 /// Where the registry came from, if recorded.
 pub(crate) fn registry_state(db: &mut Db<'_>) -> Result<Option<RegistryState>, StoreError> {
     const T: &str = "bm_unit_registry";
-    let row: Option<(String, StoredInstant)> = on_db!(db, c => bm_unit_registry::table
+    type Counts = (Option<i32>, Option<i32>, Option<i32>, Option<i32>);
+    let row: Option<(String, StoredInstant, Counts)> = on_db!(db, c => bm_unit_registry::table
         .filter(bm_unit_registry::id.eq(1))
-        .select((bm_unit_registry::origin, bm_unit_registry::refreshed_at))
+        .select((
+            bm_unit_registry::origin,
+            bm_unit_registry::refreshed_at,
+            (
+                bm_unit_registry::units_without_id,
+                bm_unit_registry::wind_units_without_id,
+                bm_unit_registry::duplicates_merged,
+                bm_unit_registry::duplicates_kept_first,
+            ),
+        ))
         .first(c)
         .optional())?;
-    row.map(|(origin, refreshed_at)| {
+    let count = |column: &'static str, v: i32| {
+        u32::try_from(v).map_err(|_| StoreError::CorruptValue {
+            table: T,
+            column,
+            value: v.to_string(),
+            reason: "not a count".into(),
+        })
+    };
+    row.map(|(origin, refreshed_at, counts)| {
+        let counts = match counts {
+            (Some(a), Some(b), Some(c), Some(d)) => Some(RegistryCounts {
+                without_id: count("units_without_id", a)?,
+                wind_without_id: count("wind_units_without_id", b)?,
+                duplicates_merged: count("duplicates_merged", c)?,
+                duplicates_kept_first: count("duplicates_kept_first", d)?,
+            }),
+            _ => None,
+        };
         Ok(RegistryState {
+            counts,
             origin: origin.parse().map_err(|reason| StoreError::CorruptValue {
                 table: T,
                 column: "origin",

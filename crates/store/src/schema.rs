@@ -338,11 +338,16 @@ diesel::table! {
     use diesel::sql_types::*;
     use crate::sql_types::Instant;
 
-    /// Where the BM unit registry came from and when (migration 4; one row, `id = 1`).
+    /// Where the BM unit registry came from and when (migration 4; one row, `id = 1`), and
+    /// what the registry's rules left out or merged (migration 12; null before it).
     bm_unit_registry (id) {
         id -> Integer,
         origin -> Text,
         refreshed_at -> Instant,
+        units_without_id -> Nullable<Integer>,
+        wind_units_without_id -> Nullable<Integer>,
+        duplicates_merged -> Nullable<Integer>,
+        duplicates_kept_first -> Nullable<Integer>,
     }
 }
 

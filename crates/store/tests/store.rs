@@ -11,7 +11,8 @@ use common::*;
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 use settlement_model::{
-    BmUnit, DifficultyEntry, Halving, PeriodRange, RegistryOrigin, SettlementDate, SummaryPeriod,
+    BmUnit, DifficultyEntry, Halving, PeriodRange, RegistryCounts, RegistryOrigin, SettlementDate,
+    SummaryPeriod,
 };
 use store::prelude::*;
 use store::{source_hash, DieselStore, RunStatus, RunsQuery, StoreConfig, StoreError};
@@ -371,14 +372,21 @@ fn weird_strings_round_trip() {
             })
             .collect();
         assert_eq!(db.store.registry_state().unwrap(), None);
+        let counts = RegistryCounts {
+            without_id: 61,
+            wind_without_id: 33,
+            duplicates_merged: 1,
+            duplicates_kept_first: 0,
+        };
         assert_eq!(
             db.store
-                .replace_bm_units(&units, RegistryOrigin::Api)
+                .replace_bm_units(&units, RegistryOrigin::Api, counts)
                 .unwrap(),
             units.len()
         );
         let state = db.store.registry_state().unwrap().unwrap();
         assert_eq!(state.origin, RegistryOrigin::Api);
+        assert_eq!(state.counts, Some(counts), "{}", db.label);
         assert!((chrono::Utc::now() - state.refreshed_at).num_seconds() < 60);
         let mut back = db.store.bm_units().unwrap();
         back.sort_by(|a, b| a.elexon_bm_unit.cmp(&b.elexon_bm_unit));
@@ -389,14 +397,27 @@ fn weird_strings_round_trip() {
             back[0].generation_capacity.unwrap().to_string(),
             "123.456000"
         );
-        // Replacing really replaces, and records the new origin.
+        // Replacing really replaces, and records the new origin and counts.
         assert_eq!(
             db.store
-                .replace_bm_units(&units[..2], RegistryOrigin::File)
+                .replace_bm_units(&units[..2], RegistryOrigin::File, RegistryCounts::default())
                 .unwrap(),
             2
         );
         assert_eq!(db.store.bm_units().unwrap().len(), 2);
+        let state = db.store.registry_state().unwrap().unwrap();
+        assert_eq!(state.origin, RegistryOrigin::File);
+        assert_eq!(state.counts, Some(RegistryCounts::default()));
+        // A list that repeats an id is refused by name before anything is written: never a
+        // constraint error from the database.
+        let twice = [units[0].clone(), units[1].clone(), units[0].clone()];
+        let err = db
+            .store
+            .replace_bm_units(&twice, RegistryOrigin::Api, RegistryCounts::default())
+            .unwrap_err();
+        assert!(matches!(err, StoreError::InvalidInput { .. }), "{err:?}");
+        assert!(err.to_string().contains(&units[0].elexon_bm_unit), "{err}");
+        assert_eq!(db.store.bm_units().unwrap().len(), 2, "{}", db.label);
         assert_eq!(
             db.store.registry_state().unwrap().unwrap().origin,
             RegistryOrigin::File

@@ -1,7 +1,8 @@
 //! Why the BM unit registry a run classifies with cannot be had. Every message names the
 //! command-line fix and the library call that does the same.
 
-/// The BM unit registry is empty or holds no wind units, and could not be filled.
+/// The BM unit registry is empty or holds no wind units and could not be filled, or a unit
+/// list was refused by the registry's rules.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum RegistryError {
@@ -24,4 +25,17 @@ pub enum RegistryError {
          `SettlementStore::replace_bm_units`)"
     )]
     NoWindUnits,
+    /// One unit id is listed with two fuel types: the list is refused, nothing written.
+    #[error(transparent)]
+    FuelTypeConflict(settlement_model::FuelTypeConflict),
+    /// Every unit of the list lacks an Elexon id: nothing could be stored.
+    #[error(
+        "the BM unit list has no unit with an Elexon id ({without_id} without one), so the \
+         registry was left as it is; check the list, or try `reingest bmu import FILE` \
+         (library: `Pipeline::replace_registry`)"
+    )]
+    NoUnitsWithId {
+        /// How many units the list held, all without an id.
+        without_id: usize,
+    },
 }

@@ -191,8 +191,8 @@ impl SettlementSource for CannedSource {
         async move { answer }
     }
 
-    async fn bm_units(&self) -> Result<Vec<BmUnit>, FetchError> {
-        Ok(Self::units())
+    async fn bm_units(&self) -> Result<settlement_model::BmUnitList, FetchError> {
+        Ok(Self::units().into())
     }
 }
 

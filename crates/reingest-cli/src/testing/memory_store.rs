@@ -150,14 +150,27 @@ impl UnitRegistry for MemoryStore {
         &self,
         units: &[BmUnit],
         origin: RegistryOrigin,
+        counts: settlement_model::RegistryCounts,
     ) -> Result<usize, StoreError> {
         let mut sorted = units.to_vec();
         sorted.sort_by(|a, b| a.elexon_bm_unit.cmp(&b.elexon_bm_unit));
+        if let Some(w) = sorted
+            .windows(2)
+            .find(|w| w[0].elexon_bm_unit == w[1].elexon_bm_unit)
+        {
+            return Err(StoreError::InvalidInput {
+                reason: format!(
+                    "the BM unit list names {} more than once; nothing was written",
+                    w[0].elexon_bm_unit
+                ),
+            });
+        }
         let mut t = self.lock();
         t.units = sorted;
         t.registry = Some(RegistryState {
             origin,
             refreshed_at: Utc::now(),
+            counts: Some(counts),
         });
         Ok(units.len())
     }

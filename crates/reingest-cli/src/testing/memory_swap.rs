@@ -210,6 +210,8 @@ impl DaySwap for MemoryStore {
         let mut tables = self.lock();
         if tables.runs.iter().any(|r| r.run_id == run_id) {
             return Err(StoreError::Constraint {
+                kind: store::ConstraintKind::Unique,
+                table: Some("reingest_runs".to_owned()),
                 detail: format!("run id {run_id} is already in the audit log"),
             });
         }
