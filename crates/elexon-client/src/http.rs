@@ -581,7 +581,7 @@ mod tests {
         .unwrap();
         assert_eq!(
             keyed.stack_url(date, 35, Side::Bid),
-            "http://127.0.0.1:9/bmrs/api/v1/balancing/settlement/stack/all/bid/2024-03-21/35?format=xml&APIKey=k1"
+            "http://127.0.0.1:9/bmrs/api/v1/balancing/settlement/stack/all/bid/2024-03-21/35?format=json&APIKey=k1"
         );
         assert_eq!(
             keyed.bm_units_url(),

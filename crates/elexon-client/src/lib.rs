@@ -222,7 +222,7 @@ mod tests {
         assert_eq!(c.max_backoff, Duration::from_secs(10));
         assert_eq!(c.max_body_bytes, 64 << 20);
         assert!(!c.allow_insecure_http);
-        assert_eq!(c.format, Format::Xml);
+        assert_eq!(c.format, Format::Json);
     }
 
     #[test]
