@@ -107,6 +107,7 @@ mod error;
 mod evidence;
 mod faults;
 mod migrations;
+mod range_read;
 mod read;
 mod reference;
 mod rows;
@@ -441,6 +442,18 @@ pub trait DaySwap: Send + Sync {
     fn day_records(&self, date: SettlementDate) -> Result<Vec<CurtailmentRecord>, StoreError> {
         Ok(self.day_state(date)?.records)
     }
+    /// Reads the stored state of every date `from..=to`, in date order: what `reingest
+    /// status` and `reconcile` assess. The default reads one date at a time; the SQL store
+    /// reads the whole range in a fixed number of statements, however many dates it has.
+    fn day_states(
+        &self,
+        from: SettlementDate,
+        to: SettlementDate,
+    ) -> Result<Vec<(SettlementDate, DayState)>, StoreError> {
+        from.through(to)
+            .map(|d| Ok((d, self.day_state(d)?)))
+            .collect()
+    }
     /// The day swap, in one transaction (see the crate docs). Every write of the day's
     /// records goes through here: runs, partial runs, recomputes and restores.
     fn swap(&self, plan: SwapPlan, hooks: &mut dyn SwapHooks) -> Result<SwapOutcome, StoreError>;
@@ -468,6 +481,20 @@ pub trait AuditLog: Send + Sync {
     fn registry_snapshot(&self, hash: &str) -> Result<Option<String>, StoreError>;
     /// The audit log, newest first, optionally for one date.
     fn runs(&self, date: Option<SettlementDate>) -> Result<Vec<AuditRow>, StoreError>;
+    /// The audit rows of every date `from..=to`, newest first. The default reads one date
+    /// at a time; the SQL store reads them in one statement.
+    fn runs_between(
+        &self,
+        from: SettlementDate,
+        to: SettlementDate,
+    ) -> Result<Vec<AuditRow>, StoreError> {
+        let mut all = Vec::new();
+        for d in from.through(to) {
+            all.extend(self.runs(Some(d))?);
+        }
+        all.sort_by(|a, b| b.started_at.cmp(&a.started_at));
+        Ok(all)
+    }
     /// The fetch log a run wrote: which source (hash) each period and side came from.
     fn run_fetch_log(&self, run_id: &str) -> Result<Vec<FetchLogEntry>, StoreError>;
     /// The dates whose newest run is a committed run of the range `range_tag` (see
