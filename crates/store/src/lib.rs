@@ -492,7 +492,7 @@ pub trait AuditLog: Send + Sync {
         for d in from.through(to) {
             all.extend(self.runs(Some(d))?);
         }
-        all.sort_by(|a, b| b.started_at.cmp(&a.started_at));
+        all.sort_by_key(|r| std::cmp::Reverse(r.started_at));
         Ok(all)
     }
     /// The fetch log a run wrote: which source (hash) each period and side came from.
