@@ -143,7 +143,8 @@ pub struct DayAssessment {
     pub bitcoin: BTreeMap<String, Decimal>,
     /// The date's newest run, if any.
     pub newest_run: Option<NewestRun>,
-    /// Why the date could not be compared with the API, if it could not.
+    /// Why the date could not be checked: no bitcoin inputs for it yet (a date past the
+    /// difficulty feed), or (with `--against-api`) the API could not be fetched.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     /// With `--against-api`: the per-period drift (for `reconcile`'s thresholds).
@@ -205,6 +206,7 @@ struct Pending {
     state: DayState,
     runs: Vec<AuditRow>,
     inputs: Option<BitcoinInputs>,
+    error: Option<String>,
 }
 
 impl<S, St> Pipeline<S, St>
@@ -241,8 +243,10 @@ where
                 state,
                 runs,
                 inputs,
+                error: None,
             });
         }
+        self.note_unready_dates(&mut pending).await;
         let miners = self.config().miners.clone();
         let checked: Vec<(DayAssessment, DayState)> = blocking(move || {
             pending
@@ -285,6 +289,50 @@ where
     }
 }
 
+impl<S, St> Pipeline<S, St>
+where
+    S: SettlementSource,
+    St: SettlementStore + 'static,
+{
+    /// Whether the dates holding nothing could be ingested now: a run needs the bitcoin
+    /// inputs in force, and a date past the difficulty feed (or before any difficulty) has
+    /// none, which the assessment reports as the date's error ("could not be checked" in
+    /// `reconcile`). Only the first and the last such date are asked (a fixed number of
+    /// statements): the inputs are missing at the ends of time, so when both ends fail every
+    /// such date between fails too, and when one fails, that end is reported.
+    async fn note_unready_dates(&self, pending: &mut [Pending]) {
+        let empty: Vec<usize> = pending
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.inputs.is_none())
+            .map(|(i, _)| i)
+            .collect();
+        let (Some(&first), Some(&last)) = (empty.first(), empty.last()) else {
+            return;
+        };
+        let first_err = self.bitcoin_inputs(pending[first].date).await.err();
+        let last_err = if last == first {
+            first_err.as_ref().map(ToString::to_string)
+        } else {
+            self.bitcoin_inputs(pending[last].date)
+                .await
+                .err()
+                .map(|e| e.to_string())
+        };
+        let first_err = first_err.map(|e| e.to_string());
+        match (first_err, last_err) {
+            (Some(a), Some(b)) => {
+                for &i in &empty {
+                    pending[i].error = Some(if i == last { b.clone() } else { a.clone() });
+                }
+            }
+            (Some(a), None) => pending[first].error = Some(a),
+            (None, Some(b)) => pending[last].error = Some(b),
+            (None, None) => {}
+        }
+    }
+}
+
 /// Per-date progress is not shown inside an assessment: the bar counts dates.
 struct NoBar;
 impl Progress for NoBar {}
@@ -318,6 +366,7 @@ fn assess_stored(
         state,
         runs,
         inputs,
+        error,
     } = p;
     let inputs = inputs.unwrap_or_else(no_inputs);
     let expectations = Expectations::default();
@@ -367,7 +416,7 @@ fn assess_stored(
         payment_gbp: totals.payment_gbp,
         bitcoin: day_bitcoin(&state, date),
         newest_run: newest.map(NewestRun::from),
-        error: None,
+        error,
         drift: Vec::new(),
     };
     Ok((day, state))

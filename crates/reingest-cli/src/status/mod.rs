@@ -86,7 +86,7 @@ pub fn report_command(day: &DayAssessment) -> Option<String> {
 pub fn why(day: &DayAssessment) -> String {
     let mut parts = Vec::new();
     if let Some(e) = &day.error {
-        parts.push(format!("not compared with the API: {e}"));
+        parts.push(format!("could not be checked: {}", shortened(e)));
     }
     match day.state {
         DayHealth::Failed => {
