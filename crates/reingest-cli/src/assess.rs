@@ -248,13 +248,7 @@ where
         }
         self.note_unready_dates(&mut pending).await;
         let miners = self.config().miners.clone();
-        let checked: Vec<(DayAssessment, DayState)> = blocking(move || {
-            pending
-                .into_iter()
-                .map(|p| assess_stored(p, &miners))
-                .collect::<Result<_, _>>()
-        })
-        .await?;
+        let checked = blocking(move || check_all(pending, &miners)).await?;
         let total = checked.len();
         let mut days: Vec<DayAssessment> = stream::iter(checked)
             .map(|(mut day, state)| async move {
@@ -331,6 +325,44 @@ where
             (None, None) => {}
         }
     }
+}
+
+/// Runs every date's checks, on as many threads as there are cores (a year recomputes
+/// every bitcoin row), keeping the dates' order.
+fn check_all(
+    pending: Vec<Pending>,
+    miners: &[bitcoin_calc::MinerModel],
+) -> Result<Vec<(DayAssessment, DayState)>, PipelineError> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZeroUsize::get)
+        .clamp(1, 8);
+    let per = pending.len().div_ceil(threads).max(1);
+    let mut chunks: Vec<Vec<Pending>> = Vec::new();
+    let mut rest = pending.into_iter().peekable();
+    while rest.peek().is_some() {
+        chunks.push(rest.by_ref().take(per).collect());
+    }
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = chunks
+            .into_iter()
+            .map(|chunk| {
+                scope.spawn(move || {
+                    chunk
+                        .into_iter()
+                        .map(|p| assess_stored(p, miners))
+                        .collect::<Result<Vec<_>, _>>()
+                })
+            })
+            .collect();
+        let mut out = Vec::new();
+        for h in handles {
+            match h.join() {
+                Ok(part) => out.extend(part?),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        }
+        Ok(out)
+    })
 }
 
 /// Per-date progress is not shown inside an assessment: the bar counts dates.
