@@ -21,6 +21,12 @@ async fn verify(date: &str, against_api: bool, json: bool) -> Result<i32, Pipeli
     let date = SettlementDate::parse(date)?;
     let pipeline = AppSettings::from_env()?.build().await?;
     let report = pipeline.verify(date, against_api, &NoProgress).await?;
-    render::print(json, &report, || render::verify_text(&report));
+    match render::output(json, &report, || render::verify_text(&report)) {
+        Ok(text) => print!("{text}"),
+        Err(e) => {
+            eprintln!("error: cannot render JSON: {e}");
+            return Ok(EXIT_ERROR);
+        }
+    }
     Ok(report.exit_code())
 }

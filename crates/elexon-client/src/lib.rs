@@ -58,11 +58,13 @@ pub const PRODUCTION_BASE_URL: &str = "https://data.elexon.co.uk/bmrs/api/v1";
 /// The wire format asked of the API.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Format {
-    /// `format=xml` (the default), parsed with roxmltree.
+    /// `format=json` (the default): the published OpenAPI document describes this shape
+    /// exactly, field by field, and the platform's own fetcher reads it.
     #[default]
-    Xml,
-    /// `format=json`.
     Json,
+    /// `format=xml`, parsed with roxmltree. The API documents no XML element names; the
+    /// parser matches names case-insensitively and tolerates the shape's details.
+    Xml,
 }
 
 impl Format {
@@ -175,11 +177,11 @@ impl fmt::Debug for ClientConfig {
 
 impl Default for ClientConfig {
     /// The production API with the published limits respected: 4,500 requests/min,
-    /// 16 in flight, 30 s timeout, 5 attempts, backoff 200 ms..10 s, 64 MiB bodies, XML.
+    /// 16 in flight, 30 s timeout, 5 attempts, backoff 200 ms..10 s, 64 MiB bodies, JSON.
     fn default() -> Self {
         Self {
             base_url: PRODUCTION_BASE_URL.to_owned(),
-            format: Format::Xml,
+            format: Format::Json,
             requests_per_minute: 4_500,
             max_concurrency: 16,
             timeout: Duration::from_secs(30),

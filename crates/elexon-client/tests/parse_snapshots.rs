@@ -3,7 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use elexon_client::{parse_bm_units_json, parse_stack_json, parse_stack_xml};
-use settlement_model::{SettlementDate, Side};
+use settlement_model::{SettlementDate, Side, StackItem};
 
 const XML: &str = r#"<?xml version="1.0" encoding="utf-8"?>
 <ResponseWithMetadataOfSettlementStackResponse xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
@@ -133,6 +133,131 @@ fn xml_and_json_twins_parse_to_the_same_items() {
     );
     assert_eq!(from_json[2].acceptance_id, Some(9_007_199_254_740_993));
     insta::assert_json_snapshot!("stack_items", from_xml);
+}
+
+/// The fields the API's published OpenAPI document marks `nullable`, in its order.
+const NULLABLE: [&str; 17] = [
+    "createdDateTime",
+    "id",
+    "acceptanceId",
+    "bidOfferPairId",
+    "cadlFlag",
+    "soFlag",
+    "storProviderFlag",
+    "reserveScarcityPrice",
+    "originalPrice",
+    "dmatAdjustedVolume",
+    "arbitrageAdjustedVolume",
+    "nivAdjustedVolume",
+    "parAdjustedVolume",
+    "finalPrice",
+    "transmissionLossMultiplier",
+    "tlmAdjustedVolume",
+    "tlmAdjustedCost",
+];
+
+/// `item` with the field the API calls `name` set to null.
+fn null_field(item: &mut StackItem, name: &str) {
+    match name {
+        "createdDateTime" => item.created_date_time = None,
+        "id" => item.id = None,
+        "acceptanceId" => item.acceptance_id = None,
+        "bidOfferPairId" => item.bid_offer_pair_id = None,
+        "cadlFlag" => item.cadl_flag = None,
+        "soFlag" => item.so_flag = None,
+        "storProviderFlag" => item.stor_provider_flag = None,
+        "reserveScarcityPrice" => item.reserve_scarcity_price = None,
+        "originalPrice" => item.original_price = None,
+        "dmatAdjustedVolume" => item.dmat_adjusted_volume = None,
+        "arbitrageAdjustedVolume" => item.arbitrage_adjusted_volume = None,
+        "nivAdjustedVolume" => item.niv_adjusted_volume = None,
+        "parAdjustedVolume" => item.par_adjusted_volume = None,
+        "finalPrice" => item.final_price = None,
+        "transmissionLossMultiplier" => item.transmission_loss_multiplier = None,
+        "tlmAdjustedVolume" => item.tlm_adjusted_volume = None,
+        "tlmAdjustedCost" => item.tlm_adjusted_cost = None,
+        other => panic!("{other} is not a nullable field"),
+    }
+}
+
+/// Every field the spec marks nullable, null in turn (`tests/fixtures/stack_nullable.*`,
+/// written from the spec's field list): item 0 has every field, item k+1 has the k-th
+/// nullable field null and the rest as item 0, the last has all of them null. Both formats
+/// parse to the same items, each with exactly its field missing.
+#[test]
+fn every_nullable_field_may_be_null_in_json_and_xml() {
+    let json = include_bytes!("fixtures/stack_nullable.json");
+    let xml = include_bytes!("fixtures/stack_nullable.xml");
+    let date: SettlementDate = "2024-03-21".parse().unwrap();
+    let from_json = parse_stack_json(json, date, 35, Side::Bid).unwrap();
+    let from_xml = parse_stack_xml(xml, date, 35, Side::Bid).unwrap();
+    assert_eq!(from_json, from_xml);
+    assert_eq!(from_json.len(), NULLABLE.len() + 2);
+    let full = &from_json[0];
+    for (k, name) in NULLABLE.iter().enumerate() {
+        let mut want = full.clone();
+        null_field(&mut want, name);
+        want.sequence_number = Some(i64::try_from(k).unwrap() + 2);
+        assert_eq!(
+            from_json[k + 1],
+            want,
+            "item {} has only {name} null",
+            k + 1
+        );
+    }
+    let mut all_null = full.clone();
+    for name in NULLABLE {
+        null_field(&mut all_null, name);
+    }
+    all_null.sequence_number = Some(i64::try_from(NULLABLE.len()).unwrap() + 2);
+    assert_eq!(from_json[NULLABLE.len() + 1], all_null);
+    insta::assert_json_snapshot!("stack_nullable", from_json);
+}
+
+/// What the curtailment rule makes of those items for a wind unit: a null `id` or a null
+/// `soFlag` is not curtailment; a null `originalPrice` cannot be priced and is an error
+/// naming the date, period, side and unit; a null `finalPrice` cannot be stored (the
+/// platform's column is NOT NULL) and is an error too; every other null is kept as null.
+#[test]
+fn nullable_fields_through_the_curtailment_rule() {
+    let json = include_bytes!("fixtures/stack_nullable.json");
+    let date: SettlementDate = "2024-03-21".parse().unwrap();
+    let items = parse_stack_json(json, date, 35, Side::Bid).unwrap();
+    let registry = settlement_model::BmRegistry::new([settlement_model::BmUnit {
+        elexon_bm_unit: "T_WHILW-1".into(),
+        national_grid_bm_unit: Some("WHILW-1".into()),
+        bm_unit_name: Some("Whitelee".into()),
+        lead_party_name: None,
+        fuel_type: Some("WIND".into()),
+        generation_capacity: None,
+    }]);
+    let field_of = |k: usize| NULLABLE.get(k.wrapping_sub(1)).copied();
+    for (k, item) in items.iter().enumerate().take(NULLABLE.len() + 1) {
+        let outcome = settlement_model::process_items(date, [(Side::Bid, item)], &registry);
+        match field_of(k) {
+            Some(field @ ("originalPrice" | "finalPrice")) => {
+                let err = outcome.expect_err(field).to_string();
+                assert!(
+                    err.starts_with("2024-03-21 period 35 bid item T_WHILW-1: "),
+                    "{err}"
+                );
+                assert!(err.contains(field), "{err}");
+            }
+            Some(field @ ("id" | "soFlag")) => {
+                let out = outcome.unwrap();
+                assert!(out.records.is_empty(), "{field} null is not curtailment");
+                assert_eq!(out.null_id_items, usize::from(field == "id"));
+            }
+            other => {
+                let out = outcome.unwrap();
+                assert_eq!(out.records.len(), 1, "{other:?} null is still curtailment");
+                let record = &out.records[0];
+                assert_eq!(record.payment.to_string(), "3806.25");
+                assert_eq!(record.cadl_flag, item.cadl_flag);
+                assert_eq!(record.acceptance_id, item.acceptance_id);
+            }
+        }
+    }
 }
 
 #[test]

@@ -42,6 +42,9 @@ pub enum Fault {
     MalformedXml,
     /// 404 Not Found: the period is "not published".
     NotFound,
+    /// A 200 whose stack has no items (`{"data": []}`, or XML with an empty `Data`): how
+    /// the real API may answer for a period not published yet, or during an outage.
+    EmptyStack,
     /// A 200 with the stack of a different period of the same date.
     WrongPeriod,
     /// A 200 with the stack of the same period number on a different date.

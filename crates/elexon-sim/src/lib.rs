@@ -4,7 +4,8 @@
 //! serves, on a local port, what the real services would:
 //!
 //! - `GET /bmrs/api/v1/balancing/settlement/stack/all/{bid|offer}/{date}/{period}?format=xml|json`:
-//!   the settlement stacks, XML by default (the ASP.NET XmlSerializer shape) or JSON;
+//!   the settlement stacks, JSON by default (as the real API) or XML (the ASP.NET
+//!   XmlSerializer shape);
 //!   400 for a bad side, a malformed date, a period the date does not have (46/48/50 per
 //!   day, validated by `settlement-model`) or an unsupported format (`csv`);
 //! - `GET /bmrs/api/v1/reference/bmunits/all`: about 60 BM units, 40 of them wind;

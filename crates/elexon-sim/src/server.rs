@@ -381,7 +381,8 @@ impl Route {
             Ok(p) => p.number(),
             Err(e) => return Route::BadRequest(e.to_string()),
         };
-        let mut format = Format::Xml;
+        // The real API answers JSON when `format` is left out.
+        let mut format = Format::Json;
         for pair in query.unwrap_or("").split('&') {
             let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
             if k.eq_ignore_ascii_case("format") {
@@ -505,6 +506,21 @@ async fn answer(sim: &Shared, kind: PathKind, route: Route) -> (Response, bool, 
             }
             normal(sim, &route, None)
         }
+        Some(Fault::EmptyStack) => match route {
+            Route::Stack {
+                date,
+                period,
+                format,
+                ..
+            } => ok(
+                format.content_type(),
+                Bytes::from(match format {
+                    Format::Xml => wire::stack_xml(&[], date, period),
+                    Format::Json => wire::stack_json(&[]),
+                }),
+            ),
+            _ => normal(sim, &route, None),
+        },
         Some(Fault::WrongPeriod) => normal(sim, &route, Some(Shift::Period)),
         Some(Fault::WrongDate) => normal(sim, &route, Some(Shift::Date)),
         Some(Fault::TruncatedBody) => {

@@ -79,18 +79,20 @@ async fn same_seed_same_bytes_other_seed_other_bytes() {
             assert_ne!(ba, bc, "another seed gives other data");
         }
     }
-    // The default format is XML, and the body is the wire module's document.
-    let url = stack_url(&a, "bid", "2024-03-21", 35, "xml").replace("?format=xml", "");
+    // Without `format` the answer is JSON, as the real API's, and the body is the wire
+    // module's document.
+    let url = stack_url(&a, "bid", "2024-03-21", 35, "json").replace("?format=json", "");
     let r = http.get(&url).send().await.unwrap();
-    assert_eq!(
-        r.headers()["content-type"].to_str().unwrap(),
-        "application/xml; charset=utf-8"
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/json"),
+        "{:?}",
+        r.headers()["content-type"]
     );
     let items = data::stack_items(7, date("2024-03-21"), 35, Side::Bid, 0);
-    assert_eq!(
-        r.text().await.unwrap(),
-        wire::stack_xml(&items, date("2024-03-21"), 35)
-    );
+    assert_eq!(r.text().await.unwrap(), wire::stack_json(&items));
     for sim in [a, b, c] {
         sim.shutdown().await;
     }

@@ -47,10 +47,11 @@ async fn main() -> Result<(), Box<dyn Error>> {
         report.periods_fetched, report.periods_expected
     );
     println!("records     {}", report.records);
-    println!("energy      {} MWh", report.energy_mwh);
-    println!("payment     £{}", report.payment_gbp);
+    // Rounded for people; the report's fields are exact.
+    println!("energy      {}", reingest::human::mwh(report.energy_mwh));
+    println!("payment     {}", reingest::human::gbp(report.payment_gbp));
     for (model, btc) in &report.bitcoin {
-        println!("bitcoin     {model}: {btc} BTC");
+        println!("bitcoin     {model}: {}", reingest::human::btc(*btc));
     }
     println!(
         "difficulty  {} ({:?})",

@@ -107,7 +107,7 @@ impl AppSettings {
         Self {
             database_url: database_url.into(),
             elexon_url: elexon_url.into(),
-            format: Format::Xml,
+            format: Format::Json,
             difficulty_url: HttpDifficultyFeed::DEFAULT_URL.to_owned(),
             miners: Vec::new(),
             miner_models: None,

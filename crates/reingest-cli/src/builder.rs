@@ -86,7 +86,7 @@ impl PipelineBuilder {
         &mut self.settings
     }
 
-    /// The API's wire format (default XML).
+    /// The API's wire format (default JSON).
     pub fn format(mut self, format: Format) -> Self {
         self.settings.format = format;
         self

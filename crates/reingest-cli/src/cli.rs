@@ -52,7 +52,7 @@ pub struct Global {
 
     /// Wire format asked of the API. Give it before the command (`reingest --format json run
     /// …`) or as ELEXON_FORMAT: after `report`, `--format` chooses md or html.
-    #[arg(long, env = "ELEXON_FORMAT", value_enum, default_value = "xml")]
+    #[arg(long, env = "ELEXON_FORMAT", value_enum, default_value = "json")]
     pub format: WireFormat,
 
     /// Print one JSON document on stdout instead of human text.
@@ -156,10 +156,10 @@ pub struct Global {
 /// The wire format.
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum WireFormat {
-    /// XML (the API's default shape, parsed with roxmltree).
-    Xml,
-    /// JSON.
+    /// JSON: the shape the API's published OpenAPI document describes field by field.
     Json,
+    /// XML, parsed with roxmltree (element names matched case-insensitively).
+    Xml,
 }
 
 #[derive(Debug, Subcommand)]

@@ -11,7 +11,7 @@ use reingest::app::{AppSettings, MigrationPolicy, StandardPipeline};
 use reingest::assess::AssessOptions;
 use reingest::error::{DifficultyError, InputError};
 use reingest::range::{reconcile, run_range, RangeOptions, ReconcileOptions};
-use reingest::render as output;
+use reingest::render;
 use reingest::status::{self, StatusForm};
 use reingest::{Expectations, HttpDifficultyFeed, PipelineError, Progress, RunOptions, EXIT_OK};
 use settlement_model::{PeriodRange, SettlementDate};
@@ -21,6 +21,7 @@ use crate::cli::{
     ArchiveCommand, BmuCommand, Cli, Command, DifficultyCommand, Global, ReportFormat, WireFormat,
 };
 use crate::metrics::Recorder;
+use crate::out;
 
 type CliPipeline = StandardPipeline;
 
@@ -32,12 +33,11 @@ pub async fn dispatch(args: Cli, metrics: &Recorder) -> i32 {
     match execute(args, metrics).await {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e}");
+            out::error_line(format_args!("error: {e}"));
             if json {
-                println!(
-                    "{}",
-                    serde_json::json!({"error": e.to_string(), "exit_code": e.exit_code()})
-                );
+                let doc = serde_json::json!({"error": e.to_string(), "exit_code": e.exit_code()});
+                // Already exit 2: a stdout that cannot take the document changes nothing.
+                let _ = out::stdout(&format!("{doc}\n"));
             }
             e.exit_code()
         }
@@ -223,8 +223,12 @@ async fn execute(args: Cli, metrics: &Recorder) -> Result<i32, PipelineError> {
             bar.finish();
             let report = report?;
             metrics.totals(report.records, report.energy_mwh, report.payment_gbp);
-            output::print(json, &report, || output::run_text(&report));
-            Ok(report.exit_code())
+            Ok(out::print(
+                json,
+                &report,
+                || render::run_text(&report),
+                report.exit_code(),
+            ))
         }
         Command::Verify(a) => {
             let date = SettlementDate::parse(&a.date)?;
@@ -233,8 +237,12 @@ async fn execute(args: Cli, metrics: &Recorder) -> Result<i32, PipelineError> {
             bar.finish();
             let report = report?;
             metrics.totals(report.records, report.energy_mwh, report.payment_gbp);
-            output::print(json, &report, || output::verify_text(&report));
-            Ok(report.exit_code())
+            Ok(out::print(
+                json,
+                &report,
+                || render::verify_text(&report),
+                report.exit_code(),
+            ))
         }
         Command::Range(a) => {
             let from = SettlementDate::parse(&a.from)?;
@@ -245,8 +253,12 @@ async fn execute(args: Cli, metrics: &Recorder) -> Result<i32, PipelineError> {
             bar.finish();
             let report = report?;
             metrics.range(&report);
-            output::print(json, &report, || output::range_text(&report));
-            Ok(report.exit_code())
+            Ok(out::print(
+                json,
+                &report,
+                || render::range_text(&report),
+                report.exit_code(),
+            ))
         }
         Command::Reconcile(a) => {
             let from = SettlementDate::parse(&a.from)?;
@@ -267,8 +279,12 @@ async fn execute(args: Cli, metrics: &Recorder) -> Result<i32, PipelineError> {
             if let Some(fixed) = &report.fixed {
                 metrics.range(fixed);
             }
-            output::print(json, &report, || output::reconcile_text(&report));
-            Ok(report.exit_code())
+            Ok(out::print(
+                json,
+                &report,
+                || render::reconcile_text(&report),
+                report.exit_code(),
+            ))
         }
         Command::Status(a) => {
             let opts = AssessOptions {
@@ -288,18 +304,23 @@ async fn execute(args: Cli, metrics: &Recorder) -> Result<i32, PipelineError> {
                     path: path.clone(),
                     source,
                 })?;
-                eprintln!("status written to {}", path.display());
+                out::error_line(format_args!("status written to {}", path.display()));
             }
-            if json {
-                output::print(true, &assessment, String::new);
-            } else if a.output.is_none() {
-                print!("{}", status::render(&assessment, StatusForm::Text));
-            }
-            Ok(if assessment.attention().next().is_some() {
+            let code = if assessment.attention().next().is_some() {
                 reingest::EXIT_MISMATCH
             } else {
                 EXIT_OK
-            })
+            };
+            if json || a.output.is_none() {
+                Ok(out::print(
+                    json,
+                    &assessment,
+                    || status::render(&assessment, StatusForm::Text),
+                    code,
+                ))
+            } else {
+                Ok(code)
+            }
         }
         Command::Runs { date, since, limit } => {
             let query = store::RunsQuery {
@@ -312,24 +333,33 @@ async fn execute(args: Cli, metrics: &Recorder) -> Result<i32, PipelineError> {
                 limit,
             };
             let store = Arc::clone(pipeline.store());
-            let runs = tokio::task::spawn_blocking(move || store.recent_runs(&query)).await??;
+            let runs = tokio::task::spawn_blocking(move || store.runs_page(&query)).await??;
             let runs = pipeline.listing(runs).await?;
-            output::print(json, &runs, || {
-                let mut text = output::runs_text(&runs);
-                if runs.len() == limit {
-                    text.push_str(&format!(
-                        "(the newest {limit} runs; --limit N or --since DATE for others)\n"
-                    ));
-                }
-                text
-            });
-            Ok(EXIT_OK)
+            let code = out::print(
+                json,
+                &runs,
+                || {
+                    let mut text = render::runs_text(&runs);
+                    if runs.len() == limit {
+                        text.push_str(&format!(
+                            "(the newest {limit} runs; --limit N or --since DATE for others)\n"
+                        ));
+                    }
+                    text
+                },
+                EXIT_OK,
+            );
+            Ok(code)
         }
         Command::Restore { run_id, force } => {
             let report = pipeline.restore(&run_id, force).await?;
             metrics.totals(report.records, report.energy_mwh, report.payment_gbp);
-            output::print(json, &report, || output::run_text(&report));
-            Ok(report.exit_code())
+            Ok(out::print(
+                json,
+                &report,
+                || render::run_text(&report),
+                report.exit_code(),
+            ))
         }
         Command::Report {
             what,
@@ -338,8 +368,7 @@ async fn execute(args: Cli, metrics: &Recorder) -> Result<i32, PipelineError> {
         } => {
             let doc = pipeline.report(&what).await?;
             if json {
-                output::print(true, &doc, String::new);
-                return Ok(EXIT_OK);
+                return Ok(out::print(true, &doc, String::new, EXIT_OK));
             }
             let text = match format {
                 ReportFormat::Md => reingest::document::markdown::render(&doc),
@@ -352,49 +381,58 @@ async fn execute(args: Cli, metrics: &Recorder) -> Result<i32, PipelineError> {
                         path: path.clone(),
                         source,
                     })?;
-                    eprintln!("report written to {}", path.display());
+                    out::error_line(format_args!("report written to {}", path.display()));
+                    Ok(EXIT_OK)
                 }
-                None => print!("{text}"),
+                None => Ok(out::print(false, &(), || text, EXIT_OK)),
             }
-            Ok(EXIT_OK)
         }
         Command::Diff { date, run_a, run_b } => {
             let date = SettlementDate::parse(&date)?;
             let report = pipeline
                 .diff(date, run_a.as_deref(), run_b.as_deref())
                 .await?;
-            output::print(json, &report, || output::diff_text(&report));
-            Ok(EXIT_OK)
+            Ok(out::print(
+                json,
+                &report,
+                || render::diff_text(&report),
+                EXIT_OK,
+            ))
         }
         Command::Archive(ArchiveCommand::Prune { keep_last }) => {
             let report = pipeline.prune_archive(keep_last).await?;
-            output::print(json, &report, || {
-                format!(
-                    "archive pruned: {} entries deleted, {} kept (sources of {} runs); \
+            let code = out::print(
+                json,
+                &report,
+                || {
+                    format!(
+                        "archive pruned: {} entries deleted, {} kept (sources of {} runs); \
                      backups kept for {} runs, {} backed-up rows of older runs deleted\n",
-                    report.deleted,
-                    report.kept,
-                    report.runs_kept,
-                    report.backups_kept,
-                    report.backup_rows_deleted
-                )
-            });
-            Ok(EXIT_OK)
+                        report.deleted,
+                        report.kept,
+                        report.runs_kept,
+                        report.backups_kept,
+                        report.backup_rows_deleted
+                    )
+                },
+                EXIT_OK,
+            );
+            Ok(code)
         }
         Command::Bmu(cmd) => bmu(&pipeline, cmd, json).await,
         Command::Difficulty(cmd) => difficulty(&pipeline, g, cmd, json).await,
-        Command::Migrate { dry_run: false } => {
-            output::print(json, &serde_json::json!({"migrated": true}), || {
-                "migrations applied: the database is up to date".to_owned()
-            });
-            Ok(EXIT_OK)
-        }
+        Command::Migrate { dry_run: false } => Ok(out::print(
+            json,
+            &serde_json::json!({"migrated": true}),
+            || "migrations applied: the database is up to date".to_owned(),
+            EXIT_OK,
+        )),
         Command::Migrate { dry_run: true } => {
             let store = Arc::clone(pipeline.store());
             let pending =
                 tokio::task::spawn_blocking(move || store.pending_migration_sql()).await??;
             let names: Vec<&str> = pending.iter().map(|(n, _)| n.as_str()).collect();
-            output::print(
+            let code = out::print(
                 json,
                 &serde_json::json!({"pending": names, "sql": pending.iter().map(|(_, s)| *s).collect::<Vec<_>>()}),
                 || {
@@ -413,19 +451,23 @@ async fn execute(args: Cli, metrics: &Recorder) -> Result<i32, PipelineError> {
                     }
                     out
                 },
+                EXIT_OK,
             );
-            Ok(EXIT_OK)
+            Ok(code)
         }
     }
 }
 
 async fn bmu(pipeline: &CliPipeline, cmd: BmuCommand, json: bool) -> Result<i32, PipelineError> {
-    match cmd {
+    let code = match cmd {
         BmuCommand::Sync => {
             let n = pipeline.sync_bm_units().await?;
-            output::print(json, &serde_json::json!({"bm_units": n}), || {
-                format!("BM unit registry replaced: {n} units from the API")
-            });
+            out::print(
+                json,
+                &serde_json::json!({"bm_units": n}),
+                || format!("BM unit registry replaced: {n} units from the API"),
+                EXIT_OK,
+            )
         }
         BmuCommand::Import { file } => {
             let body = std::fs::read(&file).map_err(|source| InputError::File {
@@ -447,12 +489,17 @@ async fn bmu(pipeline: &CliPipeline, cmd: BmuCommand, json: bool) -> Result<i32,
                 store.replace_bm_units(&units, settlement_model::RegistryOrigin::File)
             })
             .await??;
-            output::print(json, &serde_json::json!({"bm_units": n}), || {
-                format!(
-                    "BM unit registry replaced: {n} units from {}",
-                    file.display()
-                )
-            });
+            out::print(
+                json,
+                &serde_json::json!({"bm_units": n}),
+                || {
+                    format!(
+                        "BM unit registry replaced: {n} units from {}",
+                        file.display()
+                    )
+                },
+                EXIT_OK,
+            )
         }
         BmuCommand::List { wind } => {
             let store = Arc::clone(pipeline.store());
@@ -461,10 +508,10 @@ async fn bmu(pipeline: &CliPipeline, cmd: BmuCommand, json: bool) -> Result<i32,
                 units.retain(|u| u.is_wind());
             }
             units.sort_by(|a, b| a.elexon_bm_unit.cmp(&b.elexon_bm_unit));
-            output::print(json, &units, || output::bmu_text(&units));
+            out::print(json, &units, || render::bmu_text(&units), EXIT_OK)
         }
-    }
-    Ok(EXIT_OK)
+    };
+    Ok(code)
 }
 
 async fn difficulty(
@@ -500,12 +547,12 @@ async fn difficulty(
             let store = Arc::clone(pipeline.store());
             tokio::task::spawn_blocking(move || store.upsert_halving(halving, "operator"))
                 .await??;
-            output::print(
+            return Ok(out::print(
                 json,
                 &serde_json::json!({"halving": {"height": height, "date": day.to_string()}}),
                 || format!("halving at block {height}: {day}"),
-            );
-            return Ok(EXIT_OK);
+                EXIT_OK,
+            ));
         }
         DifficultyCommand::Sync { url } => {
             let url = url.unwrap_or_else(|| g.difficulty_url.clone());
@@ -521,10 +568,12 @@ async fn difficulty(
     let count = rows.len();
     let store = Arc::clone(pipeline.store());
     let n = tokio::task::spawn_blocking(move || store.upsert_difficulties(&rows)).await??;
-    output::print(json, &serde_json::json!({"difficulty_entries": n}), || {
-        format!("difficulty table: {n} of {count} entries written")
-    });
-    Ok(EXIT_OK)
+    Ok(out::print(
+        json,
+        &serde_json::json!({"difficulty_entries": n}),
+        || format!("difficulty table: {n} of {count} entries written"),
+        EXIT_OK,
+    ))
 }
 
 /// A progress bar on stderr when it is a terminal, hidden otherwise. For `run` and

@@ -3,11 +3,13 @@
 use chrono::{DateTime, Utc};
 use futures::stream::{self, StreamExt, TryStreamExt};
 use settlement_model::{
-    process_items, BmRegistry, PeriodRange, ProcessError, ProcessOutcome, SettlementDate, Side,
-    StackItem,
+    process_items, BmRegistry, PeriodList, PeriodRange, ProcessError, ProcessOutcome,
+    SettlementDate, Side, StackItem,
 };
 
 use elexon_client::{FetchError, Format, SettlementSource, StackResponse};
+
+use crate::error::PipelineError;
 
 /// How many stack requests one date keeps in flight; the source's own limiter and
 /// semaphore bound the process as a whole.
@@ -22,7 +24,8 @@ pub struct FetchedStack {
     pub side: Side,
     /// When the response arrived.
     pub fetched_at: DateTime<Utc>,
-    /// The response, or `None` when the API said 404 and missing periods are allowed.
+    /// The response, or `None` when the period is not published (a 404, or both stacks
+    /// empty) and missing periods are allowed.
     pub response: Option<StackResponse>,
 }
 
@@ -44,15 +47,22 @@ impl FetchedStack {
 }
 
 /// Fetches both stacks of every period in `range`. The first failure ends the fetch (after
-/// the source's own retries); a 404 is tolerated only when `allow_missing`.
-/// `on_done` is called once per finished request (for progress bars).
+/// the source's own retries).
+///
+/// **Unpublished is not zero.** A period is not published when the API answers 404 for a
+/// side, or answers both sides with no items: every published period has items in at
+/// least one of its stacks (the system operator acts every half hour), so two empty stacks
+/// are a period not published yet or an outage, never a period without curtailment. Such
+/// periods are [`PipelineError::Unpublished`], all of them named, unless `allow_missing`:
+/// then both their sides are returned with no response, and the run records them as
+/// missing. `on_done` is called once per finished request (for progress bars).
 pub async fn fetch_range<S: SettlementSource>(
     source: &S,
     date: SettlementDate,
     range: PeriodRange,
     allow_missing: bool,
     on_done: &(dyn Fn() + Sync),
-) -> Result<Vec<FetchedStack>, FetchError> {
+) -> Result<Vec<FetchedStack>, PipelineError> {
     let jobs = range
         .numbers()
         .flat_map(|p| Side::BOTH.into_iter().map(move |s| (p, s)));
@@ -76,7 +86,36 @@ pub async fn fetch_range<S: SettlementSource>(
         .try_collect()
         .await?;
     fetched.sort_by_key(|f| (f.period, f.side));
+    let unpublished = both_stacks_empty(&fetched);
+    if !unpublished.is_empty() {
+        if !allow_missing {
+            return Err(PipelineError::Unpublished {
+                date,
+                periods: PeriodList::new(unpublished),
+            });
+        }
+        for f in &mut fetched {
+            if unpublished.contains(&f.period) {
+                f.response = None;
+            }
+        }
+    }
     Ok(fetched)
+}
+
+/// The periods of `fetched` (sorted by period and side) whose every side was answered with
+/// no items.
+fn both_stacks_empty(fetched: &[FetchedStack]) -> Vec<u8> {
+    fetched
+        .chunk_by(|a, b| a.period == b.period)
+        .filter(|sides| {
+            sides.len() == Side::BOTH.len()
+                && sides
+                    .iter()
+                    .all(|f| f.response.as_ref().is_some_and(|r| r.items.is_empty()))
+        })
+        .map(|sides| sides[0].period)
+        .collect()
 }
 
 /// The process step over fetched stacks: the curtailment rule on every item of both sides.

@@ -16,7 +16,7 @@ pub(crate) enum RecordsFrom {
         records: Vec<CurtailmentRecord>,
         /// The periods they replace.
         range: PeriodRange,
-        /// Whether periods missing at the source (404) are acceptable.
+        /// Whether periods not published at the source (404, or both stacks empty) are acceptable.
         missing_allowed: bool,
     },
     /// Put back from a run's backup: nothing was fetched.

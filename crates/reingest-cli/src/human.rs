@@ -78,6 +78,24 @@ pub fn btc(value: Decimal) -> String {
     format!("{} BTC", grouped(value, 8))
 }
 
+/// A change for people: [`grouped`] with its sign, `+` for an increase: `+1,234.50`,
+/// `-0.25`, `0.00` (no sign when it rounds to zero).
+///
+/// ```
+/// use rust_decimal_macros::dec;
+/// assert_eq!(reingest::human::signed(dec!(78.7), 2), "+78.70");
+/// assert_eq!(reingest::human::signed(dec!(-2756.254), 2), "-2,756.25");
+/// assert_eq!(reingest::human::signed(dec!(0.001), 2), "0.00");
+/// ```
+pub fn signed(value: Decimal, dp: u32) -> String {
+    let text = grouped(value, dp);
+    if text.starts_with('-') || text.bytes().all(|b| matches!(b, b'0' | b'.' | b',')) {
+        text
+    } else {
+        format!("+{text}")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -67,6 +67,6 @@ pub use error::{
 };
 pub use evidence::{EvidenceDocument, Fingerprint};
 pub use inputs::{DifficultyFeed, HttpDifficultyFeed};
-pub use pipeline::{NoProgress, Operator, Pipeline, PipelineConfig, Progress, RunOptions};
+pub use pipeline::{Clock, NoProgress, Operator, Pipeline, PipelineConfig, Progress, RunOptions};
 pub use report::{DriftCause, PeriodChange, RunReport, UnclassifiedUnit, VerifyReport};
 pub use verify::{Check, Expectations, VerificationReport};

@@ -1,13 +1,15 @@
 //! `reingest`: rebuild GB wind-curtailment settlement data for any date, and prove it.
 //!
 //! Thin glue: parse and validate arguments (`cli`), build the source, store and pipeline,
-//! run one command (`commands`), print a human or JSON report (the library's `render`), and map the
+//! run one command (`commands`), write the human or JSON report the library's `render` builds
+//! to stdout (`out`: a pipe closed early ends the output quietly, never a panic), and map the
 //! outcome to an exit code in one place: 0 verified, 1 mismatch, 2 error, 130 interrupted;
 //! then write the `--metrics-file` (`metrics`), whatever the outcome.
 
 mod cli;
 mod commands;
 mod metrics;
+mod out;
 mod statements;
 mod term;
 
@@ -18,7 +20,7 @@ use clap::Parser;
 fn main() -> ExitCode {
     let args = cli::Cli::parse();
     if let Err(e) = cli::init_logging(&args.global).and_then(|()| statements::install()) {
-        eprintln!("error: {e}");
+        out::error_line(format_args!("error: {e}"));
         return exit(reingest::EXIT_ERROR);
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -27,7 +29,7 @@ fn main() -> ExitCode {
     {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
+            out::error_line(format_args!("error: cannot start the async runtime: {e}"));
             return exit(reingest::EXIT_ERROR);
         }
     };
@@ -43,12 +45,11 @@ fn main() -> ExitCode {
     );
     if let Some(path) = &args.global.metrics_file {
         if let Err(e) = metrics::check_path(path) {
-            eprintln!("error: {e}");
+            out::error_line(format_args!("error: {e}"));
             if args.global.json {
-                println!(
-                    "{}",
-                    serde_json::json!({"error": e, "exit_code": reingest::EXIT_ERROR})
-                );
+                let doc = serde_json::json!({"error": e, "exit_code": reingest::EXIT_ERROR});
+                // Already exit 2: a stdout that cannot take the document changes nothing.
+                let _ = out::stdout(&format!("{doc}\n"));
             }
             return exit(reingest::EXIT_ERROR);
         }
@@ -63,7 +64,7 @@ fn main() -> ExitCode {
         tokio::select! {
             code = commands::dispatch(args, &recorder) => code,
             _ = tokio::signal::ctrl_c() => {
-                eprintln!("interrupted: stopped by Ctrl-C; an unfinished day swap was rolled back by the database, nothing partial was written{hint}");
+                out::error_line(format_args!("interrupted: stopped by Ctrl-C; an unfinished day swap was rolled back by the database, nothing partial was written{hint}"));
                 reingest::EXIT_INTERRUPTED
             }
         }
@@ -78,7 +79,7 @@ fn main() -> ExitCode {
     let code = match recorder.write(code) {
         Ok(()) => code,
         Err(e) => {
-            eprintln!("error: {e}");
+            out::error_line(format_args!("error: {e}"));
             // A success whose metrics are missing would look like a silent cron job.
             if code == reingest::EXIT_OK {
                 reingest::EXIT_ERROR

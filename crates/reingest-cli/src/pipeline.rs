@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Instant;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use settlement_model::{
     BitcoinInputs, BmRegistry, CurtailmentRecord, DayTotals, PeriodRange, SettlementDate,
@@ -60,6 +60,10 @@ pub struct PipelineConfig {
     pub operator: Operator,
     /// This tool's version, for the audit log.
     pub tool_version: String,
+    /// What the pipeline takes as now when it refuses dates and periods the API cannot have
+    /// published yet (a date after today in Europe/London, a period of today that has not
+    /// ended).
+    pub clock: Clock,
 }
 
 impl Default for PipelineConfig {
@@ -69,6 +73,35 @@ impl Default for PipelineConfig {
             difficulty_override: None,
             operator: Operator::current(),
             tool_version: env!("CARGO_PKG_VERSION").to_owned(),
+            clock: Clock::System,
+        }
+    }
+}
+
+/// The instant a pipeline takes as now.
+///
+/// ```
+/// use chrono::{TimeZone, Utc};
+/// use reingest::Clock;
+/// let fixed = Utc.with_ymd_and_hms(2030, 1, 1, 0, 0, 0).unwrap();
+/// assert_eq!(Clock::Fixed(fixed).now(), fixed);
+/// assert!(Clock::System.now() > fixed - chrono::Duration::days(36500));
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Clock {
+    /// The system clock (the default).
+    #[default]
+    System,
+    /// A fixed instant: for tests, and for replaying a simulated future.
+    Fixed(DateTime<Utc>),
+}
+
+impl Clock {
+    /// The instant taken as now.
+    pub fn now(self) -> DateTime<Utc> {
+        match self {
+            Clock::System => Utc::now(),
+            Clock::Fixed(at) => at,
         }
     }
 }
@@ -237,6 +270,13 @@ where
         self
     }
 
+    /// Take `clock` as now when refusing dates and periods not published yet (see
+    /// [`PipelineConfig::clock`]).
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.config.clock = clock;
+        self
+    }
+
     /// The store.
     pub fn store(&self) -> &Arc<St> {
         &self.store
@@ -359,6 +399,8 @@ where
         started: Instant,
     ) -> Result<RunReport, PipelineError> {
         let date = opts.date;
+        // Before any request: the API has nothing for a period that has not ended.
+        settlement_model::ensure_periods_ended(date, range, self.config.clock.now())?;
         let registry = self.ensure_registry().await?;
         let inputs = self.bitcoin_inputs(date).await?;
 

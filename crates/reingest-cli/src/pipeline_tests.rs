@@ -341,6 +341,31 @@ async fn a_fetch_failure_stops_the_run_before_any_write() {
     );
 }
 
+/// A wind unit's constraint bid published with a null `originalPrice` cannot be priced: the
+/// run stops naming the date, period, side and unit, and nothing is written (never a zero
+/// payment).
+#[tokio::test]
+async fn an_unpriceable_curtailment_item_stops_the_run_before_any_write() {
+    let p = pipeline();
+    let date = day("2024-03-21");
+    p.run(&RunOptions::new(date), &NoProgress).await.unwrap();
+    let before = p.store().data();
+    p.source().unprice_period(date, 9);
+    let err = p
+        .run(&RunOptions::new(date), &NoProgress)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, PipelineError::Process(_)), "{err:?}");
+    assert_eq!(err.exit_code(), 2);
+    let text = err.to_string();
+    assert!(
+        text.contains("2024-03-21 period 9 bid item T_") && text.contains("originalPrice is null"),
+        "{text}"
+    );
+    assert!(text.contains("nothing was written"), "{text}");
+    assert_eq!(p.store().data(), before);
+}
+
 #[tokio::test]
 async fn a_missing_period_is_recorded_when_allowed() {
     let p = pipeline();

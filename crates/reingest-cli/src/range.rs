@@ -43,7 +43,10 @@ impl RangeOptions {
             return Err(InputError::RangeBackwards { from, to });
         }
         if !(1..=MAX_JOBS).contains(&jobs) {
-            return Err(InputError::Jobs { jobs });
+            return Err(InputError::Jobs {
+                jobs,
+                max: MAX_JOBS,
+            });
         }
         Ok(Self {
             from,

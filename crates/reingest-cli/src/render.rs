@@ -1,24 +1,33 @@
-//! Human text and JSON rendering of reports, shared by the binary and `cargo xtask`.
-//! JSON goes to stdout as one document.
+//! Human text and JSON rendering of reports, shared by the binary and `cargo xtask`: these
+//! functions only build strings; the binary writes them (and handles a closed pipe).
+//!
+//! Text for people shows energy and money rounded to 2 decimals with thousands separators
+//! and bitcoin to 8 ([`crate::human`]); the JSON document keeps every value exact.
+//! Two exceptions stay exact, where rounding would hide what matters: a verification
+//! check's detail (the values it compared; a mismatch can sit below the second decimal, and
+//! the detail is the same text in the JSON document), and `diff`, which compares two runs
+//! (rounded, a change of a few kWh would read `1.23 → 1.23`).
 
 use std::fmt::Write as _;
 
+use crate::human::{btc, gbp, grouped, mwh};
 use crate::range::{RangeReport, ReconcileReport};
 use crate::{RunReport, VerificationReport, VerifyReport};
 use serde::Serialize;
 use settlement_model::BmUnit;
 
-/// Prints `value` as JSON when `json`, else the text `human` builds; either way the output
-/// ends with a newline, so commands run one after another in a script print on their own
-/// lines.
-pub fn print<T: Serialize>(json: bool, value: &T, human: impl FnOnce() -> String) {
+/// What a command prints: `value` as one pretty JSON document when `json`, else the text
+/// `human` builds; either way ending with a newline, so commands run one after another in a
+/// script print on their own lines.
+pub fn output<T: Serialize>(
+    json: bool,
+    value: &T,
+    human: impl FnOnce() -> String,
+) -> Result<String, serde_json::Error> {
     if json {
-        match serde_json::to_string_pretty(value) {
-            Ok(s) => println!("{s}"),
-            Err(e) => eprintln!("error: cannot render JSON: {e}"),
-        }
+        serde_json::to_string_pretty(value).map(with_final_newline)
     } else {
-        print!("{}", with_final_newline(human()));
+        Ok(with_final_newline(human()))
     }
 }
 
@@ -71,31 +80,31 @@ pub fn run_text(r: &RunReport) -> String {
         );
     }
     let _ = writeln!(out, "day records: {}", r.records);
-    let _ = writeln!(out, "energy:      {} MWh", r.energy_mwh);
-    let _ = writeln!(out, "payment:     £{}", r.payment_gbp);
+    let _ = writeln!(out, "energy:      {}", mwh(r.energy_mwh));
+    let _ = writeln!(out, "payment:     {}", gbp(r.payment_gbp));
     for (m, b) in &r.bitcoin {
-        let _ = writeln!(out, "bitcoin:     {b} BTC ({m})");
+        let _ = writeln!(out, "bitcoin:     {} ({m})", btc(*b));
     }
     let _ = writeln!(
         out,
-        "difficulty:  {} ({}{}); block subsidy {} BTC",
+        "difficulty:  {} ({}{}); block subsidy {}",
         r.inputs.difficulty,
         r.inputs.origin,
         r.inputs
             .difficulty_date
             .map(|d| format!(", adjusted {d}"))
             .unwrap_or_default(),
-        r.inputs.subsidy
+        btc(r.inputs.subsidy)
     );
     let _ = writeln!(
         out,
-        "replaced:    {} records {} MWh £{}  ->  {} records {} MWh £{}",
+        "replaced:    {} records {} {}  ->  {} records {} {}",
         r.before.records,
-        r.before.energy_mwh,
-        r.before.payment_gbp,
+        mwh(r.before.energy_mwh),
+        gbp(r.before.payment_gbp),
         r.after.records,
-        r.after.energy_mwh,
-        r.after.payment_gbp
+        mwh(r.after.energy_mwh),
+        gbp(r.after.payment_gbp)
     );
     if r.items_seen > 0 {
         let _ = writeln!(
@@ -109,8 +118,10 @@ pub fn run_text(r: &RunReport) -> String {
     for u in r.unclassified.iter().take(10) {
         let _ = writeln!(
             out,
-            "  unknown unit {}: {} items, {} MWh",
-            u.id, u.items, u.volume_mwh
+            "  unknown unit {}: {} items, {}",
+            u.id,
+            u.items,
+            mwh(u.volume_mwh)
         );
     }
     let changed: Vec<_> = r.per_period.iter().filter(|p| p.changed).collect();
@@ -122,9 +133,9 @@ pub fn run_text(r: &RunReport) -> String {
                 "  {:>2}: {:>4} records {:>14} MWh  ->  {:>4} records {:>14} MWh",
                 p.period,
                 p.before.records,
-                p.before.energy_mwh,
+                grouped(p.before.energy_mwh, 2),
                 p.after.records,
-                p.after.energy_mwh
+                grouped(p.after.energy_mwh, 2)
             );
         }
     }
@@ -139,24 +150,29 @@ pub fn verify_text(r: &VerifyReport) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{}: {} records, {} MWh, £{}; {} of {} periods logged",
-        r.date, r.records, r.energy_mwh, r.payment_gbp, r.periods_fetched, r.periods_expected
+        "{}: {} records, {}, {}; {} of {} periods logged",
+        r.date,
+        r.records,
+        mwh(r.energy_mwh),
+        gbp(r.payment_gbp),
+        r.periods_fetched,
+        r.periods_expected
     );
     for (m, b) in &r.bitcoin {
-        let _ = writeln!(out, "bitcoin: {b} BTC ({m})");
+        let _ = writeln!(out, "bitcoin: {} ({m})", btc(*b));
     }
     checks(&mut out, &r.verification);
     for d in &r.drift {
         let _ = writeln!(
             out,
-            "  drift period {:>2}: stored {} records {} MWh £{}, API {} records {} MWh £{}",
+            "  drift period {:>2}: stored {} records {} {}, API {} records {} {}",
             d.period,
             d.before.records,
-            d.before.energy_mwh,
-            d.before.payment_gbp,
+            mwh(d.before.energy_mwh),
+            gbp(d.before.payment_gbp),
             d.after.records,
-            d.after.energy_mwh,
-            d.after.payment_gbp
+            mwh(d.after.energy_mwh),
+            gbp(d.after.payment_gbp)
         );
     }
     out
@@ -178,8 +194,8 @@ pub fn range_text(r: &RangeReport) -> String {
             d.status.as_str(),
             d.periods,
             d.records,
-            d.energy_mwh.round_dp(3).to_string(),
-            d.payment_gbp.round_dp(2).to_string(),
+            grouped(d.energy_mwh, 2),
+            grouped(d.payment_gbp, 2),
             d.duration_ms,
             d.detail.as_deref().unwrap_or("")
         );
@@ -247,7 +263,7 @@ pub fn runs_text(runs: &[crate::RunListing]) -> String {
             r.periods,
             r.status,
             r.records_after,
-            r.energy_after.round_dp(3).to_string(),
+            grouped(r.energy_after, 2),
             r.started_at.format("%Y-%m-%d %H:%M:%S").to_string(),
             l.fingerprint
                 .as_deref()
@@ -320,4 +336,129 @@ pub fn bmu_text(units: &[BmUnit]) -> String {
     }
     let _ = writeln!(out, "{} units", units.len());
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Check, PeriodChange, UnclassifiedUnit};
+    use rust_decimal::Decimal;
+    use rust_decimal_macros::dec;
+    use settlement_model::{BitcoinInputs, DayTotals, DifficultyOrigin, PeriodRange};
+
+    fn totals(records: u64, energy_mwh: Decimal, payment_gbp: Decimal) -> DayTotals {
+        DayTotals {
+            records,
+            energy_mwh,
+            payment_gbp,
+        }
+    }
+
+    fn verification() -> VerificationReport {
+        VerificationReport::from_checks(vec![Check {
+            name: "daily_matches_records".into(),
+            ok: true,
+            detail: "daily summary = Σ records, exactly".into(),
+        }])
+    }
+
+    /// A committed run with the figures of issue 22: 20-digit decimals, as the pipeline's
+    /// exact sums have them.
+    fn run_report() -> RunReport {
+        let date = "2024-03-21".parse().unwrap_or_else(|_| unreachable!());
+        let inputs = BitcoinInputs {
+            difficulty: dec!(83148355189239),
+            difficulty_date: "2024-03-09".parse().ok(),
+            origin: DifficultyOrigin::Table,
+            subsidy: dec!(6.25),
+        };
+        let mut r = RunReport::new(
+            date,
+            PeriodRange::full(date),
+            inputs,
+            "5f0c2a9e-1b7d-4c1e-9a3f-2d8e6b4c0a11".into(),
+        );
+        r.periods_expected = 48;
+        r.periods_fetched = 48;
+        r.records = 1_204;
+        r.energy_mwh = dec!(27314.6906076389340706);
+        r.payment_gbp = dec!(1540974.881591938382399725);
+        r.bitcoin
+            .insert("S19J_PRO".into(), dec!(12.345678912345678));
+        r.bitcoin.insert("S9".into(), dec!(1.0000000049));
+        r.committed = true;
+        r.before = totals(1_190, dec!(26999.123456789), dec!(1520000.004999));
+        r.after = totals(1_204, r.energy_mwh, r.payment_gbp);
+        r.per_period = vec![PeriodChange {
+            period: 17,
+            before: totals(20, dec!(1234.5678), dec!(-98765.4321)),
+            after: totals(34, dec!(1549.1363076389340706), dec!(-77791.5491)),
+            changed: true,
+            cause: None,
+        }];
+        r.items_seen = 5_000;
+        r.null_id_items = 3;
+        r.unclassified = vec![UnclassifiedUnit {
+            id: "T_NEW-1".into(),
+            items: 2,
+            volume_mwh: dec!(-1234.005),
+        }];
+        r.verification = verification();
+        r.fingerprint = Some("ab".repeat(32));
+        r.duration_ms = 1_234;
+        r
+    }
+
+    #[test]
+    fn run_text_rounds_and_groups_figures() {
+        let text = run_text(&run_report());
+        assert!(text.contains("energy:      27,314.69 MWh\n"), "{text}");
+        assert!(text.contains("payment:     £1,540,974.88\n"), "{text}");
+        assert!(text.contains("12.34567891 BTC (S19J_PRO)"), "{text}");
+        insta::assert_snapshot!("run_text", text);
+    }
+
+    #[test]
+    fn verify_text_rounds_and_groups_figures() {
+        let r = run_report();
+        let v = VerifyReport {
+            date: r.date,
+            periods_expected: 48,
+            periods_fetched: 48,
+            records: r.records,
+            energy_mwh: r.energy_mwh,
+            payment_gbp: r.payment_gbp,
+            bitcoin: r.bitcoin.clone(),
+            verification: verification(),
+            run_id: Some(r.run_id.clone()),
+            drift: r.per_period.clone(),
+        };
+        let text = verify_text(&v);
+        assert!(
+            text.starts_with("2024-03-21: 1204 records, 27,314.69 MWh, £1,540,974.88;"),
+            "{text}"
+        );
+        insta::assert_snapshot!("verify_text", text);
+    }
+
+    /// `--json` keeps every value exact, and is byte for byte what the binary printed before
+    /// the human figures were rounded: the pretty document and one newline.
+    #[test]
+    fn the_json_document_keeps_exact_values() {
+        let r = run_report();
+        let doc = output(true, &r, || unreachable!("no text for --json"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let before = serde_json::to_string_pretty(&r).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(doc, format!("{before}\n"));
+        assert!(doc.contains("\"energy_mwh\": \"27314.6906076389340706\""));
+        assert!(doc.contains("\"payment_gbp\": \"1540974.881591938382399725\""));
+        insta::assert_snapshot!("run_json", doc);
+    }
+
+    #[test]
+    fn text_output_ends_with_one_newline() {
+        let ok = |t: &str| output(false, &(), || t.to_owned()).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(ok("a"), "a\n");
+        assert_eq!(ok("a\n"), "a\n");
+    }
 }

@@ -86,6 +86,8 @@ where
     /// [`store::StoreError::LaterRuns`] unless `force`.
     pub async fn restore(&self, run_id: &str, force: bool) -> Result<RunReport, PipelineError> {
         let started = Instant::now();
+        // The audit row's duration counts from here, like the report's.
+        let started_at = chrono::Utc::now();
         let wanted = run_id.to_owned();
         let run = self
             .with_store(move |s| s.run(&wanted))
@@ -133,6 +135,7 @@ where
         let inputs = self.bitcoin_inputs(date).await?;
         let audit = AuditInfo {
             inputs: Some(inputs),
+            started_at,
             ..self.audit_info("restore", Some(format!("restore of run {}", run.run_id)))
         };
         let plan = SwapPlan {

@@ -179,7 +179,7 @@ fn periods_fetched(state: &DayState, inputs: &VerifyInputs<'_>) -> Check {
     }
     if !missing.is_empty() {
         detail.push_str(&format!(
-            "; missing at the source (404): {}{}",
+            "; not published at the source (404, or both stacks empty): {}{}",
             list(&missing),
             if inputs.missing_allowed {
                 " (allowed by --allow-missing-periods)"

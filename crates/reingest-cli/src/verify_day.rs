@@ -81,8 +81,9 @@ where
         state: &store::DayState,
         progress: &dyn Progress,
     ) -> Result<(Vec<PeriodChange>, Check), PipelineError> {
-        let registry = self.ensure_registry().await?;
         let range = PeriodRange::full(date);
+        settlement_model::ensure_periods_ended(date, range, self.config().clock.now())?;
+        let registry = self.ensure_registry().await?;
         progress.fetch_started(date, range.len() * 2);
         let fetched = fetch_range(self.source(), date, range, false, &|| {
             progress.request_done()

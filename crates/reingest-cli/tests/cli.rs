@@ -385,6 +385,111 @@ async fn every_command_end_to_end_on_every_backend() {
     }
 }
 
+/// Unpublished is not zero, through the binary: a day whose every stack is `{"data": []}`
+/// is exit 2 naming the periods, with nothing written; with `--allow-missing-periods` it is
+/// stored as incomplete and `verify` exits 1. A date after today is exit 2 before any
+/// request.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unpublished_day_is_refused_or_stored_incomplete_never_zero() {
+    let sim = sim().await;
+    for db in backends() {
+        let url = &db.url;
+        sim.add_fault(FaultRule::new(Fault::EmptyStack).date("2024-05-05".parse().unwrap()));
+        let o = reingest(Some(&sim), url, &["run", "2024-05-05"]).await;
+        assert_one_line_error(
+            &o,
+            2,
+            "2024-05-05 periods 1-48: not published by the API (both stacks empty)",
+        );
+        let o = reingest(Some(&sim), url, &["--json", "verify", "2024-05-05"]).await;
+        assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+        assert_eq!(json(&o)["records"], 0, "nothing was stored");
+        let o = reingest(
+            Some(&sim),
+            url,
+            &["run", "2024-05-05", "--allow-missing-periods"],
+        )
+        .await;
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        let o = reingest(Some(&sim), url, &["--json", "verify", "2024-05-05"]).await;
+        assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+        let v = json(&o);
+        let failed: Vec<&str> = v["verification"]["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["ok"] == false)
+            .map(|c| c["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(failed, ["periods_fetched"], "{v}");
+        sim.clear_faults();
+
+        let later = (chrono::Utc::now() + chrono::Duration::days(2))
+            .date_naive()
+            .to_string();
+        let before = sim.stats();
+        let o = reingest(Some(&sim), url, &["run", &later]).await;
+        assert_one_line_error(&o, 2, &format!("{later} is after today"));
+        assert_eq!(sim.stats(), before, "no request at all");
+    }
+}
+
+/// The operator's offline flow: the difficulty feed unreachable, `difficulty import` of a
+/// plain date → value map (no block heights), then `run`, for dates after the 2024 halving.
+/// Within 1,100 days of it the subsidy is certain without heights.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn difficulty_import_of_a_date_map_then_run_works_after_the_2024_halving() {
+    let sim = sim().await;
+    let offline = [("REINGEST_DIFFICULTY_URL", "http://127.0.0.1:1/difficulty")];
+    let dir = tempfile::tempdir().unwrap();
+    let map = dir.path().join("difficulty.json");
+    std::fs::write(
+        &map,
+        r#"{"2024-07-10": "79500000000000", "2024-07-24": "82000000000000",
+            "2024-12-01": "102290000000000", "2024-12-15": "103920000000000"}"#,
+    )
+    .unwrap();
+    for db in backends() {
+        let url = &db.url;
+        let o = piped(
+            Some(&sim),
+            url,
+            &offline,
+            &["difficulty", "import", map.to_str().unwrap()],
+        )
+        .await;
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        for date in ["2024-07-18", "2024-12-07"] {
+            let o = piped(Some(&sim), url, &offline, &["--json", "run", date]).await;
+            assert_eq!(o.status.code(), Some(0), "{date}: {}", stderr(&o));
+            assert_eq!(json(&o)["verification"]["ok"], true, "{date}");
+        }
+    }
+    // The platform's real 2024 map, when the shared data is beside the repository.
+    let real = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/data/difficulty-2024.json");
+    if !real.exists() {
+        eprintln!(
+            "skipped: {} is absent (a clone without ../shared)",
+            real.display()
+        );
+        return;
+    }
+    let db = common::sqlite();
+    let o = piped(
+        Some(&sim),
+        &db.url,
+        &offline,
+        &["difficulty", "import", real.to_str().unwrap()],
+    )
+    .await;
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    for date in ["2024-04-21", "2024-07-18", "2024-12-07"] {
+        let o = piped(Some(&sim), &db.url, &offline, &["--json", "run", date]).await;
+        assert_eq!(o.status.code(), Some(0), "{date}: {}", stderr(&o));
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn help_teaches_with_examples() {
     for args in [
@@ -398,6 +503,14 @@ async fn help_teaches_with_examples() {
         let text = String::from_utf8_lossy(&o.stdout);
         assert!(text.contains("Example"), "{args:?}: {text}");
     }
+    // JSON is the default wire format, and the help says so.
+    let o = reingest(None, "sqlite::memory:", &["--help"]).await;
+    let help = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        help.contains("[env: ELEXON_FORMAT=]") || help.contains("ELEXON_FORMAT"),
+        "{help}"
+    );
+    assert!(help.contains("[default: json]"), "{help}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1181,4 +1294,58 @@ async fn a_months_status_page_renders_in_chromium() {
     ] {
         assert!(pixels.iter().any(|p| *p == rgb), "no {state} square drawn");
     }
+}
+
+/// A reader that stops early (`reingest --json bmu list | head -c 400`) closes the pipe while
+/// the output, larger than a pipe holds, is still being written: the command ends quietly
+/// with its own exit code (0), with no panic message or backtrace.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pipe_closed_early_ends_the_output_quietly() {
+    use tokio::io::AsyncReadExt;
+
+    let db = common::sqlite();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("units.json");
+    // About the size of the real registry (2,733 units).
+    let units: Vec<Value> = (0..3000)
+        .map(|i| {
+            serde_json::json!({
+                "elexonBmUnit": format!("T_FARM{i:04}-1"),
+                "nationalGridBmUnit": format!("FARM{i:04}-1"),
+                "bmUnitName": format!("Farm {i}"),
+                "leadPartyName": format!("Lead Party {i} Limited"),
+                "fuelType": "WIND",
+                "generationCapacity": "330.000"
+            })
+        })
+        .collect();
+    std::fs::write(&file, serde_json::to_vec(&units).unwrap()).unwrap();
+    let o = reingest(None, &db.url, &["bmu", "import", file.to_str().unwrap()]).await;
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let whole = reingest(None, &db.url, &["--json", "bmu", "list"]).await;
+    assert_eq!(json(&whole).as_array().map(Vec::len), Some(3000));
+    assert!(
+        whole.stdout.len() > 4 * 64 * 1024,
+        "the document ({} bytes) must be larger than a pipe holds",
+        whole.stdout.len()
+    );
+
+    let mut child = common::reingest_cmd(None, &db.url)
+        .args(["--json", "bmu", "list"])
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut head = [0u8; 400];
+    stdout.read_exact(&mut head).await.unwrap();
+    drop(stdout);
+    let o = tokio::time::timeout(std::time::Duration::from_secs(60), child.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(&head[..], &whole.stdout[..400]);
+    let err = stderr(&o);
+    for needle in ["panicked", "Broken pipe", "backtrace", "error"] {
+        assert!(!err.contains(needle), "{needle:?} on stderr: {err}");
+    }
+    assert_eq!(o.status.code(), Some(0), "{err}");
 }

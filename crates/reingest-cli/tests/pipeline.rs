@@ -10,17 +10,23 @@ use common::{
 };
 use elexon_sim::{Fault, FaultRule};
 use reingest::range::{reconcile, run_range, RangeOptions, ReconcileOptions};
-use reingest::{Expectations, NoProgress, RunOptions};
+use reingest::{Clock, Expectations, NoProgress, RunOptions};
 use rust_decimal::Decimal;
 use settlement_model::{
     CurtailmentRecord, DayTotals, DifficultyEntry, DifficultyOrigin, Halving, PeriodRange,
-    RegistryOrigin, SummaryPeriod,
+    RegistryOrigin, Side, SummaryPeriod,
 };
 use store::prelude::*;
 use store::{DayState, RunStatus};
 
 fn state(p: &reingest::app::StandardPipeline, date: &str) -> DayState {
     p.store().day_state(d(date)).unwrap()
+}
+
+/// A clock in 2035, so the simulator's future dates (past the next halving, past the feed's
+/// newest adjustment) are days that have ended.
+fn in_2035() -> Clock {
+    Clock::Fixed(chrono::DateTime::from_timestamp(2_051_222_400, 0).unwrap())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -190,6 +196,38 @@ async fn a_dry_run_writes_nothing_and_reports_per_period_changes() {
     }
 }
 
+/// JSON is the default wire format; XML stays fully supported: the same day fetched in
+/// either stores identical rows.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_and_xml_runs_of_a_day_store_identical_rows() {
+    let sim = sim().await;
+    for db in backends() {
+        let json = pipeline(&sim, &db).await;
+        assert_eq!(json.source().config().format, elexon_client::Format::Json);
+        let r = json
+            .run(&RunOptions::new(d("2024-10-27")), &NoProgress)
+            .await
+            .unwrap();
+        assert!(r.verification.ok && r.records > 0);
+        let from_json = fingerprint(&state(&json, "2024-10-27"));
+        let mut xml = settings(&sim, &db);
+        xml.format = elexon_client::Format::Xml;
+        let xml = xml.build().await.unwrap();
+        let again = xml
+            .run(&RunOptions::new(d("2024-10-27")), &NoProgress)
+            .await
+            .unwrap();
+        assert!(again.verification.ok);
+        assert!(again.per_period.iter().all(|c| !c.changed), "{}", db.name);
+        assert_eq!(
+            from_json,
+            fingerprint(&state(&xml, "2024-10-27")),
+            "{}",
+            db.name
+        );
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_expectation_rolls_back_and_force_commits() {
     let sim = sim().await;
@@ -307,7 +345,9 @@ async fn a_missing_period_fails_unless_allowed_and_verification_says_so() {
             .find(|c| c.name == "periods_fetched")
             .unwrap();
         assert!(
-            check.detail.contains("missing at the source (404): 30"),
+            check
+                .detail
+                .contains("not published at the source (404, or both stacks empty): 30"),
             "{}",
             check.detail
         );
@@ -318,6 +358,108 @@ async fn a_missing_period_fails_unless_allowed_and_verification_says_so() {
         sim.clear_faults();
         let _ = db;
     }
+}
+
+/// Unpublished is not zero: a period whose two stacks are both empty is not published, so
+/// a day the API answers with `{"data": []}` everywhere is refused, never stored as a
+/// verified day without curtailment; allowed, it is stored as incomplete. A period with
+/// one empty stack is published (the other side has items).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_day_of_empty_stacks_is_unpublished_not_zero() {
+    let sim = sim().await;
+    for db in backends() {
+        let p = pipeline(&sim, &db).await;
+        let date = d("2024-07-08");
+        sim.add_fault(FaultRule::new(Fault::EmptyStack).date(date));
+        let err = p
+            .run(&RunOptions::new(date), &NoProgress)
+            .await
+            .unwrap_err();
+        assert_eq!(err.exit_code(), 2);
+        assert!(
+            err.to_string()
+                .contains("2024-07-08 periods 1-48: not published by the API (both stacks empty)"),
+            "{err}"
+        );
+        let nothing = state(&p, "2024-07-08");
+        assert!(
+            nothing.records.is_empty() && nothing.daily.is_none(),
+            "{}",
+            db.name
+        );
+
+        let mut opts = RunOptions::new(date);
+        opts.allow_missing_periods = true;
+        let r = p.run(&opts, &NoProgress).await.unwrap();
+        assert_eq!(r.periods_missing, (1..=48).collect::<Vec<u8>>());
+        assert_eq!(r.periods_fetched, 0);
+        let v = p.verify(date, false, &NoProgress).await.unwrap();
+        assert!(!v.verification.ok, "{:?}", v.verification);
+        assert_eq!(v.verification.failed(), vec!["periods_fetched"]);
+        assert_eq!(v.exit_code(), 1);
+        sim.clear_faults();
+
+        // One side empty is a published period: the bid stack alone is the day.
+        let date = d("2024-07-09");
+        sim.add_fault(
+            FaultRule::new(Fault::EmptyStack)
+                .date(date)
+                .side(Side::Offer),
+        );
+        let r = p.run(&RunOptions::new(date), &NoProgress).await.unwrap();
+        assert!(r.committed && r.verification.ok, "{:?}", r.verification);
+        assert!(r.periods_missing.is_empty());
+        let bids_only: Vec<_> = expected_records(date, 0)
+            .into_iter()
+            .filter(|r| r.side == Side::Bid)
+            .collect();
+        assert_eq!(r.records, bids_only.len() as u64, "{}", db.name);
+        sim.clear_faults();
+    }
+}
+
+/// A date after today (Europe/London) is refused before any request; of today, only the
+/// periods that have ended may be asked for.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dates_and_periods_not_ended_are_refused_before_any_request() {
+    let sim = sim().await;
+    let db = common::sqlite();
+    // 2024-07-18 10:15 UTC is 11:15 in London (BST): periods 1-22 have ended.
+    let now = chrono::DateTime::from_timestamp(1_721_297_700, 0).unwrap();
+    let p = pipeline(&sim, &db).await.with_clock(Clock::Fixed(now));
+    let before = sim.stats().requests_of(elexon_sim::PathKind::Stack);
+    let err = p
+        .run(&RunOptions::new(d("2024-07-19")), &NoProgress)
+        .await
+        .unwrap_err();
+    assert_eq!(err.exit_code(), 2);
+    assert!(
+        err.to_string().contains("2024-07-19 is after today"),
+        "{err}"
+    );
+    let err = p
+        .run(&RunOptions::new(d("2024-07-18")), &NoProgress)
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("periods 23-48 of 2024-07-18 have not ended"),
+        "{err}"
+    );
+    let err = p
+        .verify(d("2024-07-19"), true, &NoProgress)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("after today"), "{err}");
+    assert_eq!(
+        sim.stats().requests_of(elexon_sim::PathKind::Stack),
+        before,
+        "no request for a date or period that has not ended"
+    );
+    let mut ended = RunOptions::new(d("2024-07-18"));
+    ended.periods = Some(PeriodRange::parse("1-22", d("2024-07-18")).unwrap());
+    let r = p.run(&ended, &NoProgress).await.unwrap();
+    assert!(r.committed && r.verification.ok, "{:?}", r.verification);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -644,7 +786,11 @@ async fn a_stale_difficulty_is_synced_from_the_feed_or_the_run_stops_before_any_
 
         // Months past the feed's newest adjustment: exit 2, nothing written.
         let far = d("2031-06-01");
-        let err = p.run(&RunOptions::new(far), &NoProgress).await.unwrap_err();
+        let later = pipeline(&sim, &db).await.with_clock(in_2035());
+        let err = later
+            .run(&RunOptions::new(far), &NoProgress)
+            .await
+            .unwrap_err();
         assert_eq!(err.exit_code(), 2);
         assert!(err.to_string().contains("no later adjustment"), "{err}");
         assert!(state(&p, "2031-06-01").records.is_empty());
@@ -657,7 +803,8 @@ async fn past_an_unknown_halving_the_run_stops_until_its_day_is_data() {
     for db in backends() {
         let p = pipeline(&sim, &db)
             .await
-            .with_difficulty_override(Decimal::from(400_000_000_000_000_u64));
+            .with_difficulty_override(Decimal::from(400_000_000_000_000_u64))
+            .with_clock(in_2035());
         let date = d("2029-06-01");
         let err = p
             .run(&RunOptions::new(date), &NoProgress)
@@ -681,6 +828,35 @@ async fn past_an_unknown_halving_the_run_stops_until_its_day_is_data() {
         assert_eq!(report.inputs.subsidy.to_string(), "1.5625");
         assert_eq!(report.inputs.origin, DifficultyOrigin::Override);
     }
+}
+
+/// Within 1,100 days of the last known halving the subsidy needs no block heights; past that
+/// bound, with no height that settles it (the feed unreachable), the run still stops.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_heights_the_subsidy_is_certain_only_within_the_bound() {
+    let sim = sim().await;
+    let db = common::sqlite();
+    let mut offline = settings(&sim, &db);
+    offline.difficulty_url = format!("{}/no-such-feed", sim.base_url());
+    let p = offline
+        .build()
+        .await
+        .unwrap()
+        .with_difficulty_override(Decimal::from(100_000_000_000_000_u64))
+        .with_clock(in_2035());
+    let within = p
+        .run(&RunOptions::new(d("2027-04-24")), &NoProgress)
+        .await
+        .unwrap();
+    assert!(within.verification.ok);
+    assert_eq!(within.inputs.subsidy.to_string(), "3.125");
+    let err = p
+        .run(&RunOptions::new(d("2027-04-25")), &NoProgress)
+        .await
+        .unwrap_err();
+    assert_eq!(err.exit_code(), 2);
+    assert!(err.to_string().contains("cannot be determined"), "{err}");
+    assert!(state(&p, "2027-04-25").records.is_empty());
 }
 
 /// Two keys of `model` with one bitcoin row each and different values.
@@ -858,5 +1034,49 @@ async fn the_report_of_a_run_documents_it_by_run_id_or_date() {
             "no committed run that day"
         );
         assert!(p.report("no-such-run").await.is_err());
+    }
+}
+
+/// The audit row's duration, which the report shows as "took", is the run's wall time from
+/// its start (fetching included) to its commit, not the swap's share of it: a run whose
+/// source is slowed down by a delay takes at least that delay, and no more than the time
+/// measured around it. Its reason, from the operator, is escaped in the report.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_runs_recorded_duration_is_its_wall_time_fetch_included() {
+    let sim = sim().await;
+    let delay = std::time::Duration::from_millis(600);
+    let date = d("2024-03-21");
+    for db in backends() {
+        let p = pipeline(&sim, &db).await;
+        sim.add_fault(FaultRule::new(Fault::Delay(delay)).date(date).period(7));
+        let started = std::time::Instant::now();
+        let opts = RunOptions {
+            reason: Some("<img src=x onerror=alert(1)>|x".into()),
+            ..RunOptions::new(date)
+        };
+        let report = p.run(&opts, &NoProgress).await.unwrap();
+        let measured = started.elapsed();
+        sim.clear_faults();
+        assert!(report.committed, "{}", db.name);
+        let doc = p.report(&report.run_id).await.unwrap();
+        let took = u128::try_from(doc.run.duration_ms).unwrap();
+        assert!(
+            took >= delay.as_millis(),
+            "{}: took {took} ms, but the source alone was slowed by {delay:?}",
+            db.name
+        );
+        // Wall-clock milliseconds inside the measured window (a little slack for the two
+        // clocks' rounding).
+        assert!(
+            took <= measured.as_millis() + 5,
+            "{}: took {took} ms, longer than the {measured:?} measured around the run",
+            db.name
+        );
+        let md = reingest::document::markdown::render(&doc);
+        assert!(md.contains(&format!("(took {took} ms)")), "{md}");
+        // The reason, stored and read back, is text in both renderings.
+        assert!(md.contains("| Reason | &lt;img src=x onerror=alert(1)&gt;\\|x |"));
+        let html = reingest::document::html::render(&doc);
+        assert!(!md.contains("<img") && !html.contains("<img"));
     }
 }

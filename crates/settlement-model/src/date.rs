@@ -204,6 +204,11 @@ impl SettlementPeriod {
     pub fn start_utc(self) -> DateTime<Utc> {
         self.date.start_utc() + Duration::minutes(30 * (i64::from(self.number) - 1))
     }
+
+    /// The UTC instant the period ends (and the next one starts).
+    pub fn end_utc(self) -> DateTime<Utc> {
+        self.start_utc() + Duration::minutes(30)
+    }
 }
 
 impl fmt::Display for SettlementPeriod {

@@ -5,7 +5,9 @@
 //! - [`SettlementDate`] and [`SettlementPeriod`]: a Europe/London settlement day and its
 //!   half-hour periods (46 on the spring clock change, 50 on the autumn one, else 48), with
 //!   the UTC instant each period starts;
-//! - [`PeriodRange`]: the `--periods 1-4` argument, validated against a date;
+//! - [`PeriodRange`]: the `--periods 1-4` argument, validated against a date; [`PeriodList`]
+//!   to print period numbers; [`ensure_periods_ended`]: only periods that have ended can be
+//!   published;
 //! - [`StackItem`] and [`Side`]: one row of the settlement bid or offer stack as published;
 //! - [`BmUnit`] and [`BmRegistry`]: the BM Unit reference data, and which units are wind;
 //! - [`CurtailmentRecord`] and [`process_items`]: the curtailment rule (constraint bids of wind units);
@@ -27,6 +29,7 @@ mod date;
 mod items;
 mod number;
 mod process;
+mod published;
 mod redact;
 mod summary;
 
@@ -40,6 +43,7 @@ pub use number::{parse_decimal_exact, DecimalError};
 pub use process::{
     process_items, CurtailmentRecord, ProcessError, ProcessOutcome, UnclassifiedItem,
 };
+pub use published::{ensure_periods_ended, PeriodList};
 pub use redact::{redact_url, SECRET_KEYS};
 pub use summary::{
     checked_sum, BitcoinRow, BitcoinSummary, DailySummary, DayTotals, MonthlySummary, SumOverflow,
@@ -85,5 +89,27 @@ pub enum ModelError {
     InvalidMonth {
         /// The text as given.
         input: String,
+    },
+    /// The date is after today in Europe/London: the API has published nothing for it.
+    #[error("{date} is after today ({today} in Europe/London): the API publishes a period only after it ends")]
+    FutureDate {
+        /// The date asked for.
+        date: SettlementDate,
+        /// Today's date in Europe/London.
+        today: chrono::NaiveDate,
+    },
+    /// Periods of today that have not ended yet: the API cannot have published them.
+    #[error(
+        "periods {periods} of {date} have not ended yet (it is {now}): the API publishes a \
+         period only after it ends; ask for the periods that have ended",
+        now = now.format("%H:%M UTC")
+    )]
+    PeriodsNotEnded {
+        /// The date (today in Europe/London).
+        date: SettlementDate,
+        /// The periods asked for that have not ended.
+        periods: PeriodList,
+        /// The instant taken as now.
+        now: chrono::DateTime<chrono::Utc>,
     },
 }

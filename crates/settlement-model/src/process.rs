@@ -135,6 +135,14 @@ pub struct ProcessError {
 /// `soFlag` is true. Each kept item becomes a [`CurtailmentRecord`] with
 /// `payment = volume × originalPrice` (never an absolute value).
 ///
+/// Nulls, as the API's spec allows them on every field but the date, period, start time,
+/// `repricedIndicator` and `volume`: an item with a null `id` names no unit and is never
+/// curtailment (counted in [`ProcessOutcome::null_id_items`]); a null `soFlag` is not a
+/// constraint action, so not curtailment; a kept item with a null `originalPrice` cannot be
+/// priced and a null `finalPrice` cannot be stored (the platform's column is `NOT NULL`):
+/// both are a [`ProcessError`] naming the date, period, side and unit, never a zero. Any
+/// other null is kept as null.
+///
 /// ```
 /// use rust_decimal::Decimal;
 /// use settlement_model::{process_items, BmRegistry, BmUnit, Side, StackItem};

@@ -3,8 +3,6 @@
 //! two check plans, audit runs and count periods alike. Another service's store behind the
 //! pipeline can use them too.
 
-use std::time::Instant;
-
 use rust_decimal::Decimal;
 use settlement_model::{CurtailmentRecord, DayTotals, PeriodRange, SettlementDate, SummaryPeriod};
 
@@ -67,27 +65,22 @@ pub fn failed_run_row(
     detail: String,
 ) -> AuditRow {
     AuditRow {
-        duration_ms: (chrono::Utc::now() - audit.started_at)
-            .num_milliseconds()
-            .max(0),
+        duration_ms: ms_since(audit.started_at),
         detail: Some(detail),
         ..blank_audit_row(audit, date, periods, RunStatus::Failed)
     }
 }
 
-/// Milliseconds since `clock`, as the audit row stores them.
-pub fn elapsed_ms(clock: Instant) -> i64 {
-    i64::try_from(clock.elapsed().as_millis()).unwrap_or(i64::MAX)
+/// Milliseconds from `started_at` to now, as the audit row stores a run's duration: the
+/// run's wall time from its start (before fetching, [`AuditInfo::started_at`]) to the
+/// moment its outcome is written, not the swap's share of it. A clock stepped back reads 0.
+pub fn ms_since(started_at: chrono::DateTime<chrono::Utc>) -> i64 {
+    (chrono::Utc::now() - started_at).num_milliseconds().max(0)
 }
 
-/// Fills an audit row's before and after totals, per-period counts and duration.
-pub fn fill_totals(
-    row: &mut AuditRow,
-    before: DayTotals,
-    after: DayTotals,
-    counts: String,
-    clock: Instant,
-) {
+/// Fills an audit row's before and after totals, per-period counts and duration (from the
+/// row's `started_at`, see [`ms_since`]).
+pub fn fill_totals(row: &mut AuditRow, before: DayTotals, after: DayTotals, counts: String) {
     row.records_before = i64::try_from(before.records).unwrap_or(i64::MAX);
     row.records_after = i64::try_from(after.records).unwrap_or(i64::MAX);
     row.energy_before = before.energy_mwh;
@@ -95,7 +88,7 @@ pub fn fill_totals(
     row.payment_before = before.payment_gbp;
     row.payment_after = after.payment_gbp;
     row.per_period_counts = counts;
-    row.duration_ms = elapsed_ms(clock);
+    row.duration_ms = ms_since(row.started_at);
 }
 
 /// Rejects text PostgreSQL cannot store (a NUL byte), on both backends alike.

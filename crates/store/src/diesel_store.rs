@@ -1,7 +1,7 @@
 //! [`DieselStore`]: the [`SettlementStore`](crate::SettlementStore) on PostgreSQL or SQLite,
 //! and its roles, each delegating to the module that does the work: connecting
 //! ([`crate::connect`]), migrations, reference data, the day swap ([`crate::swap`]), the
-//! audit log, evidence and the source archive.
+//! audit log and its evidence ([`crate::audit`]), and the source archive.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,11 +13,14 @@ use settlement_model::{
 };
 
 use crate::archive::{self, ArchiveLocation, ArchivedSource, SourceArchive};
+use crate::audit::evidence;
+use crate::audit::runs::{dates_done_in_range, read_runs, Select};
+use crate::audit::write::upsert_audit;
+use crate::audit::RunsQuery;
 use crate::connect::{Backend, Conn, Pools, StoreConfig};
 use crate::error::{redact_text, redact_url};
-use crate::read::{read_day_state, read_records, read_run_fetch_log, read_runs};
-use crate::swap;
-use crate::write::upsert_audit;
+use crate::read::{read_day_state, read_records, read_run_fetch_log};
+use crate::swap::{self, SwapEnv};
 use crate::{
     AuditInfo, AuditLog, AuditRow, DayState, DaySwap, DifficultyAround, DifficultyTable,
     FetchLogEntry, Migrations, RegistryState, RunEvidence, StoreError, SwapHooks, SwapOutcome,
@@ -217,7 +220,12 @@ impl DaySwap for DieselStore {
     }
 
     fn swap(&self, plan: SwapPlan, hooks: &mut dyn SwapHooks) -> Result<SwapOutcome, StoreError> {
-        swap::swap(self, plan, hooks)
+        let env = SwapEnv {
+            conn: self.conn()?,
+            config: self.config(),
+            lock_wait: self.lock_wait(),
+        };
+        swap::swap(env, plan, hooks)
     }
 
     fn backup_records(&self, run_id: &str) -> Result<Vec<CurtailmentRecord>, StoreError> {
@@ -241,31 +249,48 @@ impl AuditLog for DieselStore {
         // No transaction: the snapshot goes first and is idempotent, so the evidence row
         // never names a missing one, and an orphan snapshot is harmless.
         self.conn()?
-            .single_write(|db| crate::evidence::record(db, evidence, registry_json))
+            .single_write(|db| evidence::record(db, evidence, registry_json))
             .map_err(|e| self.with_wait(e))
     }
 
     fn evidence(&self, run_id: &str) -> Result<Option<RunEvidence>, StoreError> {
         let mut conn = self.conn()?;
-        conn.read_tx(|db| crate::evidence::read(db, run_id))
+        conn.read_tx(|db| evidence::read(db, run_id))
     }
 
     fn registry_snapshot(&self, hash: &str) -> Result<Option<String>, StoreError> {
         let mut conn = self.conn()?;
-        conn.read_tx(|db| crate::evidence::registry_snapshot(db, hash))
+        conn.read_tx(|db| evidence::registry_snapshot(db, hash))
     }
 
     fn run(&self, run_id: &str) -> Result<Option<AuditRow>, StoreError> {
         let mut conn = self.conn()?;
         Ok(conn
-            .read_tx(|db| read_runs(db, None, Some(run_id)))?
+            .read_tx(|db| {
+                let select = Select {
+                    run_id: Some(run_id),
+                    ..Select::default()
+                };
+                read_runs(db, &select)
+            })?
             .into_iter()
             .next())
     }
 
     fn runs(&self, date: Option<SettlementDate>) -> Result<Vec<AuditRow>, StoreError> {
         let mut conn = self.conn()?;
-        conn.read_tx(|db| read_runs(db, date, None))
+        conn.read_tx(|db| {
+            let select = Select {
+                date,
+                ..Select::default()
+            };
+            read_runs(db, &select)
+        })
+    }
+
+    fn runs_page(&self, query: &RunsQuery) -> Result<Vec<AuditRow>, StoreError> {
+        self.conn()?
+            .single(|db| read_runs(db, &Select::from(query)))
     }
 
     fn runs_between(
@@ -284,7 +309,7 @@ impl AuditLog for DieselStore {
 
     fn dates_done_in_range(&self, range_tag: &str) -> Result<Vec<SettlementDate>, StoreError> {
         let mut conn = self.conn()?;
-        conn.read_tx(|db| crate::runs_query::dates_done_in_range(db, range_tag))
+        conn.read_tx(|db| dates_done_in_range(db, range_tag))
     }
 
     fn record_failed_run(

@@ -99,19 +99,19 @@ compile_error!(
 );
 
 pub mod archive;
+mod audit;
 mod connect;
 pub mod contract;
 mod db;
 mod diesel_store;
 mod error;
-mod evidence;
 mod faults;
+mod locks;
 mod migrations;
 mod range_read;
 mod read;
 mod reference;
 mod rows;
-mod runs_query;
 pub mod schema;
 pub mod sql_types;
 mod status;
@@ -119,6 +119,7 @@ mod swap;
 mod write;
 
 pub use archive::{source_hash, ArchivedSource, SourceArchive};
+pub use audit::RunsQuery;
 pub use connect::{Backend, StoreConfig};
 pub use diesel_store::DieselStore;
 pub use error::{redact_url, StoreError};
@@ -126,7 +127,6 @@ pub use error::{redact_url, StoreError};
 pub use migrations::POSTGRES_MIGRATIONS;
 #[cfg(feature = "sqlite")]
 pub use migrations::SQLITE_MIGRATIONS;
-pub use runs_query::RunsQuery;
 pub use status::{FetchStatus, RunStatus, UnknownStatus};
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -373,7 +373,8 @@ pub struct AuditRow {
     pub per_period_counts: String,
     /// When it started.
     pub started_at: DateTime<Utc>,
-    /// How long it took, ms.
+    /// How long it took, ms: wall time from `started_at` (before fetching) to the moment
+    /// its outcome was written, which for a committed run is in the commit's transaction.
     pub duration_ms: i64,
     /// Tool version.
     pub tool_version: String,
@@ -479,7 +480,8 @@ pub trait AuditLog: Send + Sync {
     fn evidence(&self, run_id: &str) -> Result<Option<RunEvidence>, StoreError>;
     /// The registry snapshot filed under `hash`, as stored.
     fn registry_snapshot(&self, hash: &str) -> Result<Option<String>, StoreError>;
-    /// The audit log, newest first, optionally for one date.
+    /// The audit log, newest first, optionally for one date: every run (a restore needs a
+    /// date's whole history). To show the log, read a page with [`AuditLog::runs_page`].
     fn runs(&self, date: Option<SettlementDate>) -> Result<Vec<AuditRow>, StoreError>;
     /// The audit rows of every date `from..=to`, newest first. The default reads one date
     /// at a time; the SQL store reads them in one statement.
@@ -495,6 +497,9 @@ pub trait AuditLog: Send + Sync {
         all.sort_by_key(|r| std::cmp::Reverse(r.started_at));
         Ok(all)
     }
+    /// A page of the audit log, newest first: at most `query.limit` runs, of one date and
+    /// started since a day when the query says so, read in one statement.
+    fn runs_page(&self, query: &RunsQuery) -> Result<Vec<AuditRow>, StoreError>;
     /// The fetch log a run wrote: which source (hash) each period and side came from.
     fn run_fetch_log(&self, run_id: &str) -> Result<Vec<FetchLogEntry>, StoreError>;
     /// The dates whose newest run is a committed run of the range `range_tag` (see

@@ -18,13 +18,14 @@ use settlement_model::{
     YearMonth, YearlySummary,
 };
 
+use crate::audit::runs::{read_runs, Select};
 use crate::db::{on_db, settlement_date, Db};
 use crate::read::{
-    audit_row, btc_summaries, btc_summary_rows, latest_fetch_entries, month_days, parse_month,
-    parse_year, period_u8, records_from_rows, summary_rows, totals, BtcSummaryRow, SummaryRow,
-    BTC_DAILY, BTC_MONTHLY, BTC_YEARLY, DAILY, MONTHLY, YEARLY,
+    btc_summaries, btc_summary_rows, latest_fetch_entries, month_days, parse_month, parse_year,
+    period_u8, records_from_rows, summary_rows, totals, BtcSummaryRow, SummaryRow, BTC_DAILY,
+    BTC_MONTHLY, BTC_YEARLY, DAILY, MONTHLY, YEARLY,
 };
-use crate::rows::{BitcoinRowRead, FetchRow, RecordRow, RunRow};
+use crate::rows::{BitcoinRowRead, FetchRow, RecordRow};
 use crate::{AuditRow, DayState, StoreError};
 
 /// The summary rows of the months and years a range touches, parsed, with the number of
@@ -128,13 +129,11 @@ pub(crate) fn read_runs_between(
     from: SettlementDate,
     to: SettlementDate,
 ) -> Result<Vec<AuditRow>, StoreError> {
-    use crate::schema::reingest_runs as rr;
-    let rows: Vec<RunRow> = on_db!(db, c => rr::table
-        .filter(rr::settlement_date.between(from.naive(), to.naive()))
-        .order(rr::seq.desc())
-        .select(RunRow::as_select())
-        .load(c))?;
-    rows.into_iter().map(audit_row).collect()
+    let select = Select {
+        between: Some((from, to)),
+        ..Select::default()
+    };
+    read_runs(db, &select)
 }
 
 /// The records of the range by date, each date's in the order a single date's read gives.

@@ -8,15 +8,15 @@ use chrono::{DateTime, Datelike, Months, NaiveDate, Utc};
 use diesel::prelude::*;
 use rust_decimal::Decimal;
 use settlement_model::{
-    BitcoinInputs, BitcoinRow, BitcoinSummary, CurtailmentRecord, DailySummary, MonthlySummary,
-    PeriodRange, SettlementDate, Side, SummaryPeriod, YearMonth, YearlySummary,
+    BitcoinRow, BitcoinSummary, CurtailmentRecord, DailySummary, MonthlySummary, PeriodRange,
+    SettlementDate, Side, SummaryPeriod, YearMonth, YearlySummary,
 };
 
 use crate::db::{on_db, settlement_date, Db};
-use crate::rows::{BitcoinRowRead, FetchRow, RecordRow, RunRow};
+use crate::rows::{BitcoinRowRead, FetchRow, RecordRow};
 use crate::sql_types::StoredDecimal;
 use crate::status::read_status;
-use crate::{AuditRow, DayState, DeriveContext, FetchLogEntry, FetchStatus, StoreError};
+use crate::{DayState, DeriveContext, FetchLogEntry, FetchStatus, StoreError};
 
 /// A summary table and how its key and timestamps are spelled.
 #[derive(Debug, Clone, Copy)]
@@ -216,7 +216,7 @@ pub(crate) fn totals(
 /// A summary key, energy and payment as read.
 pub(crate) type SummaryRow<K> = (K, Option<StoredDecimal>, Option<StoredDecimal>);
 
-fn corrupt_key(
+pub(crate) fn corrupt_key(
     table: &'static str,
     column: &'static str,
     value: &str,
@@ -589,78 +589,6 @@ pub(crate) fn read_derive_context(
             .into_iter()
             .filter(|s| s.period != SummaryPeriod::Month(ym))
             .collect(),
-    })
-}
-
-/// The bitcoin inputs an audit row recorded, when it recorded them all.
-fn run_inputs(r: &RunRow) -> Result<Option<BitcoinInputs>, StoreError> {
-    const T: &str = "reingest_runs";
-    let (Some(d), Some(src), Some(sub)) = (&r.difficulty, &r.difficulty_source, &r.block_subsidy)
-    else {
-        return Ok(None);
-    };
-    Ok(Some(BitcoinInputs {
-        difficulty: d.parse(T, "difficulty")?,
-        difficulty_date: r.difficulty_date,
-        origin: src
-            .parse()
-            .map_err(|reason| corrupt_key(T, "difficulty_source", src, reason))?,
-        subsidy: sub.parse(T, "block_subsidy")?,
-    }))
-}
-
-/// Audit rows, newest first: of one date, or of one run id.
-pub(crate) fn read_runs(
-    db: &mut Db<'_>,
-    date: Option<SettlementDate>,
-    run_id: Option<&str>,
-) -> Result<Vec<AuditRow>, StoreError> {
-    use crate::schema::reingest_runs as rr;
-    let rows: Vec<RunRow> = on_db!(db, c => {
-        let mut q = rr::table
-            .select(RunRow::as_select())
-            .order(rr::seq.desc())
-            .into_boxed();
-        if let Some(d) = date {
-            q = q.filter(rr::settlement_date.eq(d.naive()));
-        } else if let Some(id) = run_id {
-            q = q.filter(rr::run_id.eq(id));
-        }
-        q.load(c)
-    })?;
-    rows.into_iter().map(audit_row).collect()
-}
-
-/// An audit row as read, parsed.
-pub(crate) fn audit_row(r: RunRow) -> Result<AuditRow, StoreError> {
-    const T: &str = "reingest_runs";
-    Ok(AuditRow {
-        inputs: run_inputs(&r)?,
-        backup_pruned_at: r
-            .backup_pruned_at
-            .as_ref()
-            .map(|t| parse_instant(T, "backup_pruned_at", &t.0))
-            .transpose()?,
-        settlement_date: settlement_date(T, "settlement_date", r.settlement_date)?,
-        energy_before: r.energy_before.parse(T, "energy_before")?,
-        energy_after: r.energy_after.parse(T, "energy_after")?,
-        payment_before: r.payment_before.parse(T, "payment_before")?,
-        payment_after: r.payment_after.parse(T, "payment_after")?,
-        started_at: parse_instant(T, "started_at", &r.started_at.0)?,
-        run_id: r.run_id,
-        kind: r.kind,
-        periods: r.periods,
-        reason: r.reason,
-        user: r.user_name,
-        host: r.host,
-        status: read_status(T, "status", &r.status)?,
-        records_before: r.records_before,
-        records_after: r.records_after,
-        per_period_counts: r.per_period_counts,
-        duration_ms: r.duration_ms,
-        tool_version: r.tool_version,
-        detail: r.detail,
-        range_tag: r.range_tag,
     })
 }
 

@@ -2,23 +2,22 @@
 //! the one transaction (lock, backup, clear and insert, derive, read back, verify, audit),
 //! the audit of a rollback or failure, and the context a lock timeout is reported with.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use settlement_model::{CurtailmentRecord, DayTotals, PeriodRange, SettlementDate};
 
+use crate::audit::write::{insert_running, mark_interrupted, running_holder, upsert_audit};
+use crate::connect::Conn;
 use crate::contract::{
-    blank_audit_row, check_derived, check_plan, elapsed_ms, fill_totals, per_period_counts,
+    blank_audit_row, check_derived, check_plan, fill_totals, ms_since, per_period_counts,
     sort_records, totals_in,
 };
 use crate::db::Db;
-use crate::diesel_store::DieselStore;
 use crate::error::classify;
 use crate::faults::TxError;
+use crate::locks::{lock_date, lock_rollups};
 use crate::read::{read_day_state, read_derive_context, read_records};
-use crate::write::{
-    backup, delete_day_rows, insert_fetch_log, insert_records, insert_running, lock_date,
-    lock_rollups, mark_interrupted, running_holder, upsert_audit, write_derived,
-};
+use crate::write::{backup, delete_day_rows, insert_fetch_log, insert_records, write_derived};
 use crate::{AuditInfo, RunStatus, StoreConfig, StoreError, SwapHooks, SwapOutcome, SwapPlan};
 
 /// Why a swap's transaction ended without committing.
@@ -57,11 +56,19 @@ impl TxError for TxFail {
     }
 }
 
-/// The day swap of `plan` on `store` (see [`crate::DaySwap::swap`]): the date's records of
+/// Where a swap runs: a connection of the store, its settings, and how long a write waits
+/// for a lock on its backend.
+pub(crate) struct SwapEnv<'a> {
+    pub(crate) conn: Conn,
+    pub(crate) config: &'a StoreConfig,
+    pub(crate) lock_wait: Duration,
+}
+
+/// The day swap of `plan` in `env` (see [`crate::DaySwap::swap`]): the date's records of
 /// the plan's periods replaced, summaries and bitcoin rows derived by `hooks`, verified, and
 /// committed or rolled back.
 pub(crate) fn swap(
-    store: &DieselStore,
+    env: SwapEnv<'_>,
     plan: SwapPlan,
     hooks: &mut dyn SwapHooks,
 ) -> Result<SwapOutcome, StoreError> {
@@ -76,7 +83,7 @@ pub(crate) fn swap(
     } = plan;
     let run_id = audit.run_id.clone();
     replace_day(
-        store,
+        env,
         &audit,
         date,
         periods,
@@ -109,7 +116,7 @@ pub(crate) fn swap(
 /// swap keeps (those of other periods), read once with the records it replaces.
 #[allow(clippy::too_many_arguments)]
 fn replace_day(
-    store: &DieselStore,
+    env: SwapEnv<'_>,
     audit: &AuditInfo,
     date: SettlementDate,
     periods: PeriodRange,
@@ -122,9 +129,12 @@ fn replace_day(
         Vec<CurtailmentRecord>,
     ) -> Result<Vec<String>, StoreError>,
 ) -> Result<SwapOutcome, StoreError> {
-    let clock = Instant::now();
     let mut row = blank_audit_row(audit, date, periods, RunStatus::Running);
-    let mut conn = store.conn()?;
+    let SwapEnv {
+        mut conn,
+        config,
+        lock_wait,
+    } = env;
     // One statement, committed on its own: other runs must see it while this one waits.
     if let Err(e) = conn.single_write(|db| insert_running(db, &row)) {
         // On SQLite the database's write lock may be what we waited for.
@@ -135,10 +145,9 @@ fn replace_day(
                 .flatten(),
             _ => None,
         };
-        return Err(with_lock_context(e, date, holder, store.lock_wait()));
+        return Err(with_lock_context(e, date, holder, lock_wait));
     }
 
-    let config = store.config();
     let result = conn.write_tx(
         |db| -> Result<(DayTotals, DayTotals, Vec<CurtailmentRecord>), TxFail> {
             lock_date(db, date, config)?;
@@ -165,7 +174,7 @@ fn replace_day(
                 })));
             }
             let mut done = row.clone();
-            fill_totals(&mut done, before, after, counts, clock);
+            fill_totals(&mut done, before, after, counts);
             let mut detail = notes;
             if verified {
                 done.status = RunStatus::Committed;
@@ -193,7 +202,7 @@ fn replace_day(
                 counts,
                 replaced,
             } = *rejected;
-            fill_totals(&mut row, before, after, counts, clock);
+            fill_totals(&mut row, before, after, counts);
             row.status = RunStatus::RolledBack;
             row.detail = Some("verification failed: every change was rolled back".into());
             conn.write_tx(|db| upsert_audit(db, &row))?;
@@ -210,9 +219,9 @@ fn replace_day(
                 .read_tx(|db| running_holder(db, date, &audit.run_id))
                 .ok()
                 .flatten();
-            let e = with_lock_context(e, date, holder, store.lock_wait());
+            let e = with_lock_context(e, date, holder, lock_wait);
             row.status = RunStatus::Failed;
-            row.duration_ms = elapsed_ms(clock);
+            row.duration_ms = ms_since(row.started_at);
             row.detail = Some(e.to_string());
             if let Err(audit_error) = conn.write_tx(|db| upsert_audit(db, &row)) {
                 tracing::warn!(

@@ -689,7 +689,7 @@ fn dates_done_in_range_reads_the_column_not_the_reason() {
 }
 
 #[test]
-fn recent_runs_reads_a_page_of_the_audit_log() {
+fn runs_page_reads_a_page_of_the_audit_log() {
     fn check(db: &TestDb) {
         let s = &db.store;
         let days = ["2024-03-21", "2024-03-22", "2024-03-21", "2024-03-23"];
@@ -707,7 +707,7 @@ fn recent_runs_reads_a_page_of_the_audit_log() {
         let ids = |rows: &[store::AuditRow]| -> Vec<String> {
             rows.iter().map(|r| r.run_id.clone()).collect()
         };
-        let page = |q: RunsQuery| s.recent_runs(&q).unwrap();
+        let page = |q: RunsQuery| s.runs_page(&q).unwrap();
         assert_eq!(
             ids(&page(RunsQuery {
                 limit: 2,

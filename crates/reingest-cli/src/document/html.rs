@@ -1,6 +1,9 @@
 //! The run document as one self-contained HTML page: inline CSS (screen and print), an inline
 //! SVG chart of curtailed energy per period before and after, no script and no external URL.
 //! The markup is also well-formed XML, so tools (and our tests) can parse it.
+//!
+//! Figures are shown for people ([`crate::human`]: 2 decimals, thousands separators), each
+//! in an element whose `title` holds the exact value; all text is escaped.
 
 use std::fmt::Write as _;
 
@@ -9,6 +12,21 @@ use rust_decimal::Decimal;
 use super::markdown::change;
 use super::{created_text, unit_list, RunDocument};
 use crate::evidence::PeriodEvidence;
+use crate::human::grouped;
+
+/// A number cell: the figure rounded for people, the exact value in its `title`.
+fn num(exact: impl std::fmt::Display, shown: &str) -> String {
+    format!(
+        "<td class=\"n\" title=\"{}\">{}</td>",
+        esc(&exact.to_string()),
+        esc(shown)
+    )
+}
+
+/// A figure's cell: [`grouped`] to 2 decimals, exact in the `title`.
+fn fig(value: Decimal) -> String {
+    num(value, &grouped(value, 2))
+}
 
 /// Escapes text for HTML element content and attribute values.
 fn esc(text: &str) -> String {
@@ -164,10 +182,15 @@ pub fn render(doc: &RunDocument) -> String {
         ("energy (MWh)", before.energy_mwh, after.energy_mwh),
         ("payment (£)", before.payment_gbp, after.payment_gbp),
     ] {
+        let exact_change = a
+            .checked_sub(b)
+            .map_or_else(|| "overflow".to_owned(), |d| format!("{d:+}"));
         let _ = writeln!(
             out,
-            "<tr><td>{name}</td><td class=\"n\">{b}</td><td class=\"n\">{a}</td><td class=\"n\">{}</td></tr>",
-            change(b, a)
+            "<tr><td>{name}</td>{}{}{}</tr>",
+            fig(b),
+            fig(a),
+            num(exact_change, &change(b, a))
         );
     }
     let _ = writeln!(out, "</table>");
@@ -187,18 +210,18 @@ pub fn render(doc: &RunDocument) -> String {
              <th>Elexon calculation run</th></tr>"
         );
         for p in &e.per_period {
-            let _ = writeln!(
+            let _ =
+                writeln!(
                 out,
-                "<tr{}><td class=\"n\">{}</td><td class=\"n\">{} → {}</td><td class=\"n\">{}</td>\
-                 <td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td></tr>",
+                "<tr{}><td class=\"n\">{}</td><td class=\"n\">{} → {}</td>{}{}{}{}<td>{}</td></tr>",
                 if p.before == p.after { "" } else { " class=\"changed\"" },
                 p.period,
                 p.before.records,
                 p.after.records,
-                p.before.energy_mwh,
-                p.after.energy_mwh,
-                p.before.payment_gbp,
-                p.after.payment_gbp,
+                fig(p.before.energy_mwh),
+                fig(p.after.energy_mwh),
+                fig(p.before.payment_gbp),
+                fig(p.after.payment_gbp),
                 created_text(p)
             );
         }
@@ -238,21 +261,72 @@ mod tests {
     #[test]
     fn the_fixture_run_as_html() {
         let html = render(&crate::document::fixture());
+        assert!(html.contains("<td class=\"n\" title=\"1408.7\">1,408.70</td>"));
+        assert!(html.contains("<td class=\"n\" title=\"+2756.25\">+2,756.25</td>"));
         insta::assert_snapshot!("run_document_html", html);
+    }
+
+    fn parse(html: &str) -> roxmltree::Document<'_> {
+        roxmltree::Document::parse_with_options(
+            html,
+            roxmltree::ParsingOptions {
+                allow_dtd: true,
+                ..roxmltree::ParsingOptions::default()
+            },
+        )
+        .expect("the page is well-formed")
+    }
+
+    #[test]
+    fn text_from_outside_is_text_and_every_figure_keeps_its_exact_value() {
+        let mut doc = crate::document::fixture();
+        let reason = "<img src=x onerror=alert(1)>|x";
+        doc.run.reason = Some(reason.into());
+        doc.run.user = "o\"ps' <b>".into();
+        if let Some(e) = doc.evidence.as_mut() {
+            e.units_appeared = vec!["T_<i>X-1".into()];
+        }
+        let html = render(&doc);
+        for raw in ["<img", "<b>", "<i>"] {
+            assert!(!html.contains(raw), "raw {raw:?} in {html}");
+        }
+        let tree = parse(&html);
+        let row = tree
+            .descendants()
+            .find(|n| {
+                n.has_tag_name("tr")
+                    && n.first_element_child().and_then(|c| c.text()) == Some("Reason")
+            })
+            .expect("a Reason row");
+        let cells: Vec<_> = row.children().filter(|n| n.is_element()).collect();
+        assert_eq!(cells.len(), 2);
+        assert_eq!(cells[1].text(), Some(reason));
+        // Every number cell shows a rounded figure and holds the exact one in its title.
+        let mut figures = 0;
+        for td in tree.descendants().filter(|n| n.has_tag_name("td")) {
+            if let (Some(exact), Some(shown)) = (td.attribute("title"), td.text()) {
+                let exact: Decimal = exact.trim_start_matches('+').parse().expect("exact");
+                let shown: Decimal = shown
+                    .trim_start_matches('+')
+                    .replace(',', "")
+                    .parse()
+                    .expect("shown");
+                let rounded = exact.round_dp_with_strategy(
+                    2,
+                    rust_decimal::RoundingStrategy::MidpointAwayFromZero,
+                );
+                assert_eq!(rounded, shown, "{exact} shown as {shown}");
+                figures += 1;
+            }
+        }
+        assert_eq!(figures, 6 + 4 * 48, "the totals and every period's figures");
     }
 
     #[test]
     fn one_bar_pair_per_period_and_nothing_external() {
         let doc = crate::document::fixture();
         let html = render(&doc);
-        let tree = roxmltree::Document::parse_with_options(
-            &html,
-            roxmltree::ParsingOptions {
-                allow_dtd: true,
-                ..roxmltree::ParsingOptions::default()
-            },
-        )
-        .expect("the page is well-formed");
+        let tree = parse(&html);
         let bars = |class: &str| -> Vec<String> {
             tree.descendants()
                 .filter(|n| n.has_tag_name("rect") && n.attribute("class") == Some(class))

@@ -83,7 +83,7 @@ impl RunDocument {
                         .map(|d| format!(", the adjustment of {d}"))
                         .unwrap_or_default()
                 ),
-                format!("block subsidy {} BTC", i.subsidy),
+                format!("block subsidy {}", crate::human::btc(i.subsidy)),
             ],
             None => vec!["not recorded for this run".to_owned()],
         };

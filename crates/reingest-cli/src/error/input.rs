@@ -49,11 +49,13 @@ pub enum InputError {
         /// The last date.
         to: SettlementDate,
     },
-    /// `--jobs` outside `1..=MAX_JOBS`.
-    #[error("--jobs must be between 1 and {max}, got {jobs}", max = crate::range::MAX_JOBS)]
+    /// `--jobs` outside `1..=max`.
+    #[error("--jobs must be between 1 and {max}, got {jobs}")]
     Jobs {
         /// What was given.
         jobs: usize,
+        /// The most allowed ([`crate::range::MAX_JOBS`]).
+        max: usize,
     },
     /// The miner models file named by `REINGEST_MINER_MODELS=@PATH` cannot be read.
     #[error("cannot read miner models file {path}: {source}")]

@@ -38,6 +38,19 @@ pub enum PipelineError {
     /// The API could not be read (after retries).
     #[error("fetch failed, nothing was written: {0}")]
     Fetch(#[from] elexon_client::FetchError),
+    /// Periods the API has not published: both of their stacks came back empty. Never
+    /// stored as periods without curtailment (see [`crate::fetch::fetch_range`]).
+    #[error(
+        "{date} periods {periods}: not published by the API (both stacks empty), nothing was \
+         written; wait for Elexon to publish them, or record them as missing \
+         (--allow-missing-periods), which leaves the day incomplete"
+    )]
+    Unpublished {
+        /// The date.
+        date: settlement_model::SettlementDate,
+        /// The unpublished periods.
+        periods: settlement_model::PeriodList,
+    },
     /// A stack item qualifies as curtailment but cannot become a record.
     #[error("processing failed, nothing was written: {0}")]
     Process(#[from] ProcessError),

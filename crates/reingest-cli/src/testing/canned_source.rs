@@ -43,6 +43,8 @@ struct Behaviour {
     failing: BTreeSet<(SettlementDate, u8)>,
     /// Periods that answer 404 (not published) on both sides.
     unpublished: BTreeSet<(SettlementDate, u8)>,
+    /// Periods whose items are published with a null `originalPrice`.
+    unpriced: BTreeSet<(SettlementDate, u8)>,
     /// Stack requests answered so far.
     requests: u64,
 }
@@ -84,6 +86,12 @@ impl CannedSource {
     /// Makes both stacks of `period` of `date` answer 404 (not published).
     pub(crate) fn unpublish_period(&self, date: SettlementDate, period: u8) {
         self.behaviour().unpublished.insert((date, period));
+    }
+
+    /// Publishes every item of `period` of `date` with a null `originalPrice`, as the API's
+    /// spec allows.
+    pub(crate) fn unprice_period(&self, date: SettlementDate, period: u8) {
+        self.behaviour().unpriced.insert((date, period));
     }
 
     /// How many stack requests were answered (successfully or not).
@@ -137,7 +145,7 @@ impl CannedSource {
         period: u8,
         side: Side,
     ) -> Result<StackResponse, FetchError> {
-        let revision = {
+        let (revision, unpriced) = {
             let mut b = self.behaviour();
             b.requests += 1;
             if b.unpublished.contains(&(date, period)) {
@@ -152,9 +160,17 @@ impl CannedSource {
                     detail: "canned failure".into(),
                 });
             }
-            b.revisions.get(&date).copied().unwrap_or(0)
+            (
+                b.revisions.get(&date).copied().unwrap_or(0),
+                b.unpriced.contains(&(date, period)),
+            )
         };
-        let items = Self::items(date, period, side, revision);
+        let mut items = Self::items(date, period, side, revision);
+        if unpriced {
+            for item in &mut items {
+                item.original_price = None;
+            }
+        }
         let body = Bytes::from(elexon_sim::wire::stack_json(&items));
         Ok(StackResponse {
             items,

@@ -253,6 +253,23 @@ impl AuditLog for MemoryStore {
             .collect())
     }
 
+    fn runs_page(&self, query: &store::RunsQuery) -> Result<Vec<AuditRow>, StoreError> {
+        Ok(self
+            .lock()
+            .runs
+            .iter()
+            .rev()
+            .filter(|r| query.date.is_none_or(|d| r.settlement_date == d))
+            .filter(|r| {
+                query
+                    .since
+                    .is_none_or(|day| r.started_at.date_naive() >= day)
+            })
+            .take(query.limit)
+            .cloned()
+            .collect())
+    }
+
     fn dates_done_in_range(&self, range_tag: &str) -> Result<Vec<SettlementDate>, StoreError> {
         let t = self.lock();
         // Oldest first: each date ends up with its newest run.

@@ -19,8 +19,6 @@
 //! Swaps are serialised by the store's one mutex (the SQL store locks per date; one lock
 //! is stricter and enough for tests).
 
-use std::time::Instant;
-
 use chrono::Utc;
 use settlement_model::{CurtailmentRecord, DayTotals, PeriodRange, SettlementDate, SummaryPeriod};
 use store::{
@@ -29,8 +27,7 @@ use store::{
 };
 
 use store::contract::{
-    blank_audit_row, check_derived, check_plan, elapsed_ms, fill_totals, per_period_counts,
-    totals_in,
+    blank_audit_row, check_derived, check_plan, fill_totals, ms_since, per_period_counts, totals_in,
 };
 
 use crate::testing::memory_reads::{day_state, derive_context, records_of};
@@ -148,7 +145,6 @@ fn transaction(
     plan: SwapPlan,
     running: &AuditRow,
     hooks: &mut dyn SwapHooks,
-    clock: Instant,
 ) -> Result<(DayTotals, DayTotals, Vec<CurtailmentRecord>), TxFail> {
     let SwapPlan {
         date,
@@ -192,7 +188,7 @@ fn transaction(
         });
     }
     let mut done = running.clone();
-    fill_totals(&mut done, before, after, counts, clock);
+    fill_totals(&mut done, before, after, counts);
     if verified {
         done.status = RunStatus::Committed;
     } else {
@@ -210,7 +206,6 @@ impl DaySwap for MemoryStore {
 
     fn swap(&self, plan: SwapPlan, hooks: &mut dyn SwapHooks) -> Result<SwapOutcome, StoreError> {
         check_plan(&plan)?;
-        let clock = Instant::now();
         let (date, periods, run_id) = (plan.date, plan.periods, plan.audit.run_id.clone());
         let mut tables = self.lock();
         if tables.runs.iter().any(|r| r.run_id == run_id) {
@@ -222,7 +217,7 @@ impl DaySwap for MemoryStore {
         tables.upsert_run(row.clone());
 
         let mut work = tables.clone();
-        match transaction(&mut work, plan, &row, hooks, clock) {
+        match transaction(&mut work, plan, &row, hooks) {
             Ok((before, after, replaced)) => {
                 *tables = work;
                 Ok(SwapOutcome {
@@ -239,7 +234,7 @@ impl DaySwap for MemoryStore {
                 counts,
                 replaced,
             }) => {
-                fill_totals(&mut row, before, after, counts, clock);
+                fill_totals(&mut row, before, after, counts);
                 row.status = RunStatus::RolledBack;
                 row.detail = Some("verification failed: every change was rolled back".into());
                 tables.upsert_run(row);
@@ -253,7 +248,7 @@ impl DaySwap for MemoryStore {
             }
             Err(TxFail::Store(e)) => {
                 row.status = RunStatus::Failed;
-                row.duration_ms = elapsed_ms(clock);
+                row.duration_ms = ms_since(row.started_at);
                 row.detail = Some(e.to_string());
                 tables.upsert_run(row);
                 Err(e)

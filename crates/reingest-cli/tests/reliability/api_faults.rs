@@ -135,6 +135,11 @@ fn cases() -> Vec<Case> {
             expect: Expect::Refused("404"),
         },
         Case {
+            name: "a period whose two stacks are both empty (not published)",
+            rules: vec![stack(Fault::EmptyStack).period(21)],
+            expect: Expect::Refused("periods 21: not published by the API (both stacks empty)"),
+        },
+        Case {
             name: "a response for the wrong period",
             rules: vec![stack(Fault::WrongPeriod).period(12).times(1)],
             expect: Expect::Refused("period 12"),

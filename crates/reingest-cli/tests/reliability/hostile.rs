@@ -374,8 +374,8 @@ async fn dates_periods_and_numbers_at_and_past_every_limit() {
         let o = reingest_out(Some(&sim), &db.url, args, LIMIT).await;
         assert_eq!(o.status.code(), Some(0), "{args:?}: {}", err_text(&o));
     }
-    // The last date accepted as input: its block subsidy cannot be determined (no halving
-    // day after 2028 is known), so a clear exit 2, never an assumed subsidy.
+    // The last date accepted as input is after today: refused before any request, naming
+    // the date (its subsidy could not be determined either).
     let last = [
         "run",
         "2100-12-31",
@@ -388,7 +388,7 @@ async fn dates_periods_and_numbers_at_and_past_every_limit() {
     let o = reingest_out(Some(&sim), &db.url, &last, LIMIT).await;
     assert_eq!(o.status.code(), Some(2), "{}", err_text(&o));
     assert!(
-        err_text(&o).contains("halving at block 1050000"),
+        err_text(&o).contains("2100-12-31 is after today"),
         "{}",
         err_text(&o)
     );
