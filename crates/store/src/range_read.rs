@@ -144,17 +144,21 @@ fn read_range_records(
 ) -> Result<BTreeMap<SettlementDate, Vec<settlement_model::CurtailmentRecord>>, StoreError> {
     use crate::schema::curtailment_records::dsl as cr;
     const T: &str = "curtailment_records";
-    let rows: Vec<RecordRow> = on_db!(db, c => cr::curtailment_records
+    // No ORDER BY: a year's sort costs the server more than the read; the rows are put in
+    // id order per date here, as a single date's read has them.
+    let rows: Vec<(i32, RecordRow)> = on_db!(db, c => cr::curtailment_records
         .filter(cr::settlement_date.between(from.naive(), to.naive()))
-        .order((cr::settlement_date, cr::id))
-        .select(RecordRow::as_select())
+        .select((cr::id, RecordRow::as_select()))
         .load(c))?;
-    let mut by_date: BTreeMap<NaiveDate, Vec<RecordRow>> = BTreeMap::new();
-    for r in rows {
-        by_date.entry(r.settlement_date).or_default().push(r);
+    let mut by_date: BTreeMap<NaiveDate, Vec<(i32, RecordRow)>> = BTreeMap::new();
+    for (id, r) in rows {
+        by_date.entry(r.settlement_date).or_default().push((id, r));
     }
+    let by_date = by_date.into_iter().map(|(d, mut rows)| {
+        rows.sort_by_key(|(id, _)| *id);
+        (d, rows.into_iter().map(|(_, r)| r).collect::<Vec<_>>())
+    });
     by_date
-        .into_iter()
         .map(|(d, rows)| {
             Ok((
                 settlement_date(T, "settlement_date", d)?,
@@ -164,7 +168,9 @@ fn read_range_records(
         .collect()
 }
 
-/// The bitcoin rows of the range by date, each date's ordered by period, farm, model.
+/// The bitcoin rows of the range by date, each date's ordered by period, farm, model and id
+/// (farm and model in byte order, which may differ from a collated `ORDER BY`; no check
+/// depends on the order).
 fn read_range_bitcoin_rows(
     db: &mut Db<'_>,
     from: SettlementDate,
@@ -172,24 +178,41 @@ fn read_range_bitcoin_rows(
 ) -> Result<BTreeMap<SettlementDate, Vec<BitcoinRow>>, StoreError> {
     use crate::schema::historical_bitcoin_calculations::dsl as h;
     const T: &str = "historical_bitcoin_calculations";
-    let rows: Vec<BitcoinRowRead> = on_db!(db, c => h::historical_bitcoin_calculations
+    // No ORDER BY: sorting a year's rows by text keys took the server longer than reading
+    // them (1.3 s against 0.2 s for 720,000 rows); each date's are sorted here instead.
+    let rows: Vec<(i32, BitcoinRowRead)> = on_db!(db, c => h::historical_bitcoin_calculations
         .filter(h::settlement_date.between(from.naive(), to.naive()))
-        .order((h::settlement_date, h::settlement_period, h::farm_id, h::miner_model, h::id))
-        .select(BitcoinRowRead::as_select())
+        .select((h::id, BitcoinRowRead::as_select()))
         .load(c))?;
-    let mut out: BTreeMap<SettlementDate, Vec<BitcoinRow>> = BTreeMap::new();
-    for r in rows {
+    let mut by_date: BTreeMap<SettlementDate, Vec<(i32, BitcoinRow)>> = BTreeMap::new();
+    for (id, r) in rows {
         let date = settlement_date(T, "settlement_date", r.settlement_date)?;
-        out.entry(date).or_default().push(BitcoinRow {
-            settlement_date: date,
-            settlement_period: period_u8(T, i64::from(r.settlement_period))?,
-            farm_id: r.farm_id,
-            miner_model: r.miner_model,
-            bitcoin_mined: r.bitcoin_mined.parse(T, "bitcoin_mined")?,
-            difficulty: r.difficulty.parse(T, "difficulty")?,
-        });
+        by_date.entry(date).or_default().push((
+            id,
+            BitcoinRow {
+                settlement_date: date,
+                settlement_period: period_u8(T, i64::from(r.settlement_period))?,
+                farm_id: r.farm_id,
+                miner_model: r.miner_model,
+                bitcoin_mined: r.bitcoin_mined.parse(T, "bitcoin_mined")?,
+                difficulty: r.difficulty.parse(T, "difficulty")?,
+            },
+        ));
     }
-    Ok(out)
+    Ok(by_date
+        .into_iter()
+        .map(|(date, mut rows)| {
+            rows.sort_by(|(ia, a), (ib, b)| {
+                (a.settlement_period, &a.farm_id, &a.miner_model, ia).cmp(&(
+                    b.settlement_period,
+                    &b.farm_id,
+                    &b.miner_model,
+                    ib,
+                ))
+            });
+            (date, rows.into_iter().map(|(_, r)| r).collect())
+        })
+        .collect())
 }
 
 /// The newest fetch-log entry of each date, period and side of the range (only those rows
