@@ -192,8 +192,8 @@ pub enum Command {
     /// source or never fetched), drift (with --against-api: periods differ from the API
     /// now), inconsistent (stored rows do not add up: the failed checks are named), failed
     /// (its newest run failed or was rolled back) or never_run; with its records, MWh, £,
-    /// BTC per model and newest run. The range is read in a fixed number of statements, so
-    /// a year is as quick to ask as a week. --output picks the form from the extension
+    /// BTC per model and newest run. The range is read in a fixed number of statements, not
+    /// one per date. --output picks the form from the extension
     /// (.md, .html, .json, .txt); the HTML page is self-contained (a calendar heatmap, daily
     /// energy bars, month totals, and the dates needing attention with the command that
     /// fixes each). Exit 0 when every date is verified, 1 when any needs attention.
