@@ -150,6 +150,22 @@ pub struct AllArgs {
     store: crate::bench_store::StoreOpts,
 }
 
+/// `bench status`.
+#[derive(Debug, clap::Args)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    common: Common,
+    #[command(flatten)]
+    status: crate::bench_status::StatusOpts,
+}
+
+/// `bench status`: a year's `reingest status` on PostgreSQL.
+pub fn status(args: &StatusArgs) -> Result<ExitCode> {
+    drive(&args.common, async |b: &mut Bench| {
+        b.status(&args.status).await
+    })
+}
+
 /// `bench store`.
 #[derive(Debug, clap::Args)]
 pub struct StoreArgs {

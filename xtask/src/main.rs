@@ -13,6 +13,7 @@
 mod bench_baseline;
 mod bench_e2e;
 mod bench_parse;
+mod bench_status;
 mod bench_store;
 mod bench_worker;
 mod demo;
@@ -70,6 +71,9 @@ enum Bench {
     Year(bench_e2e::YearArgs),
     /// The old scripts' way on a sample of days, extrapolated to the year, and the ratio.
     Baseline(bench_e2e::BaselineArgs),
+    /// `reingest status` over a year on PostgreSQL (target < 2 s), and its statements
+    /// against a month's (equal).
+    Status(bench_e2e::StatusArgs),
     /// Day, store, year and baseline, with one summary table of ratios.
     All(Box<bench_e2e::AllArgs>),
     /// The measured child process of the end-to-end benches (internal).
@@ -86,6 +90,7 @@ fn main() -> ExitCode {
             Bench::Store(args) => bench_e2e::store(&args),
             Bench::Year(args) => bench_e2e::year(&args),
             Bench::Baseline(args) => bench_e2e::baseline(&args),
+            Bench::Status(args) => bench_e2e::status(&args),
             Bench::All(args) => bench_e2e::all(&args),
             Bench::Worker(args) => bench_worker::run(&args),
         },

@@ -186,6 +186,25 @@ pub enum Command {
     )]
     Verify(VerifyArgs),
 
+    /// One state per date of a range, as a table, Markdown, an HTML calendar or JSON.
+    ///
+    /// Each date is verified (every check passes), incomplete (periods missing at the
+    /// source or never fetched), drift (with --against-api: periods differ from the API
+    /// now), inconsistent (stored rows do not add up: the failed checks are named), failed
+    /// (its newest run failed or was rolled back) or never_run; with its records, MWh, £,
+    /// BTC per model and newest run. The range is read in a fixed number of statements, not
+    /// one per date. --output picks the form from the extension
+    /// (.md, .html, .json, .txt); the HTML page is self-contained (a calendar heatmap, daily
+    /// energy bars, month totals, and the dates needing attention with the command that
+    /// fixes each). Exit 0 when every date is verified, 1 when any needs attention.
+    /// `reconcile` is this assessment plus --fix.
+    #[command(after_help = "Examples:
+  reingest status 2024-03-01 2024-03-31
+  reingest status 2024-01-01 2024-12-31 --output health.html
+  reingest status 2024-03-01 2024-03-31 --output march.md
+  reingest status 2024-03-01 2024-03-07 --against-api --json | jq '.days[] | select(.state != \"verified\")'")]
+    Status(StatusArgs),
+
     /// List dates whose data is missing or inconsistent; --fix reingests them.
     #[command(after_help = "Example:\n  reingest reconcile 2024-03-01 2024-03-31 --fix")]
     Reconcile(ReconcileArgs),
@@ -300,6 +319,7 @@ impl Command {
             Command::Range(_) => "range",
             Command::Verify(_) => "verify",
             Command::Reconcile(_) => "reconcile",
+            Command::Status(_) => "status",
             Command::Runs { .. } => "runs",
             Command::Restore { .. } => "restore",
             Command::Diff { .. } => "diff",
@@ -330,6 +350,7 @@ impl Command {
             | Command::Difficulty(DifficultyCommand::Set { date, .. }) => one(date),
             Command::Range(a) => (String::new(), a.from.clone(), a.to.clone()),
             Command::Reconcile(a) => (String::new(), a.from.clone(), a.to.clone()),
+            Command::Status(a) => (String::new(), a.from.clone(), a.to.clone()),
             _ => Default::default(),
         }
     }
@@ -409,6 +430,24 @@ pub struct VerifyArgs {
     /// Also fetch the day from the API and report per-period drift.
     #[arg(long)]
     pub against_api: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// First date, YYYY-MM-DD.
+    pub from: String,
+    /// Last date, inclusive.
+    pub to: String,
+    /// Also fetch each date from the API and mark the periods that differ (drift).
+    #[arg(long)]
+    pub against_api: bool,
+    /// Write the report to this file instead of printing the table; the extension picks
+    /// the form: .md (Markdown), .html (a self-contained page), .json, .txt.
+    #[arg(long)]
+    pub output: Option<PathBuf>,
+    /// Dates fetched from the API at once (with --against-api).
+    #[arg(long, default_value_t = 4)]
+    pub jobs: usize,
 }
 
 #[derive(Debug, Args)]

@@ -8,9 +8,11 @@ use std::time::Duration;
 use elexon_client::Format;
 use indicatif::{ProgressBar, ProgressStyle};
 use reingest::app::{AppSettings, MigrationPolicy, StandardPipeline};
+use reingest::assess::AssessOptions;
 use reingest::error::{DifficultyError, InputError};
 use reingest::range::{reconcile, run_range, RangeOptions, ReconcileOptions};
 use reingest::render;
+use reingest::status::{self, StatusForm};
 use reingest::{Expectations, HttpDifficultyFeed, PipelineError, Progress, RunOptions, EXIT_OK};
 use settlement_model::{PeriodRange, SettlementDate};
 use store::prelude::*;
@@ -68,6 +70,7 @@ fn settings(g: &Global, command: &Command) -> AppSettings {
     let jobs = match command {
         Command::Range(a) => a.jobs,
         Command::Reconcile(a) => a.jobs,
+        Command::Status(a) => a.jobs,
         _ => 1,
     };
     let wanted = u32::try_from(jobs.saturating_mul(2).saturating_add(2)).unwrap_or(u32::MAX);
@@ -131,6 +134,16 @@ fn validate(command: &Command) -> Result<(), PipelineError> {
                 SettlementDate::parse(&a.to)?,
             );
             RangeOptions::new(from, to, a.jobs, None)?;
+        }
+        Command::Status(a) => {
+            let (from, to) = (
+                SettlementDate::parse(&a.from)?,
+                SettlementDate::parse(&a.to)?,
+            );
+            RangeOptions::new(from, to, a.jobs, None)?;
+            if let Some(path) = &a.output {
+                StatusForm::from_path(path)?;
+            }
         }
         Command::Runs { date, since, limit } => {
             for d in [date, since].into_iter().flatten() {
@@ -272,6 +285,42 @@ async fn execute(args: Cli, metrics: &Recorder) -> Result<i32, PipelineError> {
                 || render::reconcile_text(&report),
                 report.exit_code(),
             ))
+        }
+        Command::Status(a) => {
+            let opts = AssessOptions {
+                from: SettlementDate::parse(&a.from)?,
+                to: SettlementDate::parse(&a.to)?,
+                against_api: a.against_api,
+                jobs: a.jobs,
+            };
+            let bar = progress_bar(g, "dates", opts.from.through(opts.to).count());
+            let assessment = pipeline.assess(&opts, &bar).await;
+            bar.finish();
+            let assessment = assessment?;
+            if let Some(path) = &a.output {
+                let text = status::render(&assessment, StatusForm::from_path(path)?);
+                std::fs::write(path, text).map_err(|source| InputError::File {
+                    action: "write",
+                    path: path.clone(),
+                    source,
+                })?;
+                out::error_line(format_args!("status written to {}", path.display()));
+            }
+            let code = if assessment.attention().next().is_some() {
+                reingest::EXIT_MISMATCH
+            } else {
+                EXIT_OK
+            };
+            if json || a.output.is_none() {
+                Ok(out::print(
+                    json,
+                    &assessment,
+                    || status::render(&assessment, StatusForm::Text),
+                    code,
+                ))
+            } else {
+                Ok(code)
+            }
         }
         Command::Runs { date, since, limit } => {
             let query = store::RunsQuery {

@@ -33,6 +33,7 @@
 
 pub mod app;
 pub mod archive;
+pub mod assess;
 mod builder;
 pub mod document;
 pub mod error;
@@ -53,6 +54,7 @@ pub use replay::{EvidenceState, RunListing};
 mod archive_ops;
 pub mod report;
 mod restore;
+pub mod status;
 mod verdict;
 pub mod verify;
 mod verify_day;

@@ -14,6 +14,7 @@ use store::SettlementStore;
 
 use elexon_client::SettlementSource;
 
+use crate::assess::{AssessOptions, DayAssessment, DayHealth};
 use crate::error::{blocking, InputError, PipelineError, EXIT_ERROR, EXIT_MISMATCH, EXIT_OK};
 use crate::pipeline::{Pipeline, Progress, RunOptions};
 
@@ -352,8 +353,67 @@ impl ReconcileReport {
     }
 }
 
-/// Finds dates whose data is missing, inconsistent or (with the API) drifted; optionally
-/// reingests them.
+/// What `reconcile` says of one assessed date: the failed checks (and a failed newest
+/// run), and a drift from the API above the thresholds; `None` when there is nothing.
+fn finding(day: &DayAssessment, opts: &ReconcileOptions) -> Option<Finding> {
+    if let Some(error) = &day.error {
+        return Some(Finding {
+            date: day.date,
+            reasons: vec![format!("could not be checked: {error}")],
+            error: Some(error.clone()),
+        });
+    }
+    let mut reasons = Vec::new();
+    if let (DayHealth::Failed, Some(run)) = (day.state, &day.newest_run) {
+        reasons.push(format!(
+            "newest run {} {}{}",
+            run.run_id,
+            run.status.as_str(),
+            run.detail
+                .as_deref()
+                .map(|d| format!(": {d}"))
+                .unwrap_or_default()
+        ));
+    }
+    reasons.extend(
+        day.failed_checks
+            .iter()
+            .filter(|c| c.name != "matches_api")
+            .map(|c| format!("{}: {}", c.name, c.detail)),
+    );
+    if opts.against_api {
+        // A drift too large to sum is certainly above any threshold.
+        let net = |f: fn(&DayTotals) -> Decimal| {
+            day.drift.iter().try_fold(Decimal::ZERO, |acc, d| {
+                f(&d.after)
+                    .checked_sub(f(&d.before))
+                    .and_then(|x| acc.checked_add(x))
+            })
+        };
+        let energy = net(|t| t.energy_mwh).unwrap_or(Decimal::MAX);
+        let payment = net(|t| t.payment_gbp).unwrap_or(Decimal::MAX);
+        if energy.abs() > opts.threshold_energy || payment.abs() > opts.threshold_payment {
+            let detail = day
+                .failed_checks
+                .iter()
+                .find(|c| c.name == "matches_api")
+                .map(|c| c.detail.clone())
+                .unwrap_or_default();
+            reasons.push(format!(
+                "drift from the API: energy {energy:+} MWh, payment £{payment:+}; {detail}"
+            ));
+        }
+    }
+    (!reasons.is_empty()).then_some(Finding {
+        date: day.date,
+        reasons,
+        error: None,
+    })
+}
+
+/// Finds dates whose data is missing, inconsistent, whose newest run failed, or (with the
+/// API) drifted; optionally reingests them. It is the assessment
+/// ([`Pipeline::assess`], which `status` prints) plus `--fix`: one code path.
 pub async fn reconcile<S, St>(
     pipeline: &Pipeline<S, St>,
     opts: &ReconcileOptions,
@@ -363,68 +423,24 @@ where
     S: SettlementSource,
     St: SettlementStore + 'static,
 {
-    let range = RangeOptions::new(opts.from, opts.to, opts.jobs, None)?;
-    let dates = range.dates();
-    let total = dates.len();
-    let results: Vec<Option<Finding>> = stream::iter(dates)
-        .map(|date| async move {
-            let report = pipeline.verify(date, opts.against_api, &NoBar).await;
-            let ok = report.as_ref().is_ok_and(|r| r.verification.ok);
-            let records = report.as_ref().map_or(0, |r| r.records);
-            progress.date_done(total, records, ok);
-            let report = match report {
-                Ok(r) => r,
-                Err(e) => {
-                    let error = e.to_string();
-                    return Some(Finding {
-                        date,
-                        reasons: vec![format!("could not be checked: {error}")],
-                        error: Some(error),
-                    });
-                }
-            };
-            let mut reasons: Vec<String> = report
-                .verification
-                .checks
-                .iter()
-                .filter(|c| !c.ok && c.name != "matches_api")
-                .map(|c| format!("{}: {}", c.name, c.detail))
-                .collect();
-            if opts.against_api {
-                // A drift too large to sum is certainly above any threshold.
-                let net = |f: fn(&DayTotals) -> Decimal| {
-                    report.drift.iter().try_fold(Decimal::ZERO, |acc, d| {
-                        f(&d.after)
-                            .checked_sub(f(&d.before))
-                            .and_then(|x| acc.checked_add(x))
-                    })
-                };
-                let energy = net(|t| t.energy_mwh).unwrap_or(Decimal::MAX);
-                let payment = net(|t| t.payment_gbp).unwrap_or(Decimal::MAX);
-                if energy.abs() > opts.threshold_energy || payment.abs() > opts.threshold_payment {
-                    let detail = report
-                        .verification
-                        .checks
-                        .iter()
-                        .find(|c| c.name == "matches_api")
-                        .map(|c| c.detail.clone())
-                        .unwrap_or_default();
-                    reasons.push(format!(
-                        "drift from the API: energy {energy:+} MWh, payment £{payment:+}; {detail}"
-                    ));
-                }
-            }
-            (!reasons.is_empty()).then_some(Finding {
-                date,
-                reasons,
-                error: None,
-            })
-        })
-        .buffer_unordered(opts.jobs.max(1))
-        .collect()
-        .await;
-    let mut findings: Vec<Finding> = results.into_iter().flatten().collect();
-    findings.sort_by_key(|f| f.date);
+    RangeOptions::new(opts.from, opts.to, opts.jobs, None)?;
+    let assessment = pipeline
+        .assess(
+            &AssessOptions {
+                from: opts.from,
+                to: opts.to,
+                against_api: opts.against_api,
+                jobs: opts.jobs,
+            },
+            progress,
+        )
+        .await?;
+    let total = assessment.days.len();
+    let findings: Vec<Finding> = assessment
+        .days
+        .iter()
+        .filter_map(|day| finding(day, opts))
+        .collect();
     let fixed = if opts.fix && !findings.is_empty() {
         let dates: Vec<SettlementDate> = findings.iter().map(|f| f.date).collect();
         let report = run_dates(

@@ -50,86 +50,9 @@ where
         );
         let mut drift = Vec::new();
         if against_api {
-            let range = PeriodRange::full(date);
-            settlement_model::ensure_periods_ended(date, range, self.config().clock.now())?;
-            let registry = self.ensure_registry().await?;
-            progress.fetch_started(date, range.len() * 2);
-            let fetched = fetch_range(self.source(), date, range, false, &|| {
-                progress.request_done()
-            })
-            .await?;
-            let outcome = process_fetched(date, &fetched, &registry)?;
-            let stored = per_period(&state.records)?;
-            let api = per_period(&outcome.records)?;
-            let logged: BTreeMap<(u8, settlement_model::Side), Option<String>> = state
-                .fetch_log
-                .iter()
-                .map(|e| ((e.settlement_period, e.side), e.source_hash.clone()))
-                .collect();
-            let cause = |p: u8| -> DriftCause {
-                let mut unknown = false;
-                for f in fetched.iter().filter(|f| f.period == p) {
-                    match logged.get(&(p, f.side)).cloned().flatten() {
-                        None => unknown = true,
-                        Some(h) if Some(&h) != f.source_hash().as_ref() => {
-                            return DriftCause::Source
-                        }
-                        Some(_) => {}
-                    }
-                }
-                if unknown {
-                    DriftCause::Unknown
-                } else {
-                    DriftCause::Database
-                }
-            };
-            drift = range
-                .numbers()
-                .filter_map(|p| {
-                    let before = stored.get(&p).copied().unwrap_or_default();
-                    let after = api.get(&p).copied().unwrap_or_default();
-                    (before != after).then(|| PeriodChange {
-                        period: p,
-                        before,
-                        after,
-                        changed: true,
-                        cause: Some(cause(p)),
-                    })
-                })
-                .collect();
-            let detail = if drift.is_empty() {
-                format!("all {} periods match the API", range.len())
-            } else {
-                let by = |c: DriftCause| -> Vec<String> {
-                    drift
-                        .iter()
-                        .filter(|d| d.cause == Some(c))
-                        .map(|d| d.period.to_string())
-                        .collect()
-                };
-                let mut parts = Vec::new();
-                for c in [
-                    DriftCause::Source,
-                    DriftCause::Database,
-                    DriftCause::Unknown,
-                ] {
-                    let label = c.meaning();
-                    let list = by(c);
-                    if !list.is_empty() {
-                        parts.push(format!("{label}: periods {}", list.join(",")));
-                    }
-                }
-                format!(
-                    "{} periods differ from the API ({})",
-                    drift.len(),
-                    parts.join("; ")
-                )
-            };
-            verification.checks.push(Check {
-                name: "matches_api".into(),
-                ok: drift.is_empty(),
-                detail,
-            });
+            let (periods, check) = self.api_drift(date, &state, progress).await?;
+            drift = periods;
+            verification.checks.push(check);
             verification.ok = verification.checks.iter().all(|c| c.ok);
         }
         let totals = DayTotals::from_records(&state.records)?;
@@ -146,5 +69,96 @@ where
             run_id: latest.map(|r| r.run_id.clone()),
             drift,
         })
+    }
+
+    /// Fetches `date` from the API again and compares it per period with `state` (what is
+    /// stored): the periods that differ, each attributed to Elexon or to our database, and
+    /// the `matches_api` check saying so. `verify --against-api` and `status --against-api`
+    /// (for each date) call it.
+    pub(crate) async fn api_drift(
+        &self,
+        date: SettlementDate,
+        state: &store::DayState,
+        progress: &dyn Progress,
+    ) -> Result<(Vec<PeriodChange>, Check), PipelineError> {
+        let range = PeriodRange::full(date);
+        settlement_model::ensure_periods_ended(date, range, self.config().clock.now())?;
+        let registry = self.ensure_registry().await?;
+        progress.fetch_started(date, range.len() * 2);
+        let fetched = fetch_range(self.source(), date, range, false, &|| {
+            progress.request_done()
+        })
+        .await?;
+        let outcome = process_fetched(date, &fetched, &registry)?;
+        let stored = per_period(&state.records)?;
+        let api = per_period(&outcome.records)?;
+        let logged: BTreeMap<(u8, settlement_model::Side), Option<String>> = state
+            .fetch_log
+            .iter()
+            .map(|e| ((e.settlement_period, e.side), e.source_hash.clone()))
+            .collect();
+        let cause = |p: u8| -> DriftCause {
+            let mut unknown = false;
+            for f in fetched.iter().filter(|f| f.period == p) {
+                match logged.get(&(p, f.side)).cloned().flatten() {
+                    None => unknown = true,
+                    Some(h) if Some(&h) != f.source_hash().as_ref() => return DriftCause::Source,
+                    Some(_) => {}
+                }
+            }
+            if unknown {
+                DriftCause::Unknown
+            } else {
+                DriftCause::Database
+            }
+        };
+        let drift: Vec<PeriodChange> = range
+            .numbers()
+            .filter_map(|p| {
+                let before = stored.get(&p).copied().unwrap_or_default();
+                let after = api.get(&p).copied().unwrap_or_default();
+                (before != after).then(|| PeriodChange {
+                    period: p,
+                    before,
+                    after,
+                    changed: true,
+                    cause: Some(cause(p)),
+                })
+            })
+            .collect();
+        let detail = if drift.is_empty() {
+            format!("all {} periods match the API", range.len())
+        } else {
+            let by = |c: DriftCause| -> Vec<String> {
+                drift
+                    .iter()
+                    .filter(|d| d.cause == Some(c))
+                    .map(|d| d.period.to_string())
+                    .collect()
+            };
+            let mut parts = Vec::new();
+            for c in [
+                DriftCause::Source,
+                DriftCause::Database,
+                DriftCause::Unknown,
+            ] {
+                let label = c.meaning();
+                let list = by(c);
+                if !list.is_empty() {
+                    parts.push(format!("{label}: periods {}", list.join(",")));
+                }
+            }
+            format!(
+                "{} periods differ from the API ({})",
+                drift.len(),
+                parts.join("; ")
+            )
+        };
+        let check = Check {
+            name: "matches_api".into(),
+            ok: drift.is_empty(),
+            detail,
+        };
+        Ok((drift, check))
     }
 }

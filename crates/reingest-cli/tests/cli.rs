@@ -986,6 +986,316 @@ async fn on_a_shared_postgres_only_migrate_changes_the_schema() {
     assert_eq!(tables(&db.url), after);
 }
 
+/// The done-when scenario of `status`: two verified dates, one incomplete (a 404 allowed by
+/// `--allow-missing-periods`), one failed (every request a 500), one inconsistent (its daily
+/// summary edited by hand, alone in its month so no other date's roll-up moves), the rest
+/// never run. Returns the range and the dates that are not verified.
+async fn status_scenario(sim: &SimHandle, db: &TestDb) -> (&'static str, &'static str) {
+    let url = db.url.as_str();
+    for args in [
+        &["bmu", "sync"][..],
+        &["difficulty", "sync"],
+        &["run", "2024-03-28", "--reason", "ticket <9> & 'all'"],
+        &["run", "2024-03-29"],
+        &["run", "2024-04-03"],
+    ] {
+        let o = reingest(Some(sim), url, args).await;
+        assert_eq!(o.status.code(), Some(0), "{args:?}: {}", stderr(&o));
+    }
+    sim.add_fault(
+        FaultRule::new(Fault::NotFound)
+            .date(common::d("2024-03-30"))
+            .period(10),
+    );
+    let o = reingest(
+        Some(sim),
+        url,
+        &["run", "2024-03-30", "--allow-missing-periods"],
+    )
+    .await;
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    sim.clear_faults();
+    sim.add_fault(FaultRule::new(Fault::ServerError).date(common::d("2024-03-31")));
+    let o = reingest(Some(sim), url, &["run", "2024-03-31"]).await;
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    sim.clear_faults();
+    common::sql(
+        db,
+        "UPDATE daily_summaries SET total_curtailed_energy = '1.5' WHERE summary_date = '2024-04-03'",
+    );
+    ("2024-03-28", "2024-04-06")
+}
+
+/// The states the scenario leaves, date by date.
+const SCENARIO_STATES: [(&str, &str); 10] = [
+    ("2024-03-28", "verified"),
+    ("2024-03-29", "verified"),
+    ("2024-03-30", "incomplete"),
+    ("2024-03-31", "failed"),
+    ("2024-04-01", "never_run"),
+    ("2024-04-02", "never_run"),
+    ("2024-04-03", "inconsistent"),
+    ("2024-04-04", "never_run"),
+    ("2024-04-05", "never_run"),
+    ("2024-04-06", "never_run"),
+];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_shows_each_state_in_every_form_and_reconcile_lists_the_rest() {
+    let sim = sim().await;
+    for db in backends() {
+        let url = db.url.as_str();
+        let (from, to) = status_scenario(&sim, &db).await;
+
+        // JSON: one entry per date, with its state.
+        let o = reingest(Some(&sim), url, &["--json", "status", from, to]).await;
+        assert_eq!(
+            o.status.code(),
+            Some(1),
+            "dates need attention: {}",
+            stderr(&o)
+        );
+        let doc = json(&o);
+        let days = doc["days"].as_array().unwrap();
+        let got: Vec<(String, String)> = days
+            .iter()
+            .map(|d| {
+                (
+                    d["date"].as_str().unwrap().to_owned(),
+                    d["state"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        let want: Vec<(String, String)> = SCENARIO_STATES
+            .iter()
+            .map(|(d, s)| ((*d).to_owned(), (*s).to_owned()))
+            .collect();
+        assert_eq!(got, want, "{}", db.name);
+        let incomplete = &days[2];
+        assert_eq!(incomplete["missing_periods"], serde_json::json!([10]));
+        let inconsistent = &days[6];
+        let failed: Vec<&str> = inconsistent["failed_checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["name"].as_str().unwrap())
+            .collect();
+        assert!(failed.contains(&"daily_matches_records"), "{failed:?}");
+        assert!(days[0]["energy_mwh"].is_string(), "exact decimals in JSON");
+        assert_eq!(days[0]["newest_run"]["reason"], "ticket <9> & 'all'");
+        assert_eq!(days[3]["newest_run"]["status"], "failed");
+
+        // Text: a table line per date and a summary line per state.
+        let o = reingest(Some(&sim), url, &["status", from, to]).await;
+        assert_eq!(o.status.code(), Some(1));
+        let text = String::from_utf8_lossy(&o.stdout).into_owned();
+        for (date, state) in SCENARIO_STATES {
+            assert!(
+                text.lines()
+                    .any(|l| l.starts_with(date) && l.contains(state)),
+                "{date} {state} in\n{text}"
+            );
+        }
+        assert!(text.contains("never_run       5"), "{text}");
+
+        // Markdown and HTML files, by extension.
+        let dir = tempfile::tempdir().unwrap();
+        for ext in ["md", "html", "json"] {
+            let path = dir.path().join(format!("health.{ext}"));
+            let o = reingest(
+                Some(&sim),
+                url,
+                &["status", from, to, "--output", path.to_str().unwrap()],
+            )
+            .await;
+            assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+            assert!(o.stdout.is_empty(), "the file holds the report");
+            let body = std::fs::read_to_string(&path).unwrap();
+            for (date, state) in SCENARIO_STATES {
+                assert!(body.contains(date) && body.contains(state), "{ext}: {date}");
+            }
+            if ext == "html" {
+                assert_eq!(body.matches("class=\"day s-").count(), 10);
+                assert!(body.contains("data-date=\"2024-04-03\" data-state=\"inconsistent\""));
+                assert!(body.contains("ticket &lt;9&gt; &amp; &#39;all&#39;"));
+                assert!(body.contains("reingest run 2024-03-31 --reason"));
+            }
+        }
+        let o = reingest(Some(&sim), url, &["status", from, to, "--output", "x.pdf"]).await;
+        assert_one_line_error(&o, 2, ".md, .html, .json");
+
+        // reconcile: exactly the dates that are not verified.
+        let o = reingest(Some(&sim), url, &["--json", "reconcile", from, to]).await;
+        assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+        let r = json(&o);
+        let listed: Vec<&str> = r["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["date"].as_str().unwrap())
+            .collect();
+        let not_verified: Vec<&str> = SCENARIO_STATES
+            .iter()
+            .filter(|(_, s)| *s != "verified")
+            .map(|(d, _)| *d)
+            .collect();
+        assert_eq!(listed, not_verified, "{}", db.name);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_years_status_sends_as_many_statements_as_a_months() {
+    let Some(db) = common::postgres() else {
+        return;
+    };
+    let sim = sim().await;
+    status_scenario(&sim, &db).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut counts = Vec::new();
+    for (from, to) in [
+        ("2024-03-28", "2024-04-06"),
+        ("2024-03-01", "2024-03-31"),
+        ("2024-01-01", "2024-12-31"),
+    ] {
+        let path = dir.path().join(format!("{from}.prom"));
+        let o = piped(
+            Some(&sim),
+            &db.url,
+            &[],
+            &[
+                "--metrics-file",
+                path.to_str().unwrap(),
+                "--json",
+                "status",
+                from,
+                to,
+            ],
+        )
+        .await;
+        assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+        let samples = parse_metrics(&std::fs::read_to_string(&path).unwrap());
+        let n = sample(&samples, "reingest_run_db_statements").unwrap();
+        eprintln!("status {from}..{to} sent {n} statements to PostgreSQL");
+        counts.push(n);
+    }
+    assert!(counts[0] > 5.0, "the counter counts ({counts:?})");
+    assert!(
+        counts.iter().all(|n| *n == counts[0]),
+        "10 days, a month and a year send the same statements: {counts:?}"
+    );
+    assert!(counts[0] <= 35.0, "{counts:?}");
+}
+
+/// Chromium for the browser test: required when `REINGEST_TEST_CHROMIUM` is set (CI sets
+/// it after installing Debian's `chromium`), else used when installed, else skipped.
+fn chromium() -> Option<&'static str> {
+    const BIN: &str = "/usr/bin/chromium";
+    let required = std::env::var_os("REINGEST_TEST_CHROMIUM").is_some();
+    if std::path::Path::new(BIN).exists() {
+        Some(BIN)
+    } else if required {
+        panic!("REINGEST_TEST_CHROMIUM is set but {BIN} is missing");
+    } else {
+        eprintln!("skipped: no {BIN} (set REINGEST_TEST_CHROMIUM to require it)");
+        None
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_months_status_page_renders_in_chromium() {
+    let Some(chromium) = chromium() else {
+        return;
+    };
+    let sim = sim().await;
+    let db = common::sqlite();
+    status_scenario(&sim, &db).await;
+    let dir = tempfile::tempdir().unwrap();
+    let page = dir.path().join("march.html");
+    let o = reingest(
+        Some(&sim),
+        &db.url,
+        &[
+            "status",
+            "2024-03-01",
+            "2024-04-06",
+            "--output",
+            page.to_str().unwrap(),
+        ],
+    )
+    .await;
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let shot = dir.path().join("shot.png");
+    let profile = dir.path().join("profile");
+    let out = tokio::process::Command::new(chromium)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--hide-scrollbars",
+            "--enable-logging=stderr",
+            "--v=0",
+            "--window-size=1200,1600",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .arg(format!("--screenshot={}", shot.display()))
+        .arg(format!("file://{}", page.display()))
+        .output();
+    let out = tokio::time::timeout(std::time::Duration::from_secs(120), out)
+        .await
+        .expect("chromium finished")
+        .unwrap();
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "chromium failed: {log}");
+    // Console errors, uncaught exceptions and failed loads of the page are errors; the
+    // browser's own complaints about its sandbox (no D-Bus, no GPU) are not about the page.
+    let page_errors: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("CONSOLE") || l.contains("Uncaught") || l.contains("net::ERR_"))
+        .collect();
+    assert!(
+        page_errors.is_empty(),
+        "the page logged errors: {page_errors:?}"
+    );
+
+    let decoder = png::Decoder::new(std::io::BufReader::new(
+        std::fs::File::open(&shot).expect("a screenshot"),
+    ));
+    let mut reader = decoder.read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    assert_eq!((info.width, info.height), (1200, 1600));
+    let channels = info.color_type.samples();
+    let pixels: Vec<&[u8]> = buf[..info.buffer_size()]
+        .chunks(channels)
+        .map(|p| &p[..3])
+        .collect();
+    let background = pixels[0];
+    let drawn = pixels.iter().filter(|p| **p != background).count();
+    let colours: std::collections::BTreeSet<&[u8]> = pixels.iter().copied().collect();
+    eprintln!(
+        "screenshot: {drawn} of {} pixels drawn, {} colours",
+        pixels.len(),
+        colours.len()
+    );
+    assert!(
+        drawn * 50 > pixels.len(),
+        "the page is not blank ({drawn} pixels)"
+    );
+    assert!(
+        colours.len() >= 8,
+        "the calendar's colours ({})",
+        colours.len()
+    );
+    // The state colours of the calendar are on the page (light scheme).
+    for (state, rgb) in [
+        ("verified", [0x2f, 0x9e, 0x5b]),
+        ("failed", [0x7d, 0x1d, 0x1d]),
+        ("incomplete", [0xe3, 0xa2, 0x1a]),
+    ] {
+        assert!(pixels.iter().any(|p| *p == rgb), "no {state} square drawn");
+    }
+}
+
 /// A reader that stops early (`reingest --json bmu list | head -c 400`) closes the pipe while
 /// the output, larger than a pipe holds, is still being written: the command ends quietly
 /// with its own exit code (0), with no panic message or backtrace.

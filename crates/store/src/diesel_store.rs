@@ -218,6 +218,15 @@ impl DaySwap for DieselStore {
         conn.read_tx(|db| read_day_state(db, date))
     }
 
+    fn day_states(
+        &self,
+        from: SettlementDate,
+        to: SettlementDate,
+    ) -> Result<Vec<(SettlementDate, DayState)>, StoreError> {
+        let mut conn = self.conn()?;
+        conn.read_tx(|db| crate::range_read::read_day_states(db, from, to))
+    }
+
     fn day_records(&self, date: SettlementDate) -> Result<Vec<CurtailmentRecord>, StoreError> {
         self.conn()?.single(|db| read_records(db, date, None))
     }
@@ -294,6 +303,15 @@ impl AuditLog for DieselStore {
     fn runs_page(&self, query: &RunsQuery) -> Result<Vec<AuditRow>, StoreError> {
         self.conn()?
             .single(|db| read_runs(db, &Select::from(query)))
+    }
+
+    fn runs_between(
+        &self,
+        from: SettlementDate,
+        to: SettlementDate,
+    ) -> Result<Vec<AuditRow>, StoreError> {
+        self.conn()?
+            .single(|db| crate::range_read::read_runs_between(db, from, to))
     }
 
     fn run_fetch_log(&self, run_id: &str) -> Result<Vec<FetchLogEntry>, StoreError> {

@@ -108,6 +108,7 @@ mod error;
 mod faults;
 mod locks;
 mod migrations;
+mod range_read;
 mod read;
 mod reference;
 mod rows;
@@ -449,6 +450,18 @@ pub trait DaySwap: Send + Sync {
     fn day_records(&self, date: SettlementDate) -> Result<Vec<CurtailmentRecord>, StoreError> {
         Ok(self.day_state(date)?.records)
     }
+    /// Reads the stored state of every date `from..=to`, in date order: what `reingest
+    /// status` and `reconcile` assess. The default reads one date at a time; the SQL store
+    /// reads the whole range in a fixed number of statements, however many dates it has.
+    fn day_states(
+        &self,
+        from: SettlementDate,
+        to: SettlementDate,
+    ) -> Result<Vec<(SettlementDate, DayState)>, StoreError> {
+        from.through(to)
+            .map(|d| Ok((d, self.day_state(d)?)))
+            .collect()
+    }
     /// The day swap, in one transaction (see the crate docs). Every write of the day's
     /// records goes through here: runs, partial runs, recomputes and restores.
     fn swap(&self, plan: SwapPlan, hooks: &mut dyn SwapHooks) -> Result<SwapOutcome, StoreError>;
@@ -477,6 +490,20 @@ pub trait AuditLog: Send + Sync {
     /// The audit log, newest first, optionally for one date: every run (a restore needs a
     /// date's whole history). To show the log, read a page with [`AuditLog::runs_page`].
     fn runs(&self, date: Option<SettlementDate>) -> Result<Vec<AuditRow>, StoreError>;
+    /// The audit rows of every date `from..=to`, newest first. The default reads one date
+    /// at a time; the SQL store reads them in one statement.
+    fn runs_between(
+        &self,
+        from: SettlementDate,
+        to: SettlementDate,
+    ) -> Result<Vec<AuditRow>, StoreError> {
+        let mut all = Vec::new();
+        for d in from.through(to) {
+            all.extend(self.runs(Some(d))?);
+        }
+        all.sort_by_key(|r| std::cmp::Reverse(r.started_at));
+        Ok(all)
+    }
     /// A page of the audit log, newest first: at most `query.limit` runs, of one date and
     /// started since a day when the query says so, read in one statement.
     fn runs_page(&self, query: &RunsQuery) -> Result<Vec<AuditRow>, StoreError>;

@@ -72,7 +72,7 @@ pub(crate) fn year_bounds(date: SettlementDate) -> (String, String) {
     (format!("{y:04}-01"), format!("{y:04}-12"))
 }
 
-fn period_u8(table: &'static str, value: i64) -> Result<u8, StoreError> {
+pub(crate) fn period_u8(table: &'static str, value: i64) -> Result<u8, StoreError> {
     u8::try_from(value).map_err(|_| StoreError::CorruptValue {
         table,
         column: "settlement_period",
@@ -131,7 +131,7 @@ pub(crate) fn read_backup_records(
 }
 
 /// Parses record rows of `table`, sorted by period, side, sequence number, farm.
-fn records_from_rows(
+pub(crate) fn records_from_rows(
     table: &'static str,
     rows: Vec<RecordRow>,
 ) -> Result<Vec<CurtailmentRecord>, StoreError> {
@@ -181,6 +181,7 @@ macro_rules! summary_rows {
             .load(c))
     }};
 }
+pub(crate) use summary_rows;
 
 /// Bitcoin summary rows of one table with keys in `lo..=hi` (legacy duplicates included), as
 /// `(id, key, model, mined)`, ordered by key, model, id.
@@ -194,10 +195,11 @@ macro_rules! btc_summary_rows {
             .load(c))
     }};
 }
+pub(crate) use btc_summary_rows;
 
 /// A summary row's owned totals, when both are set (rows with NULL totals hold no
 /// curtailment data of ours and are left out).
-fn totals(
+pub(crate) fn totals(
     table: &'static str,
     energy: Option<StoredDecimal>,
     payment: Option<StoredDecimal>,
@@ -212,7 +214,7 @@ fn totals(
 }
 
 /// A summary key, energy and payment as read.
-type SummaryRow<K> = (K, Option<StoredDecimal>, Option<StoredDecimal>);
+pub(crate) type SummaryRow<K> = (K, Option<StoredDecimal>, Option<StoredDecimal>);
 
 pub(crate) fn corrupt_key(
     table: &'static str,
@@ -228,11 +230,11 @@ pub(crate) fn corrupt_key(
     }
 }
 
-fn parse_month(table: &'static str, value: &str) -> Result<YearMonth, StoreError> {
+pub(crate) fn parse_month(table: &'static str, value: &str) -> Result<YearMonth, StoreError> {
     YearMonth::parse(value).map_err(|e| corrupt_key(table, "year_month", value, e.to_string()))
 }
 
-fn parse_year(table: &'static str, value: &str) -> Result<i32, StoreError> {
+pub(crate) fn parse_year(table: &'static str, value: &str) -> Result<i32, StoreError> {
     match value.parse::<i32>() {
         Ok(y) if value.len() == 4 => Ok(y),
         _ => Err(corrupt_key(
@@ -305,10 +307,10 @@ pub(crate) fn read_yearly(
 }
 
 /// Bitcoin summary rows as read: `(id, key, model, mined)`.
-type BtcSummaryRow<K> = (i32, K, String, StoredDecimal);
+pub(crate) type BtcSummaryRow<K> = (i32, K, String, StoredDecimal);
 
 /// Parses bitcoin summary rows of `table`, with the period of each key.
-fn btc_summaries<K>(
+pub(crate) fn btc_summaries<K>(
     table: &'static str,
     rows: Vec<BtcSummaryRow<K>>,
     period: impl Fn(K) -> Result<SummaryPeriod, StoreError>,
@@ -460,7 +462,7 @@ pub(crate) fn read_run_fetch_log(
     latest_fetch_entries(rows)
 }
 
-fn latest_fetch_entries(rows: Vec<FetchRow>) -> Result<Vec<FetchLogEntry>, StoreError> {
+pub(crate) fn latest_fetch_entries(rows: Vec<FetchRow>) -> Result<Vec<FetchLogEntry>, StoreError> {
     const T: &str = "fetch_log";
     let mut latest: BTreeMap<(u8, Side), FetchLogEntry> = BTreeMap::new();
     for r in rows {

@@ -1150,3 +1150,44 @@ fn one_swap_of_a_stormy_day_sends_at_most_60_statements_to_postgres() {
     eprintln!("one swap of 1,152 records sent {n} statements to PostgreSQL");
     assert!(n <= 60, "{n} statements for one swap (at most 60)");
 }
+
+#[test]
+fn a_range_read_gives_each_date_what_its_own_read_gives() {
+    for db in backends() {
+        let s = &db.store;
+        // Across a month and a year boundary, with a gap, a partial day and a re-run.
+        let days = ["2024-12-30", "2025-01-01", "2025-01-02"];
+        for (i, d) in days.iter().enumerate() {
+            let d = date(d);
+            let seed = u64::try_from(i).unwrap() + 40;
+            swap(s, d, full(d), gen_records(d, full(d), 2, "R", seed));
+        }
+        let d = date("2025-01-02");
+        let part = PeriodRange::parse("3-5", d).unwrap();
+        swap(s, d, part, gen_records(d, part, 1, "S", 50));
+        let (from, to) = (date("2024-12-29"), date("2025-01-03"));
+        let range = s.day_states(from, to).unwrap();
+        assert_eq!(range.len(), 6, "{}", db.label);
+        for (d, state) in &range {
+            assert_eq!(
+                serde_json::to_value(state).unwrap(),
+                serde_json::to_value(s.day_state(*d).unwrap()).unwrap(),
+                "{} {d}",
+                db.label
+            );
+        }
+        let runs = s.runs_between(from, to).unwrap();
+        assert_eq!(runs.len(), 4, "{}", db.label);
+        let mut per_date = Vec::new();
+        for d in from.through(to) {
+            per_date.extend(s.runs(Some(d)).unwrap());
+        }
+        let ids = |r: &[store::AuditRow]| {
+            let mut v: Vec<String> = r.iter().map(|r| r.run_id.clone()).collect();
+            v.sort();
+            v
+        };
+        assert_eq!(ids(&runs), ids(&per_date), "{}", db.label);
+        assert_eq!(runs[0].settlement_date, d, "newest first");
+    }
+}

@@ -72,6 +72,15 @@ pub enum InputError {
     /// A miner model name the catalog does not know.
     #[error(transparent)]
     UnknownMinerModel(#[from] bitcoin_calc::UnknownModel),
+    /// `status --output FILE` names a file whose extension is no form of the report.
+    #[error(
+        "cannot tell the form of {} from its extension: use .md, .html, .json or .txt",
+        path.display()
+    )]
+    OutputExtension {
+        /// The file.
+        path: PathBuf,
+    },
     /// A file cannot be read or written.
     #[error("cannot {action} {}: {source}", path.display())]
     File {

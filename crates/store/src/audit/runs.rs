@@ -49,6 +49,8 @@ pub(crate) struct Select<'a> {
     pub(crate) since: Option<NaiveDate>,
     /// At most this many, the newest.
     pub(crate) limit: Option<usize>,
+    /// Only runs of the settlement dates `from..=to` (`reingest status` over a range).
+    pub(crate) between: Option<(SettlementDate, SettlementDate)>,
 }
 
 impl<'a> From<&RunsQuery> for Select<'a> {
@@ -58,6 +60,7 @@ impl<'a> From<&RunsQuery> for Select<'a> {
             run_id: None,
             since: q.since,
             limit: Some(q.limit),
+            between: None,
         }
     }
 }
@@ -96,6 +99,9 @@ pub(crate) fn read_runs(db: &mut Db<'_>, select: &Select<'_>) -> Result<Vec<Audi
         }
         if let Some(id) = select.run_id {
             q = q.filter(rr::run_id.eq(id));
+        }
+        if let Some((from, to)) = select.between {
+            q = q.filter(rr::settlement_date.between(from.naive(), to.naive()));
         }
         if let Some(t) = since {
             q = q.filter(rr::started_at.ge(t));
