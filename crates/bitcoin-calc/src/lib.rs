@@ -83,8 +83,7 @@ pub use miner::{
 };
 pub use subsidy::{
     known_halvings, subsidy_for_epoch, subsidy_on, HeightEvidence, Subsidy, SubsidyError,
-    EPOCH_CERTAIN_DAYS,
-    KNOWN_HALVINGS,
+    EPOCH_CERTAIN_DAYS, KNOWN_HALVINGS,
 };
 pub use trust::{assess_difficulty, DifficultyTrust, MAX_DIFFICULTY_AGE_DAYS};
 

@@ -246,7 +246,11 @@ mod tests {
     fn after_the_last_known_halving_heights_decide() {
         // No evidence, within the bound: the epoch is certain (2024-04-20 + 1,099 days).
         for date in ["2024-04-20", "2024-07-18", "2024-12-07", "2027-04-24"] {
-            assert_eq!(subsidy(date, HeightEvidence::default()).unwrap(), "3.125", "{date}");
+            assert_eq!(
+                subsidy(date, HeightEvidence::default()).unwrap(),
+                "3.125",
+                "{date}"
+            );
         }
         // No evidence past the bound: not determined, never 3.125 assumed.
         assert!(matches!(

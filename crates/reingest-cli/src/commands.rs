@@ -9,7 +9,7 @@ use elexon_client::Format;
 use indicatif::{ProgressBar, ProgressStyle};
 use reingest::app::{AppSettings, MigrationPolicy, StandardPipeline};
 use reingest::error::{DifficultyError, InputError};
-use reingest::range::{reconcile, run_range, RangeOptions, ReconcileOptions};
+use reingest::range::{reconcile, run_range, ArchiveReplay, RangeOptions, ReconcileOptions};
 use reingest::render as output;
 use reingest::{Expectations, HttpDifficultyFeed, PipelineError, Progress, RunOptions, EXIT_OK};
 use settlement_model::{PeriodRange, SettlementDate};
@@ -226,7 +226,13 @@ async fn execute(args: Cli, metrics: &Recorder) -> Result<i32, PipelineError> {
         Command::Range(a) => {
             let from = SettlementDate::parse(&a.from)?;
             let to = SettlementDate::parse(&a.to)?;
-            let opts = RangeOptions::new(from, to, a.jobs, a.reason)?.resume(a.resume);
+            let mut opts = RangeOptions::new(from, to, a.jobs, a.reason)?.resume(a.resume);
+            if a.from_archive {
+                opts = opts.from_archive(ArchiveReplay {
+                    as_recorded: a.as_recorded,
+                    fetch_missing: a.fetch_missing,
+                });
+            }
             let bar = progress_bar(g, "dates", opts.dates().len());
             let report = run_range(&pipeline, &opts, &bar).await;
             bar.finish();

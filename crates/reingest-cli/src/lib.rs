@@ -43,6 +43,7 @@ pub mod human;
 mod inputs;
 pub mod pipeline;
 pub mod range;
+mod range_archive;
 mod recompute;
 mod registry;
 pub mod render;

@@ -293,6 +293,13 @@ where
         }
     }
 
+    /// This pipeline filing nothing in the archive: what a range from the archive runs
+    /// each date on (its responses are filed already; compressing them again is waste).
+    pub(crate) fn without_archive_writes(mut self) -> Self {
+        self.archive = None;
+        self
+    }
+
     pub(crate) async fn with_store<T, F>(&self, f: F) -> Result<T, PipelineError>
     where
         F: FnOnce(&St) -> Result<T, store::StoreError> + Send + 'static,

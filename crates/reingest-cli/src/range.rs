@@ -28,6 +28,20 @@ pub struct RangeOptions {
     jobs: usize,
     reason: Option<String>,
     resume: bool,
+    archive: Option<ArchiveReplay>,
+}
+
+/// How a range recomputes from the archive (`range --from-archive`): see
+/// [`RangeOptions::from_archive`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ArchiveReplay {
+    /// Replay each date's newest committed run exactly, with the registry, difficulty,
+    /// subsidy and miner models it recorded, and fail the date unless it reproduces the
+    /// run's fingerprint (`--as-recorded`). Without it, today's reference data apply.
+    pub as_recorded: bool,
+    /// Fetch the dates that have no archived run from the API instead of listing them
+    /// (`--fetch-missing`), rate-limited as a live range.
+    pub fetch_missing: bool,
 }
 
 impl RangeOptions {
@@ -50,7 +64,47 @@ impl RangeOptions {
             jobs,
             reason,
             resume: false,
+            archive: None,
         })
+    }
+
+    /// Recompute every date from its archived responses instead of fetching it: no
+    /// network, the registry, difficulty table and miner models read once for the range,
+    /// each date through the same verified swap as any run. Dates without an archived run
+    /// end [`DateStatus::NoArchive`] (or are fetched, with [`ArchiveReplay::fetch_missing`]).
+    #[must_use]
+    pub fn from_archive(mut self, replay: ArchiveReplay) -> Self {
+        self.archive = Some(replay);
+        self
+    }
+
+    /// How the range replays the archive, if it does.
+    pub fn archive(&self) -> Option<ArchiveReplay> {
+        self.archive
+    }
+
+    /// The first date.
+    pub fn from(&self) -> SettlementDate {
+        self.from
+    }
+
+    /// Dates in flight at once.
+    pub fn jobs(&self) -> usize {
+        self.jobs
+    }
+
+    /// Whether dates an earlier run of this range committed are skipped.
+    pub fn resumes(&self) -> bool {
+        self.resume
+    }
+
+    /// Each date's reason in the audit log: `--reason` (if any) and `[range TAG]`.
+    pub(crate) fn audit_reason(&self) -> String {
+        let note = format!("[range {}]", self.tag());
+        match &self.reason {
+            Some(r) => format!("{r} {note}"),
+            None => note,
+        }
     }
 
     /// Skip dates that an earlier run of this same range already committed (after an
@@ -64,8 +118,19 @@ impl RangeOptions {
     /// The range's tag, `FROM..TO`: recorded with each date's run (the audit log's
     /// `range_tag`), which `resume` looks for, and named in each run's reason as
     /// `[range FROM..TO]` for people reading the log.
+    /// A range from the archive has its own tag (`FROM..TO from-archive`, and
+    /// `as-recorded`), so resuming it never skips a date a live range did, nor the reverse.
     pub fn tag(&self) -> String {
-        format!("{}..{}", self.from, self.to)
+        let mode = match self.archive {
+            None => "",
+            Some(ArchiveReplay {
+                as_recorded: false, ..
+            }) => " from-archive",
+            Some(ArchiveReplay {
+                as_recorded: true, ..
+            }) => " from-archive as-recorded",
+        };
+        format!("{}..{}{mode}", self.from, self.to)
     }
 
     /// The dates, in order.
@@ -86,16 +151,20 @@ pub enum DateStatus {
     Error,
     /// Done by an earlier run of the same range (`--resume`).
     Skipped,
+    /// `range --from-archive`: the date has no committed run whose responses are archived
+    /// (never fetched); nothing changed. `--fetch-missing` fetches such dates instead.
+    NoArchive,
 }
 
 impl DateStatus {
-    /// `ok`, `mismatch`, `error`, `skipped`.
+    /// `ok`, `mismatch`, `error`, `skipped`, `no-archive`.
     pub fn as_str(&self) -> &'static str {
         match self {
             DateStatus::Ok => "ok",
             DateStatus::Mismatch => "mismatch",
             DateStatus::Error => "error",
             DateStatus::Skipped => "skipped",
+            DateStatus::NoArchive => "no-archive",
         }
     }
 
@@ -149,7 +218,17 @@ impl RangeReport {
         self.dates.iter().all(|d| d.status.succeeded())
     }
 
-    /// 0 when all succeeded, 2 when any date failed with an error, else 1.
+    /// The dates that have no archived run (`range --from-archive`), in order.
+    pub fn without_archive(&self) -> Vec<SettlementDate> {
+        self.dates
+            .iter()
+            .filter(|d| d.status == DateStatus::NoArchive)
+            .map(|d| d.date)
+            .collect()
+    }
+
+    /// 0 when all succeeded, 2 when any date failed with an error, else 1 (a mismatch, or a
+    /// date without an archive).
     pub fn exit_code(&self) -> i32 {
         if self.all_ok() {
             EXIT_OK
@@ -171,6 +250,9 @@ where
     S: SettlementSource,
     St: SettlementStore + 'static,
 {
+    if let Some(replay) = opts.archive {
+        return crate::range_archive::run_from_archive(pipeline, opts, replay, progress).await;
+    }
     let started = Instant::now();
     // Fail fast, once, on what every date needs; fetch a missing difficulty once rather
     // than in every date in flight (a failure here is reported by each date instead).
@@ -186,11 +268,7 @@ where
     } else {
         Vec::new()
     };
-    let note = format!("[range {tag}]");
-    let reason = match &opts.reason {
-        Some(r) => format!("{r} {note}"),
-        None => note,
-    };
+    let reason = opts.audit_reason();
     Ok(run_dates(
         pipeline,
         dates,
@@ -246,7 +324,7 @@ where
 struct NoBar;
 impl Progress for NoBar {}
 
-fn skipped(date: SettlementDate) -> DateOutcome {
+pub(crate) fn skipped(date: SettlementDate) -> DateOutcome {
     DateOutcome {
         date,
         status: DateStatus::Skipped,
@@ -260,7 +338,7 @@ fn skipped(date: SettlementDate) -> DateOutcome {
     }
 }
 
-fn outcome_of(
+pub(crate) fn outcome_of(
     date: SettlementDate,
     result: Result<crate::RunReport, PipelineError>,
 ) -> DateOutcome {

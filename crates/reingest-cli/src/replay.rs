@@ -126,7 +126,10 @@ where
     }
 
     /// The registry run evidence names, from its content-addressed snapshot.
-    async fn recorded_registry(&self, doc: &EvidenceDocument) -> Result<BmRegistry, PipelineError> {
+    pub(crate) async fn recorded_registry(
+        &self,
+        doc: &EvidenceDocument,
+    ) -> Result<BmRegistry, PipelineError> {
         let hash = doc.registry_hash.clone();
         let json = self
             .with_store(move |s| s.registry_snapshot(&hash))
