@@ -16,9 +16,11 @@ use elexon_client::SettlementSource;
 
 use crate::error::{blocking, InputError, PipelineError, EXIT_ERROR, EXIT_MISMATCH, EXIT_OK};
 use crate::pipeline::{Pipeline, Progress, RunOptions};
+pub use crate::range_archive::ArchiveReplay;
+use crate::range_archive::{ArchiveDates, Replayed};
 
 /// The most dates a range runs at once.
-pub const MAX_JOBS: usize = 64;
+pub const MAX_JOBS: usize = crate::error::MAX_JOBS;
 
 /// What `range` is asked to do.
 #[derive(Debug, Clone)]
@@ -29,19 +31,6 @@ pub struct RangeOptions {
     reason: Option<String>,
     resume: bool,
     archive: Option<ArchiveReplay>,
-}
-
-/// How a range recomputes from the archive (`range --from-archive`): see
-/// [`RangeOptions::from_archive`].
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct ArchiveReplay {
-    /// Replay each date's newest committed run exactly, with the registry, difficulty,
-    /// subsidy and miner models it recorded, and fail the date unless it reproduces the
-    /// run's fingerprint (`--as-recorded`). Without it, today's reference data apply.
-    pub as_recorded: bool,
-    /// Fetch the dates that have no archived run from the API instead of listing them
-    /// (`--fetch-missing`), rate-limited as a live range.
-    pub fetch_missing: bool,
 }
 
 impl RangeOptions {
@@ -81,21 +70,6 @@ impl RangeOptions {
     /// How the range replays the archive, if it does.
     pub fn archive(&self) -> Option<ArchiveReplay> {
         self.archive
-    }
-
-    /// The first date.
-    pub fn from(&self) -> SettlementDate {
-        self.from
-    }
-
-    /// Dates in flight at once.
-    pub fn jobs(&self) -> usize {
-        self.jobs
-    }
-
-    /// Whether dates an earlier run of this range committed are skipped.
-    pub fn resumes(&self) -> bool {
-        self.resume
     }
 
     /// Each date's reason in the audit log: `--reason` (if any) and `[range TAG]`.
@@ -251,7 +225,7 @@ where
     St: SettlementStore + 'static,
 {
     if let Some(replay) = opts.archive {
-        return crate::range_archive::run_from_archive(pipeline, opts, replay, progress).await;
+        return run_from_archive(pipeline, opts, replay, progress).await;
     }
     let started = Instant::now();
     // Fail fast, once, on what every date needs; fetch a missing difficulty once rather
@@ -279,6 +253,56 @@ where
         started,
     )
     .await)
+}
+
+/// `range --from-archive` (see [`RangeOptions::from_archive`]).
+async fn run_from_archive<S, St>(
+    pipeline: &Pipeline<S, St>,
+    opts: &RangeOptions,
+    replay: ArchiveReplay,
+    progress: &dyn Progress,
+) -> Result<RangeReport, PipelineError>
+where
+    S: SettlementSource,
+    St: SettlementStore + 'static,
+{
+    let started = Instant::now();
+    let tag = opts.tag();
+    let done = if opts.resume {
+        let (store, t) = (std::sync::Arc::clone(pipeline.store()), tag.clone());
+        blocking(move || store.dates_done_in_range(&t).map_err(PipelineError::from)).await?
+    } else {
+        Vec::new()
+    };
+    let reason = opts.audit_reason();
+    let dates = opts.dates();
+    let total = dates.len();
+    let finish = |date, replayed| {
+        let outcome = match replayed {
+            Replayed::Skipped => skipped(date),
+            Replayed::Ran(result) => outcome_of(date, *result),
+            Replayed::NoArchive(why) => DateOutcome {
+                status: DateStatus::NoArchive,
+                ..outcome_of(date, Err(why))
+            },
+        };
+        progress.date_done(total, outcome.records, outcome.status.succeeded());
+        outcome
+    };
+    let plan = ArchiveDates {
+        dates,
+        jobs: opts.jobs,
+        replay,
+        reason: &reason,
+        tag: &tag,
+        done: &done,
+    };
+    let mut outcomes = crate::range_archive::replay_dates(pipeline, plan, &finish).await?;
+    outcomes.sort_by_key(|o| o.date);
+    Ok(RangeReport {
+        dates: outcomes,
+        duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+    })
 }
 
 /// Reingests `dates`, `jobs` at a time, skipping `done`, each run with `reason` and the
@@ -324,7 +348,7 @@ where
 struct NoBar;
 impl Progress for NoBar {}
 
-pub(crate) fn skipped(date: SettlementDate) -> DateOutcome {
+fn skipped(date: SettlementDate) -> DateOutcome {
     DateOutcome {
         date,
         status: DateStatus::Skipped,
@@ -338,7 +362,7 @@ pub(crate) fn skipped(date: SettlementDate) -> DateOutcome {
     }
 }
 
-pub(crate) fn outcome_of(
+fn outcome_of(
     date: SettlementDate,
     result: Result<crate::RunReport, PipelineError>,
 ) -> DateOutcome {

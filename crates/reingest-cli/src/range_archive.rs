@@ -12,7 +12,6 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Instant;
 
 use futures::stream::{self, StreamExt};
 use settlement_model::{
@@ -25,11 +24,48 @@ use elexon_client::SettlementSource;
 use crate::error::{InputError, PipelineError};
 use crate::evidence::EvidenceDocument;
 use crate::inputs::settle_inputs;
-use crate::pipeline::{elapsed_ms, NoProgress, Pipeline, PipelineConfig, Progress, RunOptions};
-use crate::range::{
-    outcome_of, skipped, ArchiveReplay, DateOutcome, DateStatus, RangeOptions, RangeReport,
-};
+use crate::pipeline::{NoProgress, Pipeline, PipelineConfig, RunOptions};
 use crate::report::RunReport;
+
+/// How a range recomputes from the archive (`range --from-archive`): see
+/// [`crate::range::RangeOptions::from_archive`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ArchiveReplay {
+    /// Replay each date's newest committed run exactly, with the registry, difficulty,
+    /// subsidy and miner models it recorded, and fail the date unless it reproduces the
+    /// run's fingerprint (`--as-recorded`). Without it, today's reference data apply.
+    pub as_recorded: bool,
+    /// Fetch the dates that have no archived run from the API instead of listing them
+    /// (`--fetch-missing`), rate-limited as a live range.
+    pub fetch_missing: bool,
+}
+
+/// How one date of a range from the archive ended, before the range reports it.
+pub(crate) enum Replayed {
+    /// Done by an earlier run of the same range (`--resume`).
+    Skipped,
+    /// Recomputed from the archive, or fetched (`--fetch-missing`): the run's report or
+    /// the error that stopped it.
+    Ran(Box<Result<RunReport, PipelineError>>),
+    /// Nothing archived to recompute from: why.
+    NoArchive(PipelineError),
+}
+
+/// The dates of a range from the archive and how to record them.
+pub(crate) struct ArchiveDates<'a> {
+    /// The dates, in order.
+    pub dates: Vec<SettlementDate>,
+    /// Dates in flight at once.
+    pub jobs: usize,
+    /// How to replay.
+    pub replay: ArchiveReplay,
+    /// Each date's reason in the audit log.
+    pub reason: &'a str,
+    /// The range's tag.
+    pub tag: &'a str,
+    /// Dates an earlier run of the range committed (`--resume`).
+    pub done: &'a [SettlementDate],
+}
 
 /// A registry and its units as an archive source serves them, shared by the dates.
 type SharedRegistry = (BmRegistry, Arc<Vec<BmUnit>>);
@@ -130,51 +166,34 @@ impl RangeInputs {
     }
 }
 
-/// Recomputes every date of `opts` from the archive, `jobs` at a time (see the module docs).
-pub(crate) async fn run_from_archive<S, St>(
+/// Recomputes every date of `plan` from the archive, `jobs` at a time (see the module
+/// docs); `finish` turns each date's end into what the caller keeps (in the order dates
+/// finish) as soon as it is known, so only that is held.
+pub(crate) async fn replay_dates<S, St, T>(
     pipeline: &Pipeline<S, St>,
-    opts: &RangeOptions,
-    replay: ArchiveReplay,
-    progress: &dyn Progress,
-) -> Result<RangeReport, PipelineError>
+    plan: ArchiveDates<'_>,
+    finish: &(dyn Fn(SettlementDate, Replayed) -> T + Sync),
+) -> Result<Vec<T>, PipelineError>
 where
     S: SettlementSource,
     St: SettlementStore + 'static,
+    T: Send,
 {
-    let started = Instant::now();
     pipeline.archive().ok_or(InputError::NoArchive)?;
-    let inputs = RangeInputs::load(pipeline, replay).await?;
-    let tag = opts.tag();
-    let done = if opts.resumes() {
-        let t = tag.clone();
-        pipeline
-            .with_store(move |s| s.dates_done_in_range(&t))
-            .await?
-    } else {
-        Vec::new()
-    };
-    let reason = opts.audit_reason();
-    let dates = opts.dates();
-    let total = dates.len();
-    let (inputs, done, reason, tag) = (&inputs, &done, reason.as_str(), tag.as_str());
-    let mut outcomes: Vec<DateOutcome> = stream::iter(dates)
+    let inputs = RangeInputs::load(pipeline, plan.replay).await?;
+    let (inputs, plan) = (&inputs, &plan);
+    Ok(stream::iter(plan.dates.iter().copied())
         .map(|date| async move {
-            let outcome = if done.contains(&date) {
-                skipped(date)
+            let replayed = if plan.done.contains(&date) {
+                Replayed::Skipped
             } else {
-                one_date(pipeline, inputs, date, replay, reason, tag).await
+                one_date(pipeline, inputs, date, plan).await
             };
-            progress.date_done(total, outcome.records, outcome.status.succeeded());
-            outcome
+            finish(date, replayed)
         })
-        .buffer_unordered(opts.jobs().max(1))
+        .buffer_unordered(plan.jobs.max(1))
         .collect()
-        .await;
-    outcomes.sort_by_key(|o| o.date);
-    Ok(RangeReport {
-        dates: outcomes,
-        duration_ms: elapsed_ms(started),
-    })
+        .await)
 }
 
 /// Whether an error means the date has nothing archived to recompute from.
@@ -193,30 +212,26 @@ async fn one_date<S, St>(
     pipeline: &Pipeline<S, St>,
     inputs: &RangeInputs,
     date: SettlementDate,
-    replay: ArchiveReplay,
-    reason: &str,
-    tag: &str,
-) -> DateOutcome
+    plan: &ArchiveDates<'_>,
+) -> Replayed
 where
     S: SettlementSource,
     St: SettlementStore + 'static,
 {
+    let (reason, tag) = (plan.reason, plan.tag);
     let result = match crate::archive::find_run(pipeline.store(), date, None).await {
-        Ok(run) => replay_run(pipeline, inputs, run, replay, reason, tag).await,
+        Ok(run) => replay_run(pipeline, inputs, run, plan.replay, reason, tag).await,
         Err(e) => Err(e),
     };
     match result {
-        Err(e) if nothing_archived(&e) && replay.fetch_missing => {
+        Err(e) if nothing_archived(&e) && plan.replay.fetch_missing => {
             let mut run = RunOptions::new(date);
             run.reason = Some(format!("{reason} (not archived: fetched from the API)"));
             run.range_tag = Some(tag.to_owned());
-            outcome_of(date, pipeline.run(&run, &NoProgress).await)
+            Replayed::Ran(Box::new(pipeline.run(&run, &NoProgress).await))
         }
-        Err(e) if nothing_archived(&e) => DateOutcome {
-            status: DateStatus::NoArchive,
-            ..outcome_of(date, Err(e))
-        },
-        result => outcome_of(date, result),
+        Err(e) if nothing_archived(&e) => Replayed::NoArchive(e),
+        result => Replayed::Ran(Box::new(result)),
     }
 }
 
