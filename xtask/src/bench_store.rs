@@ -294,7 +294,7 @@ impl Reingest<'_> {
 
 /// Builds this workspace's `reingest` binary in release mode; returns its path (beside this
 /// xtask binary, which the benches run in release).
-fn build_reingest() -> Result<PathBuf> {
+pub(crate) fn build_reingest() -> Result<PathBuf> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let status = std::process::Command::new(cargo)
         .args([
