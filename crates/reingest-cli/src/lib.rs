@@ -66,6 +66,13 @@ pub use error::{
 };
 pub use evidence::{EvidenceDocument, Fingerprint};
 pub use inputs::{DifficultyFeed, HttpDifficultyFeed};
-pub use pipeline::{NoProgress, Operator, Pipeline, PipelineConfig, Progress, RunOptions};
+pub use pipeline::{
+    IntoProgress, NoProgress, Operator, Pipeline, PipelineConfig, Progress, RunOptions,
+};
+pub use range::{ArchiveReplay, RangeOptions, RangeReport};
 pub use report::{DriftCause, PeriodChange, RunReport, UnclassifiedUnit, VerifyReport};
+/// A settlement date (strict `YYYY-MM-DD`, Europe/London), re-exported so that a caller
+/// names dates without depending on `settlement-model`.
+pub use settlement_model::SettlementDate;
 pub use verify::{Check, Expectations, VerificationReport};
+pub use verify_day::VerifyOptions;

@@ -15,7 +15,7 @@ use store::SettlementStore;
 use elexon_client::SettlementSource;
 
 use crate::error::{blocking, InputError, PipelineError, EXIT_ERROR, EXIT_MISMATCH, EXIT_OK};
-use crate::pipeline::{Pipeline, Progress, RunOptions};
+use crate::pipeline::{IntoProgress, Pipeline, Progress, RunOptions};
 pub use crate::range_archive::ArchiveReplay;
 use crate::range_archive::{ArchiveDates, Replayed};
 
@@ -214,16 +214,19 @@ impl RangeReport {
     }
 }
 
-/// Reingests every date of the range, `jobs` at a time.
-pub async fn run_range<S, St>(
+/// Reingests every date of the range, `jobs` at a time: fetched from the API, or
+/// recomputed from the archive ([`RangeOptions::from_archive`]). `progress`: `None`, or
+/// callbacks ([`crate::IntoProgress`]; [`Progress::date_done`] counts the dates).
+pub async fn run_range<'p, S, St>(
     pipeline: &Pipeline<S, St>,
     opts: &RangeOptions,
-    progress: &dyn Progress,
+    progress: impl IntoProgress<'p>,
 ) -> Result<RangeReport, PipelineError>
 where
     S: SettlementSource,
     St: SettlementStore + 'static,
 {
+    let progress = progress.into_progress();
     if let Some(replay) = opts.archive {
         return run_from_archive(pipeline, opts, replay, progress).await;
     }
@@ -253,6 +256,33 @@ where
         started,
     )
     .await)
+}
+
+impl<S, St> Pipeline<S, St>
+where
+    S: SettlementSource,
+    St: SettlementStore + 'static,
+{
+    /// [`run_range`] as a method: every date of `opts`, fetched or (with
+    /// [`RangeOptions::from_archive`]) recomputed from the archive, in one call.
+    ///
+    /// ```no_run
+    /// # async fn demo(pipeline: &reingest::StandardPipeline) -> Result<(), reingest::PipelineError> {
+    /// use reingest::{ArchiveReplay, RangeOptions, SettlementDate};
+    /// let (from, to): (SettlementDate, SettlementDate) = ("2024-01-01".parse()?, "2024-12-31".parse()?);
+    /// let opts = RangeOptions::new(from, to, 4, Some("add S21".into()))?
+    ///     .from_archive(ArchiveReplay::default());
+    /// let report = pipeline.range(&opts, None).await?;
+    /// println!("{} dates, exit code {}", report.dates.len(), report.exit_code());
+    /// # Ok(()) }
+    /// ```
+    pub async fn range<'p>(
+        &self,
+        opts: &RangeOptions,
+        progress: impl IntoProgress<'p>,
+    ) -> Result<RangeReport, PipelineError> {
+        run_range(self, opts, progress).await
+    }
 }
 
 /// `range --from-archive` (see [`RangeOptions::from_archive`]).
@@ -453,15 +483,16 @@ impl ReconcileReport {
 
 /// Finds dates whose data is missing, inconsistent or (with the API) drifted; optionally
 /// reingests them.
-pub async fn reconcile<S, St>(
+pub async fn reconcile<'p, S, St>(
     pipeline: &Pipeline<S, St>,
     opts: &ReconcileOptions,
-    progress: &dyn Progress,
+    progress: impl IntoProgress<'p>,
 ) -> Result<ReconcileReport, PipelineError>
 where
     S: SettlementSource,
     St: SettlementStore + 'static,
 {
+    let progress = progress.into_progress();
     let range = RangeOptions::new(opts.from, opts.to, opts.jobs, None)?;
     let dates = range.dates();
     let total = dates.len();
