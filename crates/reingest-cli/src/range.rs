@@ -92,6 +92,7 @@ impl RangeOptions {
     /// The range's tag, `FROM..TO`: recorded with each date's run (the audit log's
     /// `range_tag`), which `resume` looks for, and named in each run's reason as
     /// `[range FROM..TO]` for people reading the log.
+    ///
     /// A range from the archive has its own tag (`FROM..TO from-archive`, and
     /// `as-recorded`), so resuming it never skips a date a live range did, nor the reverse.
     pub fn tag(&self) -> String {
