@@ -148,6 +148,17 @@ pub struct AllArgs {
     baseline: BaselineOpts,
     #[command(flatten)]
     store: crate::bench_store::StoreOpts,
+    #[command(flatten)]
+    range: crate::bench_range::RangeOpts,
+}
+
+/// `bench range`.
+#[derive(Debug, clap::Args)]
+pub struct RangeArgs {
+    #[command(flatten)]
+    common: Common,
+    #[command(flatten)]
+    range: crate::bench_range::RangeOpts,
 }
 
 /// `bench status`.
@@ -246,14 +257,22 @@ pub fn store(args: &StoreArgs) -> Result<ExitCode> {
     })
 }
 
-/// Entry point of `bench all`: day, store, year, baseline, one table.
+/// Entry point of `bench range`.
+pub fn range(args: &RangeArgs) -> Result<ExitCode> {
+    drive(&args.common, async |b: &mut Bench| {
+        b.range(&args.range).await
+    })
+}
+
+/// Entry point of `bench all`: day, store, year, baseline, range, one table.
 pub fn all(args: &AllArgs) -> Result<ExitCode> {
     drive(&args.common, async |b: &mut Bench| {
         b.day(&args.day).await?;
         b.store(&args.store).await?;
         b.year(&args.year).await?;
         b.baseline(&args.baseline, &args.year.from, &args.year.to)
-            .await
+            .await?;
+        b.range(&args.range).await
     })
 }
 
@@ -343,7 +362,7 @@ fn load_average() -> String {
 type BenchDb = temp_db::TempDb;
 
 impl Bench {
-    fn backends(&self) -> Vec<Backend> {
+    pub(crate) fn backends(&self) -> Vec<Backend> {
         let mut v = vec![Backend::Sqlite];
         if self.pg_url.is_some() {
             v.push(Backend::Postgres);

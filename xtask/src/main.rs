@@ -7,12 +7,13 @@
 //!   jobs (same environment variables, output and exit codes).
 //! - `cargo xtask bench parse [--items N] [--iterations N] [--max-ratio R]`: our XML stack
 //!   parser against a bare `roxmltree::Document::parse` of the same bytes.
-//! - `cargo xtask bench day|year|baseline|all`: the end-to-end benchmarks against the
-//!   in-process simulator (see BENCHMARKS.md), each figure with its ratio to the target.
+//! - `cargo xtask bench day|year|baseline|store|range|all`: the end-to-end benchmarks against
+//!   the in-process simulator (see BENCHMARKS.md), each figure with its ratio to the target.
 
 mod bench_baseline;
 mod bench_e2e;
 mod bench_parse;
+mod bench_range;
 mod bench_status;
 mod bench_store;
 mod bench_worker;
@@ -74,7 +75,10 @@ enum Bench {
     /// `reingest status` over a year on PostgreSQL (target < 2 s), and its statements
     /// against a month's (equal).
     Status(bench_e2e::StatusArgs),
-    /// Day, store, year and baseline, with one summary table of ratios.
+    /// A year recalculated from the archive: `range --from-archive` against a loop of
+    /// `run --from-archive` processes, SQLite and PostgreSQL (targets 1/3, 30 s, 100 MB).
+    Range(bench_e2e::RangeArgs),
+    /// Day, store, year, baseline and range, with one summary table of ratios.
     All(Box<bench_e2e::AllArgs>),
     /// The measured child process of the end-to-end benches (internal).
     #[command(hide = true)]
@@ -91,6 +95,7 @@ fn main() -> ExitCode {
             Bench::Year(args) => bench_e2e::year(&args),
             Bench::Baseline(args) => bench_e2e::baseline(&args),
             Bench::Status(args) => bench_e2e::status(&args),
+            Bench::Range(args) => bench_e2e::range(&args),
             Bench::All(args) => bench_e2e::all(&args),
             Bench::Worker(args) => bench_worker::run(&args),
         },

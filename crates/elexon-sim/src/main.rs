@@ -6,7 +6,9 @@
 //! (`--bm-units FILE` serves that file as `/reference/bmunits/all`, byte for byte, e.g. a list
 //! with the real API's null and repeated ids, instead of the seed's units)
 //! prints `listening on http://127.0.0.1:PORT/bmrs/api/v1` on stdout once it accepts
-//! connections.
+//! connections, then `difficulty feed on http://127.0.0.1:PORT/…` (the mempool.space-shaped
+//! difficulty adjustments it serves: give it to `reingest` as `--difficulty-url` or
+//! `REINGEST_DIFFICULTY_URL`, so nothing reaches mempool.space).
 
 use std::io::Write as _;
 use std::net::SocketAddr;
@@ -71,6 +73,7 @@ async fn main() -> ExitCode {
     }
     let mut out = std::io::stdout();
     let _ = writeln!(out, "listening on {}", sim.base_url());
+    let _ = writeln!(out, "difficulty feed on {}", sim.difficulty_url());
     let _ = out.flush();
     if let Err(e) = tokio::signal::ctrl_c().await {
         eprintln!("elexon-sim: cannot wait for Ctrl-C: {e}");

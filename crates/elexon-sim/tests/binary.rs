@@ -1,4 +1,4 @@
-//! The `elexon-sim` binary prints its address and serves on it.
+//! The `elexon-sim` binary prints its address and its difficulty feed's, and serves on both.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::process::Stdio;
@@ -38,6 +38,14 @@ async fn binary_prints_its_address_and_serves() {
     assert_eq!(
         items,
         elexon_sim::data::stack_items(3, d, 49, Side::Offer, 0)
+    );
+    let line = lines.next_line().await.unwrap().unwrap();
+    let feed = line.strip_prefix("difficulty feed on ").unwrap();
+    let body = reqwest::get(feed).await.unwrap().text().await.unwrap();
+    let entries: Vec<serde_json::Value> = serde_json::from_str(&body).unwrap();
+    assert!(
+        !entries.is_empty(),
+        "the feed serves difficulty adjustments"
     );
     child.kill().await.unwrap();
 }

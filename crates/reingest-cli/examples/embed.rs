@@ -1,5 +1,7 @@
 //! Embedding the pipeline in another service, as its Rust code would: build the standard
-//! pipeline from a database URL and an API URL, run one date, read the report.
+//! pipeline from a database URL and an API URL, run one date, read the report, verify the
+//! stored day. It names dates with `reingest::SettlementDate` (no dependency on
+//! `settlement-model`) and passes `None` where it wants no progress callbacks.
 //!
 //! The bundled simulator (`elexon-sim`) stands in for the Elexon API and the difficulty
 //! feed, and the database is a fresh SQLite file in a temporary folder, so this runs offline:
@@ -14,8 +16,7 @@
 use std::error::Error;
 
 use elexon_sim::{SimConfig, Simulator};
-use reingest::{NoProgress, Pipeline, RunOptions};
-use settlement_model::SettlementDate;
+use reingest::{Pipeline, RunOptions, SettlementDate, VerifyOptions};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn Error>> {
@@ -39,7 +40,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
 
     let mut options = RunOptions::new(date);
     options.reason = Some("examples/embed.rs".to_owned());
-    let report = pipeline.run(&options, &NoProgress).await?;
+    let report = pipeline.run(&options, None).await?;
 
     println!("date        {}", report.date);
     println!(
@@ -65,8 +66,17 @@ async fn main() -> Result<(), Box<dyn Error>> {
         report.committed
     );
 
+    // Later, the stored day checked again (against the API too: `.against_api(true)`).
+    let check = pipeline
+        .verify(date, VerifyOptions::default(), None)
+        .await?;
+    println!(
+        "re-checked  {} ({} records stored)",
+        check.verification.ok, check.records
+    );
+
     sim.shutdown().await;
-    if !report.verification.ok {
+    if !report.verification.ok || !check.verification.ok {
         return Err(format!("{date} did not verify").into());
     }
     Ok(())

@@ -64,6 +64,17 @@ impl RunSources {
     }
 }
 
+impl RunSources {
+    /// A source serving these responses, moved rather than copied, with `units` (shared by
+    /// every date of a range) as its BM unit list.
+    pub fn into_source(self, units: Arc<Vec<BmUnit>>) -> ArchiveSource {
+        ArchiveSource {
+            responses: Arc::new(self.responses),
+            units,
+        }
+    }
+}
+
 /// The run `run_id`, or the latest committed run of `date` when `None`.
 pub(crate) async fn find_run<St: SettlementStore + 'static>(
     store: &Arc<St>,

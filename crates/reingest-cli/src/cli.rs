@@ -26,6 +26,7 @@ const EXAMPLES: &str = "Examples:
   reingest run 2024-03-21 --reason 'missing periods'  # replace the whole day, verified
   reingest verify 2024-03-21 --against-api            # check the stored day, and drift
   reingest range 2024-03-01 2024-03-31 --jobs 4       # a month
+  reingest range 2024-01-01 2024-12-31 --from-archive # recalculate a year offline
   reingest runs --date 2024-03-21 && reingest restore RUN_ID";
 
 /// Options that apply to every command.
@@ -175,9 +176,16 @@ pub enum Command {
     Run(RunArgs),
 
     /// Reingest every date from FROM to TO inclusive, N dates at a time.
-    #[command(
-        after_help = "Example:\n  reingest range 2024-03-01 2024-03-31 --jobs 4 --reason backfill"
-    )]
+    ///
+    /// With --from-archive, recompute each date from the API responses its newest committed
+    /// run archived, with no network, through the same verified swap: the way to apply a new
+    /// miner model, a corrected difficulty or a fixed registry to history.
+    #[command(after_help = "Examples:
+  reingest range 2024-03-01 2024-03-31 --jobs 4 --reason backfill
+  reingest --miner-models S21:200:3500 --miners S19J_PRO,S9,M20S,S21 \\
+    range 2024-01-01 2024-12-31 --from-archive --reason 'add S21'
+  reingest range 2024-01-01 2024-12-31 --from-archive --as-recorded   # reproduce exactly
+  reingest range 2024-03-01 2024-03-31 --from-archive --resume        # after Ctrl-C")]
     Range(RangeArgs),
 
     /// Check a stored date without changing it (exit 0 verified, 1 mismatch).
@@ -421,6 +429,21 @@ pub struct RangeArgs {
     /// After an interruption: skip dates an earlier run of this same range committed.
     #[arg(long)]
     pub resume: bool,
+    /// Recompute every date from its archived API responses, with no network: today's
+    /// registry, difficulty table and miner models (--miners, --miner-models) apply, read
+    /// once for the range. Dates never fetched are listed at the end and the command exits
+    /// 1, the other dates done.
+    #[arg(long)]
+    pub from_archive: bool,
+    /// With --from-archive: replay each date's newest committed run exactly (its registry
+    /// snapshot, difficulty, subsidy and miner models); a date whose rows do not reproduce
+    /// its fingerprint fails (rolled back, exit 1).
+    #[arg(long, requires = "from_archive")]
+    pub as_recorded: bool,
+    /// With --from-archive: fetch the dates that have no archived run from the API
+    /// (rate-limited as a live range) instead of listing them.
+    #[arg(long, requires = "from_archive")]
+    pub fetch_missing: bool,
 }
 
 #[derive(Debug, Args)]

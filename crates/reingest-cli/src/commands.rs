@@ -10,7 +10,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use reingest::app::{AppSettings, MigrationPolicy, StandardPipeline};
 use reingest::assess::AssessOptions;
 use reingest::error::{DifficultyError, InputError};
-use reingest::range::{reconcile, run_range, RangeOptions, ReconcileOptions};
+use reingest::range::{reconcile, run_range, ArchiveReplay, RangeOptions, ReconcileOptions};
 use reingest::render;
 use reingest::status::{self, StatusForm};
 use reingest::{Expectations, HttpDifficultyFeed, PipelineError, Progress, RunOptions, EXIT_OK};
@@ -247,7 +247,13 @@ async fn execute(args: Cli, metrics: &Recorder) -> Result<i32, PipelineError> {
         Command::Range(a) => {
             let from = SettlementDate::parse(&a.from)?;
             let to = SettlementDate::parse(&a.to)?;
-            let opts = RangeOptions::new(from, to, a.jobs, a.reason)?.resume(a.resume);
+            let mut opts = RangeOptions::new(from, to, a.jobs, a.reason)?.resume(a.resume);
+            if a.from_archive {
+                opts = opts.from_archive(ArchiveReplay {
+                    as_recorded: a.as_recorded,
+                    fetch_missing: a.fetch_missing,
+                });
+            }
             let bar = progress_bar(g, "dates", opts.dates().len());
             let report = run_range(&pipeline, &opts, &bar).await;
             bar.finish();

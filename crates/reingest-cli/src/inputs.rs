@@ -32,6 +32,37 @@ fn judge_difficulty(
     }
 }
 
+/// The bitcoin inputs of `date` from the difficulty table around it and the halving days
+/// (the override, when given, stands for the table's difficulty; `origin` says where the
+/// table's entry came from), or why they cannot be trusted. Pure: a range resolves every
+/// date from one read of the table.
+pub(crate) fn settle_inputs(
+    date: SettlementDate,
+    around: &DifficultyAround,
+    halvings: &[settlement_model::Halving],
+    difficulty_override: Option<rust_decimal::Decimal>,
+    origin: DifficultyOrigin,
+) -> Result<BitcoinInputs, InputsProblem> {
+    let (difficulty, difficulty_date, origin) = match difficulty_override {
+        Some(d) => (d, None, DifficultyOrigin::Override),
+        None => {
+            let (e, _) = judge_difficulty(date, around)?;
+            (e.difficulty, Some(e.date), origin)
+        }
+    };
+    let evidence = HeightEvidence {
+        on_or_before: around.height_on_or_before,
+        after: around.height_after,
+    };
+    let subsidy = subsidy_on(date.naive(), halvings, &evidence)?;
+    Ok(BitcoinInputs {
+        difficulty,
+        difficulty_date,
+        origin,
+        subsidy: subsidy.btc,
+    })
+}
+
 impl<S, St> Pipeline<S, St>
 where
     S: SettlementSource,
@@ -86,32 +117,15 @@ where
         loop {
             let around = self.with_store(move |s| s.difficulty_around(day)).await?;
             let halvings = self.with_store(|s| s.halvings()).await?;
-            let difficulty = match self.config().difficulty_override {
-                Some(d) => Ok((d, None, DifficultyOrigin::Override)),
-                None => judge_difficulty(date, &around).map(|(e, _)| {
-                    let origin = if synced {
-                        DifficultyOrigin::Feed
-                    } else {
-                        DifficultyOrigin::Table
-                    };
-                    (e.difficulty, Some(e.date), origin)
-                }),
+            let origin = if synced {
+                DifficultyOrigin::Feed
+            } else {
+                DifficultyOrigin::Table
             };
-            let evidence = HeightEvidence {
-                on_or_before: around.height_on_or_before,
-                after: around.height_after,
-            };
-            let problem = match (difficulty, subsidy_on(day, &halvings, &evidence)) {
-                (Ok((difficulty, difficulty_date, origin)), Ok(subsidy)) => {
-                    return Ok(BitcoinInputs {
-                        difficulty,
-                        difficulty_date,
-                        origin,
-                        subsidy: subsidy.btc,
-                    })
-                }
-                (Err(why), _) => why,
-                (_, Err(e)) => InputsProblem::Subsidy(e),
+            let override_ = self.config().difficulty_override;
+            let problem = match settle_inputs(date, &around, &halvings, override_, origin) {
+                Ok(inputs) => return Ok(inputs),
+                Err(problem) => problem,
             };
             if synced {
                 return Err(DifficultyError::NotSettled { problem }.into());

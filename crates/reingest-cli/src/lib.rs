@@ -45,6 +45,7 @@ pub mod human;
 mod inputs;
 pub mod pipeline;
 pub mod range;
+mod range_archive;
 mod recompute;
 mod registry;
 pub mod registry_report;
@@ -70,7 +71,14 @@ pub use error::{
 };
 pub use evidence::{EvidenceDocument, Fingerprint};
 pub use feed::{DifficultyFeed, HttpDifficultyFeed};
-pub use pipeline::{Clock, NoProgress, Operator, Pipeline, PipelineConfig, Progress, RunOptions};
+pub use pipeline::{
+    Clock, IntoProgress, NoProgress, Operator, Pipeline, PipelineConfig, Progress, RunOptions,
+};
+pub use range::{ArchiveReplay, RangeOptions, RangeReport};
 pub use registry_report::{LeftOut, RegistryReport};
 pub use report::{DriftCause, PeriodChange, RunReport, UnclassifiedUnit, VerifyReport};
+/// A settlement date (strict `YYYY-MM-DD`, Europe/London), re-exported so that a caller
+/// names dates without depending on `settlement-model`.
+pub use settlement_model::SettlementDate;
 pub use verify::{Check, Expectations, VerificationReport};
+pub use verify_day::VerifyOptions;

@@ -164,6 +164,39 @@ pub trait Progress: Send + Sync {
 pub struct NoProgress;
 impl Progress for NoProgress {}
 
+/// What a call's `progress` argument may be: `None` (no progress reported), a reference to
+/// any [`Progress`] (`&my_bar`, and `&NoProgress` as before), or a `&dyn Progress`.
+///
+/// ```
+/// # async fn demo(pipeline: &reingest::StandardPipeline) -> Result<(), reingest::PipelineError> {
+/// use reingest::{RunOptions, SettlementDate};
+/// let date: SettlementDate = "2024-03-21".parse()?;
+/// let report = pipeline.run(&RunOptions::new(date), None).await?;
+/// # Ok(()) }
+/// ```
+pub trait IntoProgress<'a> {
+    /// The callbacks to report to.
+    fn into_progress(self) -> &'a dyn Progress;
+}
+
+impl<'a, P: Progress> IntoProgress<'a> for &'a P {
+    fn into_progress(self) -> &'a dyn Progress {
+        self
+    }
+}
+
+impl<'a> IntoProgress<'a> for &'a dyn Progress {
+    fn into_progress(self) -> &'a dyn Progress {
+        self
+    }
+}
+
+impl<'a> IntoProgress<'a> for Option<&'a dyn Progress> {
+    fn into_progress(self) -> &'a dyn Progress {
+        self.unwrap_or(&NoProgress)
+    }
+}
+
 /// The reingestion pipeline over a source `S` and a store `St`.
 ///
 /// **Start with [`Pipeline::builder`]**: from a database URL and an API URL it builds the
@@ -178,13 +211,13 @@ impl Progress for NoProgress {}
 /// # let dir = tempfile::tempdir()?;
 /// # let database_url = format!("sqlite://{}", dir.path().join("curtailment.db").display());
 /// # let api_url = sim.base_url(); // the bundled simulator stands in for the Elexon API
-/// use reingest::{NoProgress, Pipeline, RunOptions};
+/// use reingest::{Pipeline, RunOptions};
 ///
 /// let pipeline = Pipeline::builder(&database_url, &api_url)
 /// #   .difficulty_url(sim.difficulty_url())
 ///     .build()
 ///     .await?;
-/// let report = pipeline.run(&RunOptions::new("2024-03-21".parse()?), &NoProgress).await?;
+/// let report = pipeline.run(&RunOptions::new("2024-03-21".parse()?), None).await?;
 /// println!("{} records, {} MWh, verified: {}", report.records, report.energy_mwh, report.verification.ok);
 /// # assert!(report.verification.ok);
 /// # Ok(()) }
@@ -333,6 +366,13 @@ where
         }
     }
 
+    /// This pipeline filing nothing in the archive: what a range from the archive runs
+    /// each date on (its responses are filed already; compressing them again is waste).
+    pub(crate) fn without_archive_writes(mut self) -> Self {
+        self.archive = None;
+        self
+    }
+
     pub(crate) async fn with_store<T, F>(&self, f: F) -> Result<T, PipelineError>
     where
         F: FnOnce(&St) -> Result<T, store::StoreError> + Send + 'static,
@@ -348,11 +388,13 @@ where
     }
 
     /// Reingests a date (or period range): the whole pipeline (see `ARCHITECTURE.md`).
-    pub async fn run(
+    /// `progress`: `None`, or callbacks ([`IntoProgress`]).
+    pub async fn run<'p>(
         &self,
         opts: &RunOptions,
-        progress: &dyn Progress,
+        progress: impl IntoProgress<'p>,
     ) -> Result<RunReport, PipelineError> {
+        let progress = progress.into_progress();
         let started = Instant::now();
         let date = opts.date;
         let range = opts.periods.unwrap_or_else(|| PeriodRange::full(date));

@@ -16,10 +16,12 @@ use elexon_client::SettlementSource;
 
 use crate::assess::{AssessOptions, DayAssessment, DayHealth};
 use crate::error::{blocking, InputError, PipelineError, EXIT_ERROR, EXIT_MISMATCH, EXIT_OK};
-use crate::pipeline::{Pipeline, Progress, RunOptions};
+use crate::pipeline::{IntoProgress, Pipeline, Progress, RunOptions};
+pub use crate::range_archive::ArchiveReplay;
+use crate::range_archive::{ArchiveDates, Replayed};
 
 /// The most dates a range runs at once.
-pub const MAX_JOBS: usize = 64;
+pub const MAX_JOBS: usize = crate::error::MAX_JOBS;
 
 /// What `range` is asked to do.
 #[derive(Debug, Clone)]
@@ -29,6 +31,7 @@ pub struct RangeOptions {
     jobs: usize,
     reason: Option<String>,
     resume: bool,
+    archive: Option<ArchiveReplay>,
 }
 
 impl RangeOptions {
@@ -54,7 +57,32 @@ impl RangeOptions {
             jobs,
             reason,
             resume: false,
+            archive: None,
         })
+    }
+
+    /// Recompute every date from its archived responses instead of fetching it: no
+    /// network, the registry, difficulty table and miner models read once for the range,
+    /// each date through the same verified swap as any run. Dates without an archived run
+    /// end [`DateStatus::NoArchive`] (or are fetched, with [`ArchiveReplay::fetch_missing`]).
+    #[must_use]
+    pub fn from_archive(mut self, replay: ArchiveReplay) -> Self {
+        self.archive = Some(replay);
+        self
+    }
+
+    /// How the range replays the archive, if it does.
+    pub fn archive(&self) -> Option<ArchiveReplay> {
+        self.archive
+    }
+
+    /// Each date's reason in the audit log: `--reason` (if any) and `[range TAG]`.
+    pub(crate) fn audit_reason(&self) -> String {
+        let note = format!("[range {}]", self.tag());
+        match &self.reason {
+            Some(r) => format!("{r} {note}"),
+            None => note,
+        }
     }
 
     /// Skip dates that an earlier run of this same range already committed (after an
@@ -68,8 +96,20 @@ impl RangeOptions {
     /// The range's tag, `FROM..TO`: recorded with each date's run (the audit log's
     /// `range_tag`), which `resume` looks for, and named in each run's reason as
     /// `[range FROM..TO]` for people reading the log.
+    ///
+    /// A range from the archive has its own tag (`FROM..TO from-archive`, and
+    /// `as-recorded`), so resuming it never skips a date a live range did, nor the reverse.
     pub fn tag(&self) -> String {
-        format!("{}..{}", self.from, self.to)
+        let mode = match self.archive {
+            None => "",
+            Some(ArchiveReplay {
+                as_recorded: false, ..
+            }) => " from-archive",
+            Some(ArchiveReplay {
+                as_recorded: true, ..
+            }) => " from-archive as-recorded",
+        };
+        format!("{}..{}{mode}", self.from, self.to)
     }
 
     /// The dates, in order.
@@ -90,16 +130,20 @@ pub enum DateStatus {
     Error,
     /// Done by an earlier run of the same range (`--resume`).
     Skipped,
+    /// `range --from-archive`: the date has no committed run whose responses are archived
+    /// (never fetched); nothing changed. `--fetch-missing` fetches such dates instead.
+    NoArchive,
 }
 
 impl DateStatus {
-    /// `ok`, `mismatch`, `error`, `skipped`.
+    /// `ok`, `mismatch`, `error`, `skipped`, `no-archive`.
     pub fn as_str(&self) -> &'static str {
         match self {
             DateStatus::Ok => "ok",
             DateStatus::Mismatch => "mismatch",
             DateStatus::Error => "error",
             DateStatus::Skipped => "skipped",
+            DateStatus::NoArchive => "no-archive",
         }
     }
 
@@ -153,7 +197,17 @@ impl RangeReport {
         self.dates.iter().all(|d| d.status.succeeded())
     }
 
-    /// 0 when all succeeded, 2 when any date failed with an error, else 1.
+    /// The dates that have no archived run (`range --from-archive`), in order.
+    pub fn without_archive(&self) -> Vec<SettlementDate> {
+        self.dates
+            .iter()
+            .filter(|d| d.status == DateStatus::NoArchive)
+            .map(|d| d.date)
+            .collect()
+    }
+
+    /// 0 when all succeeded, 2 when any date failed with an error, else 1 (a mismatch, or a
+    /// date without an archive).
     pub fn exit_code(&self) -> i32 {
         if self.all_ok() {
             EXIT_OK
@@ -165,16 +219,22 @@ impl RangeReport {
     }
 }
 
-/// Reingests every date of the range, `jobs` at a time.
-pub async fn run_range<S, St>(
+/// Reingests every date of the range, `jobs` at a time: fetched from the API, or
+/// recomputed from the archive ([`RangeOptions::from_archive`]). `progress`: `None`, or
+/// callbacks ([`crate::IntoProgress`]; [`Progress::date_done`] counts the dates).
+pub async fn run_range<'p, S, St>(
     pipeline: &Pipeline<S, St>,
     opts: &RangeOptions,
-    progress: &dyn Progress,
+    progress: impl IntoProgress<'p>,
 ) -> Result<RangeReport, PipelineError>
 where
     S: SettlementSource,
     St: SettlementStore + 'static,
 {
+    let progress = progress.into_progress();
+    if let Some(replay) = opts.archive {
+        return run_from_archive(pipeline, opts, replay, progress).await;
+    }
     let started = Instant::now();
     // Fail fast, once, on what every date needs; fetch a missing difficulty once rather
     // than in every date in flight (a failure here is reported by each date instead).
@@ -190,11 +250,7 @@ where
     } else {
         Vec::new()
     };
-    let note = format!("[range {tag}]");
-    let reason = match &opts.reason {
-        Some(r) => format!("{r} {note}"),
-        None => note,
-    };
+    let reason = opts.audit_reason();
     Ok(run_dates(
         pipeline,
         dates,
@@ -205,6 +261,83 @@ where
         started,
     )
     .await)
+}
+
+impl<S, St> Pipeline<S, St>
+where
+    S: SettlementSource,
+    St: SettlementStore + 'static,
+{
+    /// [`run_range`] as a method: every date of `opts`, fetched or (with
+    /// [`RangeOptions::from_archive`]) recomputed from the archive, in one call.
+    ///
+    /// ```no_run
+    /// # async fn demo(pipeline: &reingest::StandardPipeline) -> Result<(), reingest::PipelineError> {
+    /// use reingest::{ArchiveReplay, RangeOptions, SettlementDate};
+    /// let (from, to): (SettlementDate, SettlementDate) = ("2024-01-01".parse()?, "2024-12-31".parse()?);
+    /// let opts = RangeOptions::new(from, to, 4, Some("add S21".into()))?
+    ///     .from_archive(ArchiveReplay::default());
+    /// let report = pipeline.range(&opts, None).await?;
+    /// println!("{} dates, exit code {}", report.dates.len(), report.exit_code());
+    /// # Ok(()) }
+    /// ```
+    pub async fn range<'p>(
+        &self,
+        opts: &RangeOptions,
+        progress: impl IntoProgress<'p>,
+    ) -> Result<RangeReport, PipelineError> {
+        run_range(self, opts, progress).await
+    }
+}
+
+/// `range --from-archive` (see [`RangeOptions::from_archive`]).
+async fn run_from_archive<S, St>(
+    pipeline: &Pipeline<S, St>,
+    opts: &RangeOptions,
+    replay: ArchiveReplay,
+    progress: &dyn Progress,
+) -> Result<RangeReport, PipelineError>
+where
+    S: SettlementSource,
+    St: SettlementStore + 'static,
+{
+    let started = Instant::now();
+    let tag = opts.tag();
+    let done = if opts.resume {
+        let (store, t) = (std::sync::Arc::clone(pipeline.store()), tag.clone());
+        blocking(move || store.dates_done_in_range(&t).map_err(PipelineError::from)).await?
+    } else {
+        Vec::new()
+    };
+    let reason = opts.audit_reason();
+    let dates = opts.dates();
+    let total = dates.len();
+    let finish = |date, replayed| {
+        let outcome = match replayed {
+            Replayed::Skipped => skipped(date),
+            Replayed::Ran(result) => outcome_of(date, *result),
+            Replayed::NoArchive(why) => DateOutcome {
+                status: DateStatus::NoArchive,
+                ..outcome_of(date, Err(why))
+            },
+        };
+        progress.date_done(total, outcome.records, outcome.status.succeeded());
+        outcome
+    };
+    let plan = ArchiveDates {
+        dates,
+        jobs: opts.jobs,
+        replay,
+        reason: &reason,
+        tag: &tag,
+        done: &done,
+    };
+    let mut outcomes = crate::range_archive::replay_dates(pipeline, plan, &finish).await?;
+    outcomes.sort_by_key(|o| o.date);
+    Ok(RangeReport {
+        dates: outcomes,
+        duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+    })
 }
 
 /// Reingests `dates`, `jobs` at a time, skipping `done`, each run with `reason` and the
@@ -414,15 +547,16 @@ fn finding(day: &DayAssessment, opts: &ReconcileOptions) -> Option<Finding> {
 /// Finds dates whose data is missing, inconsistent, whose newest run failed, or (with the
 /// API) drifted; optionally reingests them. It is the assessment
 /// ([`Pipeline::assess`], which `status` prints) plus `--fix`: one code path.
-pub async fn reconcile<S, St>(
+pub async fn reconcile<'p, S, St>(
     pipeline: &Pipeline<S, St>,
     opts: &ReconcileOptions,
-    progress: &dyn Progress,
+    progress: impl IntoProgress<'p>,
 ) -> Result<ReconcileReport, PipelineError>
 where
     S: SettlementSource,
     St: SettlementStore + 'static,
 {
+    let progress = progress.into_progress();
     RangeOptions::new(opts.from, opts.to, opts.jobs, None)?;
     let assessment = pipeline
         .assess(

@@ -211,6 +211,17 @@ pub fn range_text(r: &RangeReport) -> String {
         r.dates.len(),
         r.duration_ms
     );
+    let missing = r.without_archive();
+    if !missing.is_empty() {
+        let _ = writeln!(
+            out,
+            "{} dates have no archived run (nothing changed; --fetch-missing fetches them):",
+            missing.len()
+        );
+        for date in missing {
+            let _ = writeln!(out, "  {date}");
+        }
+    }
     out
 }
 

@@ -10,7 +10,7 @@ use store::{AuditRow, RunEvidence, SettlementStore};
 
 use crate::error::{InputError, PipelineError};
 use crate::evidence::{registry_snapshot, EvidenceDocument};
-use crate::pipeline::{Pipeline, Progress, RunOptions};
+use crate::pipeline::{IntoProgress, Pipeline, RunOptions};
 use crate::report::RunReport;
 use elexon_client::SettlementSource;
 
@@ -126,7 +126,10 @@ where
     }
 
     /// The registry run evidence names, from its content-addressed snapshot.
-    async fn recorded_registry(&self, doc: &EvidenceDocument) -> Result<BmRegistry, PipelineError> {
+    pub(crate) async fn recorded_registry(
+        &self,
+        doc: &EvidenceDocument,
+    ) -> Result<BmRegistry, PipelineError> {
         let hash = doc.registry_hash.clone();
         let json = self
             .with_store(move |s| s.registry_snapshot(&hash))
@@ -148,13 +151,14 @@ where
     /// back and exits 1. Without it, today's registry and difficulty are used (the way to
     /// apply a fixed registry to archived days) and the report lists which reference data
     /// differed from the original run's.
-    pub async fn run_from_archive(
+    pub async fn run_from_archive<'p>(
         &self,
         opts: &RunOptions,
         run_id: Option<&str>,
         as_recorded: bool,
-        progress: &dyn Progress,
+        progress: impl IntoProgress<'p>,
     ) -> Result<RunReport, PipelineError> {
+        let progress = progress.into_progress();
         let archive = self.archive().ok_or(InputError::NoArchive)?;
         let store = Arc::clone(self.store());
         let run = crate::archive::find_run(&store, opts.date, run_id).await?;

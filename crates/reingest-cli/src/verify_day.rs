@@ -8,24 +8,58 @@ use store::SettlementStore;
 
 use crate::error::PipelineError;
 use crate::fetch::{fetch_range, process_fetched};
-use crate::pipeline::{count_fetched_periods, day_bitcoin, Pipeline, Progress};
+use crate::pipeline::{count_fetched_periods, day_bitcoin, IntoProgress, Pipeline, Progress};
 use crate::report::{DriftCause, PeriodChange, VerifyReport};
 use crate::verify::{check_day, per_period, Check, Expectations, VerifyInputs};
 use elexon_client::SettlementSource;
+
+/// What [`Pipeline::verify`] checks besides the stored day.
+///
+/// ```
+/// use reingest::VerifyOptions;
+/// let stored_only = VerifyOptions::default();
+/// let with_drift = VerifyOptions::default().against_api(true);
+/// # assert!(!stored_only.against_api && with_drift.against_api);
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct VerifyOptions {
+    /// Also fetch the day from the API and report per-period drift (`--against-api`).
+    pub against_api: bool,
+}
+
+impl VerifyOptions {
+    /// Also fetch the day from the API and report per-period drift.
+    #[must_use]
+    pub fn against_api(mut self, yes: bool) -> Self {
+        self.against_api = yes;
+        self
+    }
+}
+
+/// The bare `against_api` flag of earlier versions, so their calls still compile.
+impl From<bool> for VerifyOptions {
+    fn from(against_api: bool) -> Self {
+        Self { against_api }
+    }
+}
 
 impl<S, St> Pipeline<S, St>
 where
     S: SettlementSource,
     St: SettlementStore + 'static,
 {
-    /// Verifies the stored date without changing it; with `against_api`, also fetches the
-    /// day again and reports per-period drift.
-    pub async fn verify(
+    /// Verifies the stored date without changing it; with
+    /// [`VerifyOptions::against_api`], also fetches the day again and reports per-period
+    /// drift. `progress`: `None`, or callbacks ([`crate::IntoProgress`]).
+    pub async fn verify<'p>(
         &self,
         date: SettlementDate,
-        against_api: bool,
-        progress: &dyn Progress,
+        options: impl Into<VerifyOptions>,
+        progress: impl IntoProgress<'p>,
     ) -> Result<VerifyReport, PipelineError> {
+        let against_api = options.into().against_api;
+        let progress = progress.into_progress();
         let state = self.with_store(move |s| s.day_state(date)).await?;
         let runs = self.with_store(move |s| s.runs(Some(date))).await?;
         let latest = runs.iter().find(|r| r.committed());

@@ -389,3 +389,315 @@ async fn a_replay_as_recorded_reproduces_the_run_after_its_reference_data_change
         assert_eq!(fingerprint(&p.store().day_state(date).unwrap()), before);
     }
 }
+
+/// Runs `from..=to` (but `skip`) live from `sim` into `db`, archiving every response: fast,
+/// with no rate limit worth the name.
+async fn archive_dates(
+    sim: &elexon_sim::SimHandle,
+    db: &common::TestDb,
+    from: &str,
+    to: &str,
+    skip: &[&str],
+) {
+    let mut s = settings(sim, db);
+    s.rate_limit = 1_000_000;
+    let p = s.build().await.unwrap();
+    let skip: Vec<_> = skip.iter().map(|x| d(x)).collect();
+    for date in d(from).through(d(to)).filter(|x| !skip.contains(x)) {
+        let r = p.run(&RunOptions::new(date), &NoProgress).await.unwrap();
+        assert!(r.committed, "{date}: {:?}", r.verification);
+    }
+}
+
+/// `reingest --json ARGS` against `db` with no API reachable: exit code and document.
+async fn offline_json(db: &common::TestDb, args: &[&str]) -> (i32, serde_json::Value, String) {
+    let mut all = vec!["--json"];
+    all.extend_from_slice(args);
+    let out = common::reingest_out(None, &db.url, &all, std::time::Duration::from_secs(300)).await;
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{}: {e}: {}", db.name, common::err_text(&out)));
+    (out.status.code().unwrap(), doc, common::err_text(&out))
+}
+
+fn statuses(doc: &serde_json::Value) -> BTreeMap<String, String> {
+    doc["dates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| {
+            (
+                x["date"].as_str().unwrap().to_owned(),
+                x["status"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn range_from_the_archive_recomputes_a_month_offline_and_lists_dates_never_fetched() {
+    let sim = sim().await;
+    for db in backends() {
+        archive_dates(&sim, &db, "2024-03-01", "2024-03-30", &["2024-03-15"]).await;
+        // No API at all from here on: the simulator stands for nothing.
+        let args = ["range", "2024-03-01", "2024-03-30", "--from-archive"];
+        let (code, doc, err) = offline_json(&db, &args).await;
+        assert_eq!(code, 1, "{}: {err}", db.name);
+        let st = statuses(&doc);
+        assert_eq!(st.len(), 30);
+        assert_eq!(st["2024-03-15"], "no-archive", "{}", db.name);
+        assert!(
+            st.iter()
+                .filter(|(date, _)| *date != "2024-03-15")
+                .all(|(_, s)| s == "ok"),
+            "{}: {st:?}",
+            db.name
+        );
+        // The text lists it at the end.
+        let out =
+            common::reingest_out(None, &db.url, &args, std::time::Duration::from_secs(300)).await;
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(1));
+        let tail = text.split("no archived run").nth(1).unwrap_or_default();
+        assert!(tail.contains("2024-03-15"), "{text}");
+        // The other dates were committed by the range, from the archive.
+        let runs = common::audit(&db, d("2024-03-14"));
+        assert!(runs[0].committed());
+        assert_eq!(
+            runs[0].range_tag.as_deref(),
+            Some("2024-03-01..2024-03-30 from-archive")
+        );
+        assert!(runs[0]
+            .reason
+            .as_deref()
+            .unwrap()
+            .contains("from archive of run"));
+
+        // Once the date is fetched, the whole month recomputes offline and verifies.
+        archive_dates(&sim, &db, "2024-03-15", "2024-03-15", &[]).await;
+        let (code, doc, err) = offline_json(&db, &args).await;
+        assert_eq!(code, 0, "{}: {err}", db.name);
+        assert!(statuses(&doc).values().all(|s| s == "ok"), "{doc}");
+        let out = common::reingest_out(
+            None,
+            &db.url,
+            &["verify", "2024-03-15"],
+            std::time::Duration::from_secs(60),
+        )
+        .await;
+        assert_eq!(out.status.code(), Some(0), "{}", common::err_text(&out));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn range_from_the_archive_fetches_missing_dates_when_asked() {
+    let sim = sim().await;
+    let db = common::sqlite();
+    archive_dates(&sim, &db, "2024-05-01", "2024-05-03", &["2024-05-02"]).await;
+    let out = common::reingest_out(
+        Some(&sim),
+        &db.url,
+        &[
+            "--json",
+            "range",
+            "2024-05-01",
+            "2024-05-03",
+            "--from-archive",
+            "--fetch-missing",
+        ],
+        std::time::Duration::from_secs(120),
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(0), "{}", common::err_text(&out));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(statuses(&doc).values().all(|s| s == "ok"), "{doc}");
+    let runs = common::audit(&db, d("2024-05-02"));
+    assert_eq!(runs.len(), 1);
+    assert!(runs[0]
+        .reason
+        .as_deref()
+        .unwrap()
+        .contains("fetched from the API"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn range_from_the_archive_adds_a_miner_model_and_as_recorded_reproduces_the_rows() {
+    let sim = sim().await;
+    for db in backends() {
+        archive_dates(&sim, &db, "2024-06-01", "2024-06-07", &[]).await;
+        let dates: Vec<_> = d("2024-06-01").through(d("2024-06-07")).collect();
+        let p = pipeline(&sim, &db).await;
+        let before: Vec<String> = dates
+            .iter()
+            .map(|x| fingerprint(&p.store().day_state(*x).unwrap()))
+            .collect();
+
+        // The registry loses a farm with records; the difficulty in force is doubled.
+        let farm = p.store().day_state(dates[0]).unwrap().records[0]
+            .farm_id
+            .clone();
+        let units: Vec<_> = p
+            .store()
+            .bm_units()
+            .unwrap()
+            .into_iter()
+            .filter(|u| u.elexon_bm_unit != farm)
+            .collect();
+        p.store()
+            .replace_bm_units(
+                &units,
+                settlement_model::RegistryOrigin::File,
+                settlement_model::RegistryCounts::default(),
+            )
+            .unwrap();
+        let around = p.store().difficulty_around(dates[0].naive()).unwrap();
+        let entry = around.in_force.unwrap();
+        p.store()
+            .upsert_difficulties(&[settlement_model::DifficultyEntry::new(
+                entry.date,
+                entry.difficulty * Decimal::TWO,
+            )])
+            .unwrap();
+
+        // As recorded: every date's rows exactly as they were, offline.
+        let args = [
+            "range",
+            "2024-06-01",
+            "2024-06-07",
+            "--from-archive",
+            "--as-recorded",
+        ];
+        let (code, doc, err) = offline_json(&db, &args).await;
+        assert_eq!(code, 0, "{}: {err} {doc}", db.name);
+        let after: Vec<String> = dates
+            .iter()
+            .map(|x| fingerprint(&p.store().day_state(*x).unwrap()))
+            .collect();
+        assert_eq!(before, after, "{}", db.name);
+
+        // A new miner model reaches the past: four models' rows and summaries per date.
+        let args = [
+            "--miner-models",
+            "S21:200:3500",
+            "--miners",
+            "S19J_PRO,S9,M20S,S21",
+            "range",
+            "2024-06-01",
+            "2024-06-07",
+            "--from-archive",
+        ];
+        let (code, doc, err) = offline_json(&db, &args).await;
+        assert_eq!(code, 0, "{}: {err} {doc}", db.name);
+        for date in &dates {
+            let state = p.store().day_state(*date).unwrap();
+            let models: BTreeSet<&str> = state
+                .bitcoin_rows
+                .iter()
+                .map(|r| r.miner_model.as_str())
+                .collect();
+            assert_eq!(
+                models,
+                BTreeSet::from(["M20S", "S19J_PRO", "S21", "S9"]),
+                "{}: {date}",
+                db.name
+            );
+            let summarised: BTreeSet<&str> = state
+                .bitcoin_summaries
+                .iter()
+                .filter(|s| s.period == settlement_model::SummaryPeriod::Day(*date))
+                .map(|s| s.miner_model.as_str())
+                .collect();
+            assert_eq!(summarised, models, "{}: {date}", db.name);
+            // Today's registry applied: the farm dropped from it has no records any more.
+            assert!(state.records.iter().all(|r| r.farm_id != farm));
+        }
+        let out = common::reingest_out(
+            None,
+            &db.url,
+            &[
+                "--miners",
+                "S19J_PRO,S9,M20S,S21",
+                "--miner-models",
+                "S21:200:3500",
+                "verify",
+                "2024-06-04",
+            ],
+            std::time::Duration::from_secs(60),
+        )
+        .await;
+        assert_eq!(out.status.code(), Some(0), "{}", common::err_text(&out));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn range_from_the_archive_interrupted_by_ctrl_c_resumes_only_what_is_left() {
+    let sim = sim().await;
+    for db in backends() {
+        archive_dates(&sim, &db, "2024-07-01", "2024-07-30", &[]).await;
+        let tag = "2024-07-01..2024-07-30 from-archive";
+        let args = [
+            "range",
+            "2024-07-01",
+            "2024-07-30",
+            "--from-archive",
+            "--jobs",
+            "1",
+        ];
+        let child = common::reingest_cmd(None, &db.url)
+            .args(args)
+            .spawn()
+            .unwrap();
+        let pid = child.id().unwrap();
+        let store = store::DieselStore::connect(&db.url, store::StoreConfig::default()).unwrap();
+        let first_done = common::poll_until(std::time::Duration::from_secs(120), || {
+            !store.dates_done_in_range(tag).unwrap().is_empty()
+        })
+        .await;
+        assert!(first_done, "{}: no date committed", db.name);
+        let kill = std::process::Command::new("kill")
+            .args(["-INT", &pid.to_string()])
+            .status()
+            .unwrap();
+        assert!(kill.success());
+        let out =
+            tokio::time::timeout(std::time::Duration::from_secs(60), child.wait_with_output())
+                .await
+                .unwrap()
+                .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(130),
+            "{}: {}",
+            db.name,
+            common::err_text(&out)
+        );
+        assert!(common::err_text(&out).contains("--resume"));
+        let done_before = store.dates_done_in_range(tag).unwrap();
+        assert!(
+            done_before.len() < 30,
+            "{}: the range finished first",
+            db.name
+        );
+
+        let mut resume = vec!["--json"];
+        resume.extend_from_slice(&args);
+        resume.push("--resume");
+        let out =
+            common::reingest_out(None, &db.url, &resume, std::time::Duration::from_secs(300)).await;
+        assert_eq!(out.status.code(), Some(0), "{}", common::err_text(&out));
+        let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let st = statuses(&doc);
+        let skipped: Vec<&String> = st
+            .iter()
+            .filter(|(_, s)| *s == "skipped")
+            .map(|(x, _)| x)
+            .collect();
+        assert_eq!(skipped.len(), done_before.len(), "{}: {st:?}", db.name);
+        for date in d("2024-07-01").through(d("2024-07-30")) {
+            let tagged = common::audit(&db, date)
+                .into_iter()
+                .filter(|r| r.committed() && r.range_tag.as_deref() == Some(tag))
+                .count();
+            assert_eq!(tagged, 1, "{}: {date} done once", db.name);
+        }
+    }
+}

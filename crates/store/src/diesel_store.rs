@@ -194,6 +194,10 @@ impl DifficultyTable for DieselStore {
         conn.read_tx(|db| crate::reference::difficulty_around(db, date))
     }
 
+    fn difficulty_entries(&self) -> Result<Vec<DifficultyEntry>, StoreError> {
+        self.conn()?.single(crate::reference::difficulty_entries)
+    }
+
     fn upsert_difficulties(&self, rows: &[DifficultyEntry]) -> Result<usize, StoreError> {
         let mut conn = self.conn()?;
         conn.write_tx(|db| crate::reference::upsert_difficulties(db, rows))

@@ -224,6 +224,34 @@ pub struct DifficultyAround {
     pub height_after: Option<DifficultyEntry>,
 }
 
+impl DifficultyAround {
+    /// The table `entries` (any order, one entry per date) around `date`: the same answer as
+    /// [`DifficultyTable::difficulty_around`] gives from the store, computed from a table
+    /// read once ([`DifficultyTable::difficulty_entries`]).
+    pub fn within(entries: &[DifficultyEntry], date: NaiveDate) -> Self {
+        let newest_before = |with_height: bool| {
+            entries
+                .iter()
+                .filter(|e| e.date <= date && (!with_height || e.height.is_some()))
+                .max_by_key(|e| e.date)
+                .copied()
+        };
+        let oldest_after = |with_height: bool| {
+            entries
+                .iter()
+                .filter(|e| e.date > date && (!with_height || e.height.is_some()))
+                .min_by_key(|e| e.date)
+                .copied()
+        };
+        Self {
+            in_force: newest_before(false),
+            next: oldest_after(false),
+            height_on_or_before: newest_before(true),
+            height_after: oldest_after(true),
+        }
+    }
+}
+
 /// Everything a swap replaces the date's (or period range's) rows with.
 #[derive(Debug, Clone)]
 pub struct SwapPlan {
@@ -431,6 +459,9 @@ pub trait UnitRegistry: Send + Sync {
 pub trait DifficultyTable: Send + Sync {
     /// The difficulty table around `date` (see [`DifficultyAround`]).
     fn difficulty_around(&self, date: NaiveDate) -> Result<DifficultyAround, StoreError>;
+    /// The whole difficulty table, oldest first, in one read: what a range of dates resolves
+    /// every date's difficulty from ([`DifficultyAround::within`]) instead of a read per date.
+    fn difficulty_entries(&self) -> Result<Vec<DifficultyEntry>, StoreError>;
     /// Inserts or replaces difficulty entries (a known block height is kept when an entry
     /// without one replaces it); returns how many were written.
     fn upsert_difficulties(&self, rows: &[DifficultyEntry]) -> Result<usize, StoreError>;

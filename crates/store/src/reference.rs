@@ -214,6 +214,24 @@ pub(crate) fn difficulty_around(
     })
 }
 
+/// The whole difficulty table, oldest first.
+pub(crate) fn difficulty_entries(db: &mut Db<'_>) -> Result<Vec<DifficultyEntry>, StoreError> {
+    const T: &str = "difficulty";
+    let rows: Vec<DifficultyRow> = on_db!(db, c => difficulty::table
+        .select(DifficultyRow::as_select())
+        .order(difficulty::difficulty_date.asc())
+        .load(c))?;
+    rows.into_iter()
+        .map(|r| {
+            Ok(DifficultyEntry {
+                date: r.difficulty_date,
+                difficulty: r.value.parse(T, "difficulty")?,
+                height: r.block_height.map(|h| parse_height(T, h)).transpose()?,
+            })
+        })
+        .collect()
+}
+
 /// Inserts or replaces entries; a known height survives an entry without one.
 pub(crate) fn upsert_difficulties(
     db: &mut Db<'_>,

@@ -463,6 +463,24 @@ fn difficulty_around_a_date_with_heights_and_halvings() {
             .unwrap();
         assert_eq!((on.difficulty, on.height), (dec!(1.5), Some(824_544)));
 
+        // The whole table read once answers as the store does, date by date (a range).
+        let entries = s.difficulty_entries().unwrap();
+        assert_eq!(entries.len(), 2, "{}", db.label);
+        for day in [
+            "2024-01-09",
+            "2024-01-10",
+            "2024-01-11",
+            "2024-01-24",
+            "2024-02-01",
+        ] {
+            assert_eq!(
+                store::DifficultyAround::within(&entries, nd(day)),
+                s.difficulty_around(nd(day)).unwrap(),
+                "{}: {day}",
+                db.label
+            );
+        }
+
         // The four known halvings are shipped; more are data.
         let halvings = s.halvings().unwrap();
         assert_eq!(halvings.len(), 4, "{}", db.label);

@@ -6,6 +6,9 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use settlement_model::{SettlementDate, Side};
 
+/// The most dates a range runs at once (`crate::range::MAX_JOBS`).
+pub(crate) const MAX_JOBS: usize = 64;
+
 /// An option, setting, file or run named by the operator (or the embedding service) that
 /// cannot be used. Each message says what was wrong and, where there is one, what to do.
 #[derive(Debug, thiserror::Error)]

@@ -11,6 +11,7 @@ mod registry;
 
 pub use difficulty::{DifficultyError, FeedError, InputsProblem};
 pub use input::InputError;
+pub(crate) use input::MAX_JOBS;
 pub use registry::RegistryError;
 
 use settlement_model::{ModelError, ProcessError};

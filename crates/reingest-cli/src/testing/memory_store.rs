@@ -198,6 +198,10 @@ impl DifficultyTable for MemoryStore {
         })
     }
 
+    fn difficulty_entries(&self) -> Result<Vec<DifficultyEntry>, StoreError> {
+        Ok(self.lock().difficulties.values().copied().collect())
+    }
+
     fn upsert_difficulties(&self, rows: &[DifficultyEntry]) -> Result<usize, StoreError> {
         let mut t = self.lock();
         for e in rows {
