@@ -37,6 +37,7 @@ pub mod assess;
 mod builder;
 pub mod document;
 pub mod error;
+pub mod escape;
 pub mod evidence;
 pub mod feed;
 pub mod fetch;

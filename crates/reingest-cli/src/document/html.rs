@@ -11,6 +11,7 @@ use rust_decimal::Decimal;
 
 use super::markdown::change;
 use super::{created_text, unit_list, RunDocument};
+use crate::escape::html as esc;
 use crate::evidence::PeriodEvidence;
 use crate::human::grouped;
 
@@ -26,22 +27,6 @@ fn num(exact: impl std::fmt::Display, shown: &str) -> String {
 /// A figure's cell: [`grouped`] to 2 decimals, exact in the `title`.
 fn fig(value: Decimal) -> String {
     num(value, &grouped(value, 2))
-}
-
-/// Escapes text for HTML element content and attribute values.
-fn esc(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 const STYLE: &str = "body{font:15px/1.45 system-ui,-apple-system,'Segoe UI',sans-serif;\

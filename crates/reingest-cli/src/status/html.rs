@@ -18,22 +18,7 @@ use crate::human::{btc, gbp, grouped, mwh};
 
 use super::totals::{models, month_totals, show};
 use super::{fix_command, report_command, why};
-
-/// Text safe in HTML text and attribute values.
-pub fn esc(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+use crate::escape::html as esc;
 
 const STYLE: &str = r#"
 :root { --bg: #ffffff; --fg: #1d2125; --muted: #5f6670; --rule: #d9dde2; --panel: #f5f7f9;
