@@ -244,12 +244,7 @@ where
     }
     let dates = opts.dates();
     let tag = opts.tag();
-    let done = if opts.resume {
-        let (store, t) = (std::sync::Arc::clone(pipeline.store()), tag.clone());
-        blocking(move || store.dates_done_in_range(&t).map_err(PipelineError::from)).await?
-    } else {
-        Vec::new()
-    };
+    let done = dates_done(pipeline, opts.resume, &tag).await?;
     let reason = opts.audit_reason();
     Ok(run_dates(
         pipeline,
@@ -290,6 +285,24 @@ where
     }
 }
 
+/// With `--resume`, the dates the range tagged `tag` already committed (see
+/// [`store::AuditLog::dates_done_in_range`]); without it, none.
+async fn dates_done<S, St>(
+    pipeline: &Pipeline<S, St>,
+    resume: bool,
+    tag: &str,
+) -> Result<Vec<SettlementDate>, PipelineError>
+where
+    S: SettlementSource,
+    St: SettlementStore + 'static,
+{
+    if !resume {
+        return Ok(Vec::new());
+    }
+    let (store, tag) = (std::sync::Arc::clone(pipeline.store()), tag.to_owned());
+    blocking(move || store.dates_done_in_range(&tag).map_err(PipelineError::from)).await
+}
+
 /// `range --from-archive` (see [`RangeOptions::from_archive`]).
 async fn run_from_archive<S, St>(
     pipeline: &Pipeline<S, St>,
@@ -303,12 +316,7 @@ where
 {
     let started = Instant::now();
     let tag = opts.tag();
-    let done = if opts.resume {
-        let (store, t) = (std::sync::Arc::clone(pipeline.store()), tag.clone());
-        blocking(move || store.dates_done_in_range(&t).map_err(PipelineError::from)).await?
-    } else {
-        Vec::new()
-    };
+    let done = dates_done(pipeline, opts.resume, &tag).await?;
     let reason = opts.audit_reason();
     let dates = opts.dates();
     let total = dates.len();
