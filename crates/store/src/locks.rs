@@ -34,20 +34,34 @@ pub(crate) fn lock_date(
     // PostgreSQL's lock_timeout is an int of milliseconds (at most about 24.8 days).
     let ms = config.lock_timeout.as_millis().clamp(1, i32::MAX as u128);
     let started = Instant::now();
-    lock_with_timeout(db, lock_key(date), &format!("{ms}ms")).map_err(|e| {
-        // diesel keeps 55P03 to itself: this statement only waits, under the timeout it sets.
-        if waited_out(&e, started, config.lock_timeout) {
-            StoreError::LockTimeout {
-                date: Some(date),
-                other_run: None,
-                waited: config.lock_timeout,
-                detail: detail_of(&e),
-            }
-        } else {
-            classify(&e)
-        }
-    })?;
-    Ok(())
+    // diesel keeps 55P03 to itself: this statement only waits, under the timeout it sets.
+    lock_with_timeout(db, lock_key(date), &format!("{ms}ms"))
+        .map_err(|e| lock_error(&e, started, date, config, None))
+}
+
+/// A failed lock statement as a [`StoreError`]: [`StoreError::LockTimeout`] when it waited
+/// out the lock timeout (the statement only waits, so that is what its failure means), with
+/// `waiting_for` after the driver's detail; any other failure classified as usual.
+fn lock_error(
+    e: &diesel::result::Error,
+    started: Instant,
+    date: SettlementDate,
+    config: &StoreConfig,
+    waiting_for: Option<String>,
+) -> StoreError {
+    if !waited_out(e, started, config.lock_timeout) {
+        return classify(e);
+    }
+    let detail = match waiting_for {
+        Some(what) => format!("{} ({what})", detail_of(e)),
+        None => detail_of(e),
+    };
+    StoreError::LockTimeout {
+        date: Some(date),
+        other_run: None,
+        waited: config.lock_timeout,
+        detail,
+    }
 }
 
 /// Sets the transaction's `lock_timeout` and then waits for the advisory lock `key`, in one
@@ -115,24 +129,11 @@ pub(crate) fn lock_rollups(
         return Ok(());
     }
     let started = Instant::now();
+    // As in `lock_date`: the lock_timeout set there bounds this wait too.
     advisory_xact_lock(db, rollup_lock_key(date.year())).map_err(|e| {
-        // As in `lock_date`: the lock_timeout set there bounds this wait too.
-        if waited_out(&e, started, config.lock_timeout) {
-            StoreError::LockTimeout {
-                date: Some(date),
-                other_run: None,
-                waited: config.lock_timeout,
-                detail: format!(
-                    "{} (waiting for the rollups of {})",
-                    detail_of(&e),
-                    date.year()
-                ),
-            }
-        } else {
-            classify(&e)
-        }
-    })?;
-    Ok(())
+        let waiting_for = format!("waiting for the rollups of {}", date.year());
+        lock_error(&e, started, date, config, Some(waiting_for))
+    })
 }
 
 #[cfg(test)]
