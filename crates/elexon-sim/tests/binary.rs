@@ -7,21 +7,34 @@ use std::time::Duration;
 use settlement_model::{SettlementDate, Side, StackItem};
 use tokio::io::{AsyncBufReadExt, BufReader};
 
-#[tokio::test]
-async fn binary_prints_its_address_and_serves() {
+/// The simulator's binary started with `args`, its stdout's lines, and the first of them.
+async fn start(
+    args: &[&str],
+) -> (
+    tokio::process::Child,
+    tokio::io::Lines<BufReader<tokio::process::ChildStdout>>,
+    String,
+) {
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_elexon-sim"))
-        .args(["--port", "0", "--seed", "3", "--latency-ms", "1"])
+        .args(args)
         .stdout(Stdio::piped())
         .kill_on_drop(true)
         .spawn()
         .unwrap();
     let stdout = child.stdout.take().unwrap();
     let mut lines = BufReader::new(stdout).lines();
-    let line = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
+    let first = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
         .await
         .expect("the simulator printed nothing in 30 s")
         .unwrap()
         .unwrap();
+    (child, lines, first)
+}
+
+#[tokio::test]
+async fn binary_prints_its_address_and_serves() {
+    let (mut child, mut lines, line) =
+        start(&["--port", "0", "--seed", "3", "--latency-ms", "1"]).await;
     let base = line.strip_prefix("listening on ").unwrap();
     assert!(base.starts_with("http://127.0.0.1:"), "{line}");
     assert!(base.ends_with("/bmrs/api/v1"), "{line}");
@@ -57,20 +70,8 @@ async fn binary_serves_a_unit_list_from_a_file() {
     let file = dir.join("units.json");
     let list = r#"[{"elexonBmUnit": null, "nationalGridBmUnit": "ACHYW-1", "fuelType": "WIND"}]"#;
     std::fs::write(&file, list).unwrap();
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_elexon-sim"))
-        .args(["--port", "0", "--bm-units"])
-        .arg(&file)
-        .stdout(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let mut lines = BufReader::new(stdout).lines();
-    let line = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
-        .await
-        .expect("the simulator printed nothing in 30 s")
-        .unwrap()
-        .unwrap();
+    let file_arg = file.to_str().unwrap();
+    let (mut child, _lines, line) = start(&["--port", "0", "--bm-units", file_arg]).await;
     let base = line.strip_prefix("listening on ").unwrap();
     let body = reqwest::get(format!("{base}/reference/bmunits/all"))
         .await

@@ -12,6 +12,32 @@ use reingest::{NoProgress, RunOptions};
 use rust_decimal::Decimal;
 use store::prelude::*;
 
+/// Takes out of the registry (as an operator's file would) a farm with records on `date`,
+/// so a replay with today's registry differs from the run it replays. Returns its id.
+fn drop_a_curtailed_farm(
+    p: &reingest::app::StandardPipeline,
+    date: settlement_model::SettlementDate,
+) -> String {
+    let farm = p.store().day_state(date).unwrap().records[0]
+        .farm_id
+        .clone();
+    let units: Vec<_> = p
+        .store()
+        .bm_units()
+        .unwrap()
+        .into_iter()
+        .filter(|u| u.elexon_bm_unit != farm)
+        .collect();
+    p.store()
+        .replace_bm_units(
+            &units,
+            settlement_model::RegistryOrigin::File,
+            settlement_model::RegistryCounts::default(),
+        )
+        .unwrap();
+    farm
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn recompute_from_the_archive_equals_the_original_run_with_no_network() {
     let sim = sim().await;
@@ -292,23 +318,7 @@ async fn a_replay_as_recorded_reproduces_the_run_after_its_reference_data_change
         assert!(evidence.per_period.iter().any(|x| x.created.is_some()));
 
         // The registry loses a farm with records; the difficulty in force is revised.
-        let farm = p.store().day_state(date).unwrap().records[0]
-            .farm_id
-            .clone();
-        let units: Vec<_> = p
-            .store()
-            .bm_units()
-            .unwrap()
-            .into_iter()
-            .filter(|u| u.elexon_bm_unit != farm)
-            .collect();
-        p.store()
-            .replace_bm_units(
-                &units,
-                settlement_model::RegistryOrigin::File,
-                settlement_model::RegistryCounts::default(),
-            )
-            .unwrap();
+        let farm = drop_a_curtailed_farm(&p, date);
         let adjusted = original.inputs.difficulty_date.unwrap();
         let revised = original.inputs.difficulty * Decimal::TWO;
         p.store()
@@ -532,23 +542,7 @@ async fn range_from_the_archive_adds_a_miner_model_and_as_recorded_reproduces_th
             .collect();
 
         // The registry loses a farm with records; the difficulty in force is doubled.
-        let farm = p.store().day_state(dates[0]).unwrap().records[0]
-            .farm_id
-            .clone();
-        let units: Vec<_> = p
-            .store()
-            .bm_units()
-            .unwrap()
-            .into_iter()
-            .filter(|u| u.elexon_bm_unit != farm)
-            .collect();
-        p.store()
-            .replace_bm_units(
-                &units,
-                settlement_model::RegistryOrigin::File,
-                settlement_model::RegistryCounts::default(),
-            )
-            .unwrap();
+        let farm = drop_a_curtailed_farm(&p, dates[0]);
         let around = p.store().difficulty_around(dates[0].naive()).unwrap();
         let entry = around.in_force.unwrap();
         p.store()
