@@ -14,8 +14,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use reingest::app::{AppSettings, StandardPipeline};
-use reingest::fetch::fetch_range;
-use reingest::range::{run_range, RangeOptions};
+use reingest::ops::fetch::fetch_range;
+use reingest::ops::range::{run_range, RangeOptions};
 use reingest::{NoProgress, RunOptions};
 use settlement_model::{PeriodRange, SettlementDate};
 use store::SourceArchive;
@@ -163,7 +163,7 @@ async fn day(
     let fetch_s = t.elapsed().as_secs_f64();
     let t = Instant::now();
     let registry = pipeline.ensure_registry().await?;
-    let processed = reingest::fetch::process_fetched(date, &fetched, &registry)?;
+    let processed = reingest::ops::fetch::process_fetched(date, &fetched, &registry)?;
     let process_s = t.elapsed().as_secs_f64();
     let bodies: Vec<(&'static str, bytes::Bytes)> = fetched
         .iter()
@@ -241,7 +241,7 @@ async fn year(
     let failed: Vec<String> = report
         .dates
         .iter()
-        .filter(|d| d.status != reingest::range::DateStatus::Ok)
+        .filter(|d| d.status != reingest::ops::range::DateStatus::Ok)
         .map(|d| {
             format!(
                 "{} {}: {}",

@@ -46,11 +46,11 @@ pub async fn run(db_path: &str) -> Result<()> {
             d,
             run.periods_fetched,
             run.records,
-            reingest::human::grouped(run.energy_mwh, 2),
-            reingest::human::grouped(run.payment_gbp, 2),
+            reingest::output::human::grouped(run.energy_mwh, 2),
+            reingest::output::human::grouped(run.payment_gbp, 2),
             run.bitcoin
                 .get("S19J_PRO")
-                .map(|b| reingest::human::grouped(*b, 8))
+                .map(|b| reingest::output::human::grouped(*b, 8))
                 .unwrap_or_default(),
             if verify.verification.ok {
                 "yes (and matches the API)"

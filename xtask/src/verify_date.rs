@@ -2,7 +2,7 @@
 //! configured by the same environment variables, with the same output and exit codes.
 
 use reingest::app::AppSettings;
-use reingest::render;
+use reingest::output::render;
 use reingest::{NoProgress, PipelineError, EXIT_ERROR};
 use settlement_model::SettlementDate;
 

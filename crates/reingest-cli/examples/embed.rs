@@ -49,10 +49,19 @@ async fn main() -> Result<(), Box<dyn Error>> {
     );
     println!("records     {}", report.records);
     // Rounded for people; the report's fields are exact.
-    println!("energy      {}", reingest::human::mwh(report.energy_mwh));
-    println!("payment     {}", reingest::human::gbp(report.payment_gbp));
+    println!(
+        "energy      {}",
+        reingest::output::human::mwh(report.energy_mwh)
+    );
+    println!(
+        "payment     {}",
+        reingest::output::human::gbp(report.payment_gbp)
+    );
     for (model, btc) in &report.bitcoin {
-        println!("bitcoin     {model}: {}", reingest::human::btc(*btc));
+        println!(
+            "bitcoin     {model}: {}",
+            reingest::output::human::btc(*btc)
+        );
     }
     println!(
         "difficulty  {} ({:?})",

@@ -9,7 +9,7 @@ use elexon_client::{ClientConfig, Format, HttpSource};
 use store::{Backend, DieselStore, Migrations, StoreConfig};
 
 use crate::error::{InputError, PipelineError};
-use crate::feed::HttpDifficultyFeed;
+use crate::ops::feed::HttpDifficultyFeed;
 use crate::pipeline::{Pipeline, PipelineConfig};
 
 /// The pipeline the binary runs.

@@ -32,34 +32,15 @@
 //! the audit log), `serde_json` (the `--json` documents).
 
 pub mod app;
-pub mod archive;
-pub mod assess;
 mod builder;
-pub mod document;
 pub mod error;
-pub mod escape;
 pub mod evidence;
-pub mod feed;
-pub mod fetch;
-mod hooks;
-pub mod human;
-mod inputs;
+pub mod ops;
+pub mod output;
 pub mod pipeline;
-pub mod range;
-mod range_archive;
-mod recompute;
-mod registry;
-pub mod registry_report;
-pub mod render;
-mod replay;
-pub use replay::{EvidenceState, RunListing};
-mod archive_ops;
-pub mod report;
-mod restore;
-pub mod status;
-mod verdict;
 pub mod verify;
-mod verify_day;
+
+pub use ops::replay::{EvidenceState, RunListing};
 
 #[cfg(test)]
 pub(crate) mod testing;
@@ -71,15 +52,15 @@ pub use error::{
     EXIT_MISMATCH, EXIT_OK,
 };
 pub use evidence::{EvidenceDocument, Fingerprint};
-pub use feed::{DifficultyFeed, HttpDifficultyFeed};
+pub use ops::feed::{DifficultyFeed, HttpDifficultyFeed};
+pub use ops::range::{ArchiveReplay, RangeOptions, RangeReport};
+pub use ops::registry_report::{LeftOut, RegistryReport};
+pub use ops::reports::{DriftCause, PeriodChange, RunReport, UnclassifiedUnit, VerifyReport};
+pub use ops::verify_day::VerifyOptions;
 pub use pipeline::{
     Clock, IntoProgress, NoProgress, Operator, Pipeline, PipelineConfig, Progress, RunOptions,
 };
-pub use range::{ArchiveReplay, RangeOptions, RangeReport};
-pub use registry_report::{LeftOut, RegistryReport};
-pub use report::{DriftCause, PeriodChange, RunReport, UnclassifiedUnit, VerifyReport};
 /// A settlement date (strict `YYYY-MM-DD`, Europe/London), re-exported so that a caller
 /// names dates without depending on `settlement-model`.
 pub use settlement_model::SettlementDate;
 pub use verify::{Check, Expectations, VerificationReport};
-pub use verify_day::VerifyOptions;

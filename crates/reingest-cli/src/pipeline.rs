@@ -20,10 +20,10 @@ use bitcoin_calc::MinerModel;
 use elexon_client::SettlementSource;
 
 use crate::error::{blocking, PipelineError};
-use crate::feed::DifficultyFeed;
-use crate::fetch::{fetch_range, process_fetched, FetchedStack};
-use crate::hooks::{PipelineHooks, RecordsFrom};
-use crate::report::{group_unclassified, PeriodChange, RunReport};
+use crate::ops::feed::DifficultyFeed;
+use crate::ops::fetch::{fetch_range, process_fetched, FetchedStack};
+use crate::ops::hooks::{PipelineHooks, RecordsFrom};
+use crate::ops::reports::{group_unclassified, PeriodChange, RunReport};
 use crate::verify::{per_period, Check, Expectations, VerificationReport};
 
 /// Who is running the tool, for the audit log.
@@ -126,7 +126,7 @@ pub struct RunOptions {
     /// Never refresh the BM unit registry, even when it meets unknown unit ids
     /// (`--no-registry-refresh`).
     pub no_registry_refresh: bool,
-    /// The range this run is part of (`reingest range`, [`crate::range::RangeOptions::tag`]),
+    /// The range this run is part of (`reingest range`, [`crate::ops::range::RangeOptions::tag`]),
     /// recorded in the audit log so `range --resume` can skip the date.
     pub range_tag: Option<String>,
 }

@@ -9,7 +9,7 @@ use common::{
     backends, canonical, d, expected_records, fingerprint, pipeline, settings, sim, sql, SEED,
 };
 use elexon_sim::{Fault, FaultRule};
-use reingest::range::{reconcile, run_range, RangeOptions, ReconcileOptions};
+use reingest::ops::range::{reconcile, run_range, RangeOptions, ReconcileOptions};
 use reingest::{Clock, Expectations, NoProgress, RunOptions};
 use rust_decimal::Decimal;
 use settlement_model::{
@@ -1030,9 +1030,9 @@ async fn the_report_of_a_run_documents_it_by_run_id_or_date() {
         let evidence = by_id.evidence.as_ref().unwrap();
         assert_eq!(evidence.per_period.len(), 46, "the spring clock change");
         assert_eq!(Some(&evidence.fingerprint.total), run.fingerprint.as_ref());
-        let md = reingest::document::markdown::render(&by_id);
+        let md = reingest::output::document::markdown::render(&by_id);
         assert!(md.contains(&format!("reingest restore {}", run.run_id)));
-        let html = reingest::document::html::render(&by_id);
+        let html = reingest::output::document::html::render(&by_id);
         let bars = html.matches("<rect class=\"after\"").count();
         assert_eq!(bars, 46);
         assert!(
@@ -1078,11 +1078,11 @@ async fn a_runs_recorded_duration_is_its_wall_time_fetch_included() {
             "{}: took {took} ms, longer than the {measured:?} measured around the run",
             db.name
         );
-        let md = reingest::document::markdown::render(&doc);
+        let md = reingest::output::document::markdown::render(&doc);
         assert!(md.contains(&format!("(took {took} ms)")), "{md}");
         // The reason, stored and read back, is text in both renderings.
         assert!(md.contains("| Reason | &lt;img src=x onerror=alert(1)&gt;\\|x |"));
-        let html = reingest::document::html::render(&doc);
+        let html = reingest::output::document::html::render(&doc);
         assert!(!md.contains("<img") && !html.contains("<img"));
     }
 }

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use settlement_model::{SettlementDate, Side};
 
-/// The most dates a range runs at once (`crate::range::MAX_JOBS`).
+/// The most dates a range runs at once (`crate::ops::range::MAX_JOBS`).
 pub(crate) const MAX_JOBS: usize = 64;
 
 /// An option, setting, file or run named by the operator (or the embedding service) that
@@ -57,7 +57,7 @@ pub enum InputError {
     Jobs {
         /// What was given.
         jobs: usize,
-        /// The most allowed ([`crate::range::MAX_JOBS`]).
+        /// The most allowed ([`crate::ops::range::MAX_JOBS`]).
         max: usize,
     },
     /// The miner models file named by `REINGEST_MINER_MODELS=@PATH` cannot be read.

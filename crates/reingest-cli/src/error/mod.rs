@@ -40,7 +40,7 @@ pub enum PipelineError {
     #[error("fetch failed, nothing was written: {0}")]
     Fetch(#[from] elexon_client::FetchError),
     /// Periods the API has not published: both of their stacks came back empty. Never
-    /// stored as periods without curtailment (see [`crate::fetch::fetch_range`]).
+    /// stored as periods without curtailment (see [`crate::ops::fetch::fetch_range`]).
     #[error(
         "{date} periods {periods}: not published by the API (both stacks empty), nothing was \
          written; wait for Elexon to publish them, or record them as missing \

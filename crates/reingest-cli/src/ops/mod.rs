@@ -1,0 +1,21 @@
+//! The pipeline's operations, each in its own module: fetching a date ([`fetch`]), the
+//! inputs its bitcoin figures rest on ([`inputs`], [`feed`]), the BM unit registry
+//! ([`registry`]), the swap's hooks ([`hooks`]), restoring a run ([`restore`]), replaying
+//! and recomputing from the archive ([`replay`], [`archive_ops`]), verifying a stored day
+//! ([`verify_day`]), ranges ([`range`], [`range_archive`]) and the assessment of a range
+//! ([`assess`]); and the typed reports they return ([`reports`], [`registry_report`]).
+
+pub(crate) mod archive_ops;
+pub mod assess;
+pub mod feed;
+pub mod fetch;
+pub(crate) mod hooks;
+pub(crate) mod inputs;
+pub mod range;
+pub(crate) mod range_archive;
+pub(crate) mod registry;
+pub mod registry_report;
+pub(crate) mod replay;
+pub mod reports;
+pub(crate) mod restore;
+pub mod verify_day;
