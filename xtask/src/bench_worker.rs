@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context, Result};
 use reingest::app::{AppSettings, StandardPipeline};
 use reingest::ops::fetch::fetch_range;
-use reingest::ops::range::{run_range, RangeOptions};
+use reingest::ops::range::RangeOptions;
 use reingest::{NoProgress, RunOptions};
 use settlement_model::{PeriodRange, SettlementDate};
 use store::SourceArchive;
@@ -236,7 +236,7 @@ async fn year(
     let started = Instant::now();
     let pipeline = settings.build().await.context("building the pipeline")?;
     let opts = RangeOptions::new(from, to, jobs, Some("cargo xtask bench year".into()))?;
-    let report = run_range(&pipeline, &opts, &NoProgress).await?;
+    let report = pipeline.range(&opts, &NoProgress).await?;
     let wall_s = started.elapsed().as_secs_f64();
     let failed: Vec<String> = report
         .dates

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use bitcoin_calc::MinerCatalog;
 use elexon_client::{ClientConfig, Format, HttpSource};
-use store::{Backend, DieselStore, Migrations, StoreConfig};
+use store::{Backend, DieselStore, StoreConfig};
 
 use crate::error::{InputError, PipelineError};
 use crate::ops::feed::HttpDifficultyFeed;
@@ -249,7 +249,7 @@ impl AppSettings {
                 pipeline.prepare().await?;
             }
             MigrationPolicy::Require => {
-                let pending = pipeline.with_store(|s| s.pending_migrations()).await?;
+                let pending = pipeline.pending_migrations().await?;
                 if !pending.is_empty() {
                     return Err(InputError::MigrationsPending { pending }.into());
                 }

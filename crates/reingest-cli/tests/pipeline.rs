@@ -9,7 +9,7 @@ use common::{
     backends, canonical, d, expected_records, fingerprint, pipeline, settings, sim, sql, SEED,
 };
 use elexon_sim::{Fault, FaultRule};
-use reingest::ops::range::{reconcile, run_range, RangeOptions, ReconcileOptions};
+use reingest::ops::range::{RangeOptions, ReconcileOptions};
 use reingest::{Clock, Expectations, NoProgress, RunOptions};
 use rust_decimal::Decimal;
 use settlement_model::{
@@ -491,7 +491,7 @@ async fn a_range_isolates_a_failing_date_and_resumes() {
         );
         let opts = RangeOptions::new(d("2024-01-01"), d("2024-01-05"), 3, Some("backfill".into()))
             .unwrap();
-        let r = run_range(&p, &opts, &NoProgress).await.unwrap();
+        let r = p.range(&opts, &NoProgress).await.unwrap();
         let statuses: Vec<&str> = r.dates.iter().map(|o| o.status.as_str()).collect();
         assert_eq!(
             statuses,
@@ -501,7 +501,8 @@ async fn a_range_isolates_a_failing_date_and_resumes() {
         );
         assert_eq!(r.exit_code(), 2);
         sim.clear_faults();
-        let resumed = run_range(&p, &opts.clone().resume(true), &NoProgress)
+        let resumed = p
+            .range(&opts.clone().resume(true), &NoProgress)
             .await
             .unwrap();
         let statuses: Vec<&str> = resumed.dates.iter().map(|o| o.status.as_str()).collect();
@@ -529,7 +530,7 @@ async fn resume_skips_by_the_range_column_not_by_text_in_the_reason() {
         let r = p.run(&by_hand, &NoProgress).await.unwrap();
         assert!(r.committed, "{}", db.name);
 
-        let first = run_range(&p, &opts, &NoProgress).await.unwrap();
+        let first = p.range(&opts, &NoProgress).await.unwrap();
         let statuses: Vec<&str> = first.dates.iter().map(|o| o.status.as_str()).collect();
         assert_eq!(statuses, vec!["ok", "ok"], "{}", db.name);
         let run = &p.store().runs(Some(d("2024-02-01"))).unwrap()[0];
@@ -540,7 +541,7 @@ async fn resume_skips_by_the_range_column_not_by_text_in_the_reason() {
             "the reason still says so, for people"
         );
 
-        let again = run_range(&p, &opts, &NoProgress).await.unwrap();
+        let again = p.range(&opts, &NoProgress).await.unwrap();
         let statuses: Vec<&str> = again.dates.iter().map(|o| o.status.as_str()).collect();
         assert_eq!(statuses, vec!["skipped", "skipped"], "{}", db.name);
     }
@@ -563,23 +564,23 @@ async fn reconcile_finds_missing_dates_and_fix_repairs_them() {
             threshold_payment: Decimal::TEN,
             jobs: 2,
         };
-        let r = reconcile(&p, &opts, &NoProgress).await.unwrap();
+        let r = p.reconcile(&opts, &NoProgress).await.unwrap();
         assert_eq!(r.findings.len(), 1, "{:?}", r.findings);
         assert_eq!(r.findings[0].date, d("2024-09-02"));
         assert!(r.findings[0].reasons[0].starts_with("periods_fetched"));
         assert_eq!(r.exit_code(), 1);
-        let fixed = reconcile(
-            &p,
-            &ReconcileOptions {
-                fix: true,
-                ..opts.clone()
-            },
-            &NoProgress,
-        )
-        .await
-        .unwrap();
+        let fixed = p
+            .reconcile(
+                &ReconcileOptions {
+                    fix: true,
+                    ..opts.clone()
+                },
+                &NoProgress,
+            )
+            .await
+            .unwrap();
         assert_eq!(fixed.exit_code(), 0);
-        let clean = reconcile(&p, &opts, &NoProgress).await.unwrap();
+        let clean = p.reconcile(&opts, &NoProgress).await.unwrap();
         assert!(clean.findings.is_empty(), "{:?}", clean.findings);
         // Drift from the API beyond the threshold is a finding too.
         sim.set_revision(d("2024-09-01"), 3);
@@ -589,7 +590,7 @@ async fn reconcile_finds_missing_dates_and_fix_repairs_them() {
             threshold_payment: Decimal::ZERO,
             ..opts.clone()
         };
-        let drift = reconcile(&p, &zero, &NoProgress).await.unwrap();
+        let drift = p.reconcile(&zero, &NoProgress).await.unwrap();
         assert_eq!(drift.findings.len(), 1, "{:?}", drift.findings);
         assert!(drift.findings[0]
             .reasons
@@ -598,17 +599,17 @@ async fn reconcile_finds_missing_dates_and_fix_repairs_them() {
         sim.set_revision(d("2024-09-01"), 0);
         // A date that cannot be checked (its difficulty is past the feed) is reported with
         // its error, and the others still are: nothing stops at the first failure.
-        let mixed = reconcile(
-            &p,
-            &ReconcileOptions {
-                from: d("2031-06-01"),
-                to: d("2031-06-02"),
-                ..opts.clone()
-            },
-            &NoProgress,
-        )
-        .await
-        .unwrap();
+        let mixed = p
+            .reconcile(
+                &ReconcileOptions {
+                    from: d("2031-06-01"),
+                    to: d("2031-06-02"),
+                    ..opts.clone()
+                },
+                &NoProgress,
+            )
+            .await
+            .unwrap();
         assert_eq!(mixed.findings.len(), 2, "{:?}", mixed.findings);
         assert!(mixed.findings.iter().all(|f| f.error.is_some()));
         assert_eq!(mixed.exit_code(), 2);

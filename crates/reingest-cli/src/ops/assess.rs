@@ -22,8 +22,11 @@ use settlement_model::{BitcoinInputs, DayTotals, DifficultyOrigin, SettlementDat
 use store::{AuditRow, DayState, FetchStatus, RunStatus, SettlementStore};
 
 use crate::error::{blocking, PipelineError};
+use crate::ops::context::Context;
+use crate::ops::progress::Progress;
 use crate::ops::reports::PeriodChange;
-use crate::pipeline::{day_bitcoin, Pipeline, Progress};
+use crate::ops::run::day_bitcoin;
+use crate::ops::{inputs, verify_day};
 use crate::verify::{check_day, Check, Expectations, VerifyInputs};
 use elexon_client::SettlementSource;
 
@@ -209,121 +212,115 @@ struct Pending {
     error: Option<String>,
 }
 
-impl<S, St> Pipeline<S, St>
+/// The work of [`Pipeline::assess`](crate::Pipeline::assess).
+pub(crate) async fn assess<S, St>(
+    cx: &Context<S, St>,
+    opts: &AssessOptions,
+    progress: &dyn Progress,
+) -> Result<Assessment, PipelineError>
 where
     S: SettlementSource,
     St: SettlementStore + 'static,
 {
-    /// Assesses every date of the range (see the module docs): the stored state and audit
-    /// rows of the whole range in a fixed number of statements, `verify`'s checks on each
-    /// date, and (with `against_api`) each date compared with the API.
-    pub async fn assess(
-        &self,
-        opts: &AssessOptions,
-        progress: &dyn Progress,
-    ) -> Result<Assessment, PipelineError> {
-        let (from, to) = (opts.from, opts.to);
-        let states = self.with_store(move |s| s.day_states(from, to)).await?;
-        let all_runs = self.with_store(move |s| s.runs_between(from, to)).await?;
-        let mut runs_by_date: BTreeMap<SettlementDate, Vec<AuditRow>> = BTreeMap::new();
-        for r in all_runs {
-            runs_by_date.entry(r.settlement_date).or_default().push(r);
-        }
-        let mut pending = Vec::with_capacity(states.len());
-        for (date, state) in states {
-            let runs = runs_by_date.remove(&date).unwrap_or_default();
-            let recorded = runs.iter().find(|r| r.committed()).and_then(|r| r.inputs);
-            let inputs = match recorded {
-                Some(i) => Some(i),
-                None if has_rows(&state) => Some(self.bitcoin_inputs(date).await?),
-                None => None,
-            };
-            pending.push(Pending {
-                date,
-                state,
-                runs,
-                inputs,
-                error: None,
-            });
-        }
-        self.note_unready_dates(&mut pending).await;
-        let miners = self.config().miners.clone();
-        let checked = blocking(move || check_all(pending, &miners)).await?;
-        let total = checked.len();
-        let mut days: Vec<DayAssessment> = stream::iter(checked)
-            .map(|(mut day, state)| async move {
-                if opts.against_api {
-                    match self.api_drift(day.date, &state, &NoBar).await {
-                        Ok((drift, check)) => {
-                            day.drift_periods = drift.iter().map(|d| d.period).collect();
-                            day.drift = drift;
-                            if !check.ok {
-                                day.failed_checks.push(check);
-                                if day.state == DayHealth::Verified {
-                                    day.state = DayHealth::Drift;
-                                }
+    let (from, to) = (opts.from, opts.to);
+    let states = cx.with_store(move |s| s.day_states(from, to)).await?;
+    let all_runs = cx.with_store(move |s| s.runs_between(from, to)).await?;
+    let mut runs_by_date: BTreeMap<SettlementDate, Vec<AuditRow>> = BTreeMap::new();
+    for r in all_runs {
+        runs_by_date.entry(r.settlement_date).or_default().push(r);
+    }
+    let mut pending = Vec::with_capacity(states.len());
+    for (date, state) in states {
+        let runs = runs_by_date.remove(&date).unwrap_or_default();
+        let recorded = runs.iter().find(|r| r.committed()).and_then(|r| r.inputs);
+        let inputs = match recorded {
+            Some(i) => Some(i),
+            None if has_rows(&state) => Some(inputs::bitcoin_inputs(cx, date).await?),
+            None => None,
+        };
+        pending.push(Pending {
+            date,
+            state,
+            runs,
+            inputs,
+            error: None,
+        });
+    }
+    note_unready_dates(cx, &mut pending).await;
+    let miners = cx.config.miners.clone();
+    let checked = blocking(move || check_all(pending, &miners)).await?;
+    let total = checked.len();
+    let mut days: Vec<DayAssessment> = stream::iter(checked)
+        .map(|(mut day, state)| async move {
+            if opts.against_api {
+                match verify_day::api_drift(cx, day.date, &state, &NoBar).await {
+                    Ok((drift, check)) => {
+                        day.drift_periods = drift.iter().map(|d| d.period).collect();
+                        day.drift = drift;
+                        if !check.ok {
+                            day.failed_checks.push(check);
+                            if day.state == DayHealth::Verified {
+                                day.state = DayHealth::Drift;
                             }
                         }
-                        Err(e) => day.error = Some(e.to_string()),
                     }
+                    Err(e) => day.error = Some(e.to_string()),
                 }
-                progress.date_done(total, day.records, !day.needs_attention());
-                day
-            })
-            .buffer_unordered(opts.jobs.max(1))
-            .collect()
-            .await;
-        days.sort_by_key(|d| d.date);
-        Ok(Assessment {
-            from,
-            to,
-            against_api: opts.against_api,
-            days,
+            }
+            progress.date_done(total, day.records, !day.needs_attention());
+            day
         })
-    }
+        .buffer_unordered(opts.jobs.max(1))
+        .collect()
+        .await;
+    days.sort_by_key(|d| d.date);
+    Ok(Assessment {
+        from,
+        to,
+        against_api: opts.against_api,
+        days,
+    })
 }
 
-impl<S, St> Pipeline<S, St>
+/// Whether the dates holding nothing could be ingested now: a run needs the bitcoin
+/// inputs in force, and a date past the difficulty feed (or before any difficulty) has
+/// none, which the assessment reports as the date's error ("could not be checked" in
+/// `reconcile`). Only the first and the last such date are asked (a fixed number of
+/// statements): the inputs are missing at the ends of time, so when both ends fail every
+/// such date between fails too, and when one fails, that end is reported.
+async fn note_unready_dates<S, St>(cx: &Context<S, St>, pending: &mut [Pending])
 where
     S: SettlementSource,
     St: SettlementStore + 'static,
 {
-    /// Whether the dates holding nothing could be ingested now: a run needs the bitcoin
-    /// inputs in force, and a date past the difficulty feed (or before any difficulty) has
-    /// none, which the assessment reports as the date's error ("could not be checked" in
-    /// `reconcile`). Only the first and the last such date are asked (a fixed number of
-    /// statements): the inputs are missing at the ends of time, so when both ends fail every
-    /// such date between fails too, and when one fails, that end is reported.
-    async fn note_unready_dates(&self, pending: &mut [Pending]) {
-        let empty: Vec<usize> = pending
-            .iter()
-            .enumerate()
-            .filter(|(_, p)| p.inputs.is_none())
-            .map(|(i, _)| i)
-            .collect();
-        let (Some(&first), Some(&last)) = (empty.first(), empty.last()) else {
-            return;
-        };
-        let first_err = self.bitcoin_inputs(pending[first].date).await.err();
-        let last_err = if last == first {
-            first_err.as_ref().map(ToString::to_string)
-        } else {
-            self.bitcoin_inputs(pending[last].date)
-                .await
-                .err()
-                .map(|e| e.to_string())
-        };
-        let first_err = first_err.map(|e| e.to_string());
-        match (first_err, last_err) {
-            (Some(a), Some(b)) => {
-                for &i in &empty {
-                    pending[i].error = Some(if i == last { b.clone() } else { a.clone() });
-                }
+    let empty: Vec<usize> = pending
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| p.inputs.is_none())
+        .map(|(i, _)| i)
+        .collect();
+    let (Some(&first), Some(&last)) = (empty.first(), empty.last()) else {
+        return;
+    };
+    let first_err = inputs::bitcoin_inputs(cx, pending[first].date).await.err();
+    let last_err = if last == first {
+        first_err.as_ref().map(ToString::to_string)
+    } else {
+        inputs::bitcoin_inputs(cx, pending[last].date)
+            .await
+            .err()
+            .map(|e| e.to_string())
+    };
+    let first_err = first_err.map(|e| e.to_string());
+    match (first_err, last_err) {
+        (Some(a), Some(b)) => {
+            for &i in &empty {
+                pending[i].error = Some(if i == last { b.clone() } else { a.clone() });
             }
-            (Some(a), None) => pending[first].error = Some(a),
-            (None, Some(b)) => pending[last].error = Some(b),
-            (None, None) => {}
         }
+        (Some(a), None) => pending[first].error = Some(a),
+        (None, Some(b)) => pending[last].error = Some(b),
+        (None, None) => {}
     }
 }
 

@@ -10,7 +10,7 @@ use store::{DifficultyAround, SettlementStore};
 use tracing::info;
 
 use crate::error::{DifficultyError, InputsProblem, PipelineError};
-use crate::pipeline::Pipeline;
+use crate::ops::context::Context;
 use elexon_client::SettlementSource;
 
 /// The difficulty part of the inputs, or why the table cannot be trusted for `date`.
@@ -63,81 +63,83 @@ pub(crate) fn settle_inputs(
     })
 }
 
-impl<S, St> Pipeline<S, St>
+/// The work of [`Pipeline::sync_difficulty`](crate::Pipeline::sync_difficulty).
+pub(crate) async fn sync_difficulty<S, St>(cx: &Context<S, St>) -> Result<usize, PipelineError>
 where
     S: SettlementSource,
     St: SettlementStore + 'static,
 {
-    /// Fetches the difficulty feed into the store; returns how many entries were written.
-    pub async fn sync_difficulty(&self) -> Result<usize, PipelineError> {
-        let feed = self.difficulty_feed().ok_or(DifficultyError::NoFeed)?;
-        let rows = feed
-            .fetch()
-            .await
-            .map_err(|source| DifficultyError::FeedUnreadable {
-                feed: feed.describe(),
-                source,
-            })?;
-        self.with_store(move |s| s.upsert_difficulties(&rows)).await
-    }
+    let feed = cx.difficulty_feed.clone().ok_or(DifficultyError::NoFeed)?;
+    let rows = feed
+        .fetch()
+        .await
+        .map_err(|source| DifficultyError::FeedUnreadable {
+            feed: feed.describe(),
+            source,
+        })?;
+    cx.with_store(move |s| s.upsert_difficulties(&rows)).await
+}
 
-    /// Syncs the feed at most once in this pipeline's life (a range shares one sync).
-    async fn sync_once(&self) -> Result<(), Arc<PipelineError>> {
-        let Some(feed) = self.difficulty_feed() else {
-            return Err(Arc::new(DifficultyError::NoFeed.into()));
+/// Syncs the feed at most once in this pipeline's life (a range shares one sync).
+pub(crate) async fn sync_once<S, St>(cx: &Context<S, St>) -> Result<(), Arc<PipelineError>>
+where
+    S: SettlementSource,
+    St: SettlementStore + 'static,
+{
+    let Some(feed) = cx.difficulty_feed.clone() else {
+        return Err(Arc::new(DifficultyError::NoFeed.into()));
+    };
+    let once: &tokio::sync::OnceCell<Result<usize, Arc<PipelineError>>> = &cx.feed_synced;
+    let result = once
+        .get_or_init(|| async {
+            info!(message = "syncing the difficulty feed", feed = %feed.describe());
+            let r = sync_difficulty(cx).await.map_err(Arc::new);
+            if let Ok(n) = &r {
+                info!(message = "difficulty feed saved", entries = n);
+            }
+            r
+        })
+        .await;
+    result.clone().map(|_| ())
+}
+
+/// The work of [`Pipeline::bitcoin_inputs`](crate::Pipeline::bitcoin_inputs).
+pub(crate) async fn bitcoin_inputs<S, St>(
+    cx: &Context<S, St>,
+    date: SettlementDate,
+) -> Result<BitcoinInputs, PipelineError>
+where
+    S: SettlementSource,
+    St: SettlementStore + 'static,
+{
+    if let Some((_, inputs)) = cx.recorded.as_ref() {
+        return Ok(*inputs);
+    }
+    let day = date.naive();
+    let mut synced = false;
+    loop {
+        let around = cx.with_store(move |s| s.difficulty_around(day)).await?;
+        let halvings = cx.with_store(|s| s.halvings()).await?;
+        let origin = if synced {
+            DifficultyOrigin::Feed
+        } else {
+            DifficultyOrigin::Table
         };
-        let once: &tokio::sync::OnceCell<Result<usize, Arc<PipelineError>>> = self.feed_synced();
-        let result = once
-            .get_or_init(|| async {
-                info!(message = "syncing the difficulty feed", feed = %feed.describe());
-                let r = self.sync_difficulty().await.map_err(Arc::new);
-                if let Ok(n) = &r {
-                    info!(message = "difficulty feed saved", entries = n);
-                }
-                r
-            })
-            .await;
-        result.clone().map(|_| ())
-    }
-
-    /// What the bitcoin figures of `date` rest on, by the trust rules: the difficulty in
-    /// force (the override, or the table's newest adjustment on or before the date when a
-    /// later one is known or it is at most 21 days old, else the feed is synced once) and
-    /// the block subsidy (from the halving days and the adjustments' block heights). Any
-    /// input that cannot be established is an error before anything is written.
-    pub async fn bitcoin_inputs(
-        &self,
-        date: SettlementDate,
-    ) -> Result<BitcoinInputs, PipelineError> {
-        if let Some((_, inputs)) = self.recorded() {
-            return Ok(*inputs);
+        let override_ = cx.config.difficulty_override;
+        let problem = match settle_inputs(date, &around, &halvings, override_, origin) {
+            Ok(inputs) => return Ok(inputs),
+            Err(problem) => problem,
+        };
+        if synced {
+            return Err(DifficultyError::NotSettled { problem }.into());
         }
-        let day = date.naive();
-        let mut synced = false;
-        loop {
-            let around = self.with_store(move |s| s.difficulty_around(day)).await?;
-            let halvings = self.with_store(|s| s.halvings()).await?;
-            let origin = if synced {
-                DifficultyOrigin::Feed
-            } else {
-                DifficultyOrigin::Table
-            };
-            let override_ = self.config().difficulty_override;
-            let problem = match settle_inputs(date, &around, &halvings, override_, origin) {
-                Ok(inputs) => return Ok(inputs),
-                Err(problem) => problem,
-            };
-            if synced {
-                return Err(DifficultyError::NotSettled { problem }.into());
+        if let Err(feed_error) = sync_once(cx).await {
+            return Err(DifficultyError::FeedCouldNotHelp {
+                problem,
+                feed_error,
             }
-            if let Err(feed_error) = self.sync_once().await {
-                return Err(DifficultyError::FeedCouldNotHelp {
-                    problem,
-                    feed_error,
-                }
-                .into());
-            }
-            synced = true;
+            .into());
         }
+        synced = true;
     }
 }

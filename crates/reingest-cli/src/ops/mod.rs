@@ -7,10 +7,13 @@
 
 pub(crate) mod archive_ops;
 pub mod assess;
+pub(crate) mod config;
+pub(crate) mod context;
 pub mod feed;
 pub mod fetch;
 pub(crate) mod hooks;
 pub(crate) mod inputs;
+pub(crate) mod progress;
 pub mod range;
 pub(crate) mod range_archive;
 pub(crate) mod registry;
@@ -18,4 +21,5 @@ pub mod registry_report;
 pub(crate) mod replay;
 pub mod reports;
 pub(crate) mod restore;
+pub(crate) mod run;
 pub mod verify_day;

@@ -16,9 +16,12 @@ use elexon_client::SettlementSource;
 
 use crate::error::{blocking, InputError, PipelineError, EXIT_ERROR, EXIT_MISMATCH, EXIT_OK};
 use crate::ops::assess::{AssessOptions, DayAssessment, DayHealth};
+use crate::ops::config::RunOptions;
+use crate::ops::context::Context;
+use crate::ops::progress::{IntoProgress, Progress};
 pub use crate::ops::range_archive::ArchiveReplay;
 use crate::ops::range_archive::{ArchiveDates, Replayed};
-use crate::pipeline::{IntoProgress, Pipeline, Progress, RunOptions};
+use crate::ops::{assess, inputs, registry, run};
 
 /// The most dates a range runs at once.
 pub const MAX_JOBS: usize = crate::error::MAX_JOBS;
@@ -219,11 +222,9 @@ impl RangeReport {
     }
 }
 
-/// Reingests every date of the range, `jobs` at a time: fetched from the API, or
-/// recomputed from the archive ([`RangeOptions::from_archive`]). `progress`: `None`, or
-/// callbacks ([`crate::IntoProgress`]; [`Progress::date_done`] counts the dates).
-pub async fn run_range<'p, S, St>(
-    pipeline: &Pipeline<S, St>,
+/// The work of [`Pipeline::range`](crate::Pipeline::range).
+pub(crate) async fn range<'p, S, St>(
+    cx: &Context<S, St>,
     opts: &RangeOptions,
     progress: impl IntoProgress<'p>,
 ) -> Result<RangeReport, PipelineError>
@@ -233,21 +234,21 @@ where
 {
     let progress = progress.into_progress();
     if let Some(replay) = opts.archive {
-        return run_from_archive(pipeline, opts, replay, progress).await;
+        return run_from_archive(cx, opts, replay, progress).await;
     }
     let started = Instant::now();
     // Fail fast, once, on what every date needs; fetch a missing difficulty once rather
     // than in every date in flight (a failure here is reported by each date instead).
-    pipeline.ensure_registry().await?;
-    if let Err(e) = pipeline.bitcoin_inputs(opts.from).await {
+    registry::ensure_registry(cx).await?;
+    if let Err(e) = inputs::bitcoin_inputs(cx, opts.from).await {
         tracing::warn!(message = "no difficulty for the range's first date yet", error = %e);
     }
     let dates = opts.dates();
     let tag = opts.tag();
-    let done = dates_done(pipeline, opts.resume, &tag).await?;
+    let done = dates_done(cx, opts.resume, &tag).await?;
     let reason = opts.audit_reason();
     Ok(run_dates(
-        pipeline,
+        cx,
         dates,
         opts.jobs,
         (&reason, Some(&tag)),
@@ -258,37 +259,10 @@ where
     .await)
 }
 
-impl<S, St> Pipeline<S, St>
-where
-    S: SettlementSource,
-    St: SettlementStore + 'static,
-{
-    /// [`run_range`] as a method: every date of `opts`, fetched or (with
-    /// [`RangeOptions::from_archive`]) recomputed from the archive, in one call.
-    ///
-    /// ```no_run
-    /// # async fn demo(pipeline: &reingest::StandardPipeline) -> Result<(), reingest::PipelineError> {
-    /// use reingest::{ArchiveReplay, RangeOptions, SettlementDate};
-    /// let (from, to): (SettlementDate, SettlementDate) = ("2024-01-01".parse()?, "2024-12-31".parse()?);
-    /// let opts = RangeOptions::new(from, to, 4, Some("add S21".into()))?
-    ///     .from_archive(ArchiveReplay::default());
-    /// let report = pipeline.range(&opts, None).await?;
-    /// println!("{} dates, exit code {}", report.dates.len(), report.exit_code());
-    /// # Ok(()) }
-    /// ```
-    pub async fn range<'p>(
-        &self,
-        opts: &RangeOptions,
-        progress: impl IntoProgress<'p>,
-    ) -> Result<RangeReport, PipelineError> {
-        run_range(self, opts, progress).await
-    }
-}
-
 /// With `--resume`, the dates the range tagged `tag` already committed (see
 /// [`store::AuditLog::dates_done_in_range`]); without it, none.
 async fn dates_done<S, St>(
-    pipeline: &Pipeline<S, St>,
+    cx: &Context<S, St>,
     resume: bool,
     tag: &str,
 ) -> Result<Vec<SettlementDate>, PipelineError>
@@ -299,13 +273,13 @@ where
     if !resume {
         return Ok(Vec::new());
     }
-    let (store, tag) = (std::sync::Arc::clone(pipeline.store()), tag.to_owned());
+    let (store, tag) = (std::sync::Arc::clone(&cx.store), tag.to_owned());
     blocking(move || store.dates_done_in_range(&tag).map_err(PipelineError::from)).await
 }
 
 /// `range --from-archive` (see [`RangeOptions::from_archive`]).
 async fn run_from_archive<S, St>(
-    pipeline: &Pipeline<S, St>,
+    cx: &Context<S, St>,
     opts: &RangeOptions,
     replay: ArchiveReplay,
     progress: &dyn Progress,
@@ -316,7 +290,7 @@ where
 {
     let started = Instant::now();
     let tag = opts.tag();
-    let done = dates_done(pipeline, opts.resume, &tag).await?;
+    let done = dates_done(cx, opts.resume, &tag).await?;
     let reason = opts.audit_reason();
     let dates = opts.dates();
     let total = dates.len();
@@ -340,7 +314,7 @@ where
         tag: &tag,
         done: &done,
     };
-    let mut outcomes = crate::ops::range_archive::replay_dates(pipeline, plan, &finish).await?;
+    let mut outcomes = crate::ops::range_archive::replay_dates(cx, plan, &finish).await?;
     outcomes.sort_by_key(|o| o.date);
     Ok(RangeReport {
         dates: outcomes,
@@ -351,7 +325,7 @@ where
 /// Reingests `dates`, `jobs` at a time, skipping `done`, each run with `reason` and the
 /// range's tag (if any); the report is in date order.
 async fn run_dates<S, St>(
-    pipeline: &Pipeline<S, St>,
+    cx: &Context<S, St>,
     dates: Vec<SettlementDate>,
     jobs: usize,
     (reason, range_tag): (&str, Option<&str>),
@@ -372,7 +346,7 @@ where
                 let mut run = RunOptions::new(date);
                 run.reason = Some(reason.to_owned());
                 run.range_tag = range_tag.map(str::to_owned);
-                outcome_of(date, pipeline.run(&run, &NoBar).await)
+                outcome_of(date, run::run(cx, &run, &NoBar).await)
             };
             progress.date_done(total, outcome.records, outcome.status.succeeded());
             outcome
@@ -552,11 +526,9 @@ fn finding(day: &DayAssessment, opts: &ReconcileOptions) -> Option<Finding> {
     })
 }
 
-/// Finds dates whose data is missing, inconsistent, whose newest run failed, or (with the
-/// API) drifted; optionally reingests them. It is the assessment
-/// ([`Pipeline::assess`], which `status` prints) plus `--fix`: one code path.
-pub async fn reconcile<'p, S, St>(
-    pipeline: &Pipeline<S, St>,
+/// The work of [`Pipeline::reconcile`](crate::Pipeline::reconcile).
+pub(crate) async fn reconcile<'p, S, St>(
+    cx: &Context<S, St>,
     opts: &ReconcileOptions,
     progress: impl IntoProgress<'p>,
 ) -> Result<ReconcileReport, PipelineError>
@@ -566,17 +538,17 @@ where
 {
     let progress = progress.into_progress();
     RangeOptions::new(opts.from, opts.to, opts.jobs, None)?;
-    let assessment = pipeline
-        .assess(
-            &AssessOptions {
-                from: opts.from,
-                to: opts.to,
-                against_api: opts.against_api,
-                jobs: opts.jobs,
-            },
-            progress,
-        )
-        .await?;
+    let assessment = assess::assess(
+        cx,
+        &AssessOptions {
+            from: opts.from,
+            to: opts.to,
+            against_api: opts.against_api,
+            jobs: opts.jobs,
+        },
+        progress,
+    )
+    .await?;
     let total = assessment.days.len();
     let findings: Vec<Finding> = assessment
         .days
@@ -586,7 +558,7 @@ where
     let fixed = if opts.fix && !findings.is_empty() {
         let dates: Vec<SettlementDate> = findings.iter().map(|f| f.date).collect();
         let report = run_dates(
-            pipeline,
+            cx,
             dates,
             opts.jobs,
             ("reconcile --fix", None),

@@ -23,9 +23,12 @@ use elexon_client::SettlementSource;
 
 use crate::error::{InputError, PipelineError};
 use crate::evidence::EvidenceDocument;
+use crate::ops::config::{PipelineConfig, RunOptions};
+use crate::ops::context::Context;
 use crate::ops::inputs::settle_inputs;
+use crate::ops::progress::NoProgress;
 use crate::ops::reports::RunReport;
-use crate::pipeline::{NoProgress, Pipeline, PipelineConfig, RunOptions};
+use crate::ops::{inputs, registry, replay, run};
 
 /// How a range recomputes from the archive (`range --from-archive`): see
 /// [`crate::ops::range::RangeOptions::from_archive`].
@@ -90,10 +93,7 @@ fn shared(registry: BmRegistry) -> SharedRegistry {
 }
 
 impl RangeInputs {
-    async fn load<S, St>(
-        pipeline: &Pipeline<S, St>,
-        replay: ArchiveReplay,
-    ) -> Result<Self, PipelineError>
+    async fn load<S, St>(cx: &Context<S, St>, replay: ArchiveReplay) -> Result<Self, PipelineError>
     where
         S: SettlementSource,
         St: SettlementStore + 'static,
@@ -102,13 +102,13 @@ impl RangeInputs {
             today: None,
             difficulties: Vec::new(),
             halvings: Vec::new(),
-            config: pipeline.config().clone(),
+            config: cx.config.clone(),
             snapshots: Mutex::new(HashMap::new()),
         };
         if !replay.as_recorded {
-            inputs.today = Some(shared(pipeline.ensure_registry().await?));
-            inputs.difficulties = pipeline.with_store(|s| s.difficulty_entries()).await?;
-            inputs.halvings = pipeline.with_store(|s| s.halvings()).await?;
+            inputs.today = Some(shared(registry::ensure_registry(cx).await?));
+            inputs.difficulties = cx.with_store(|s| s.difficulty_entries()).await?;
+            inputs.halvings = cx.with_store(|s| s.halvings()).await?;
         }
         Ok(inputs)
     }
@@ -117,7 +117,7 @@ impl RangeInputs {
     /// does not settle them, the per-date path (which syncs the feed once, or says why not).
     async fn bitcoin_inputs<S, St>(
         &self,
-        pipeline: &Pipeline<S, St>,
+        cx: &Context<S, St>,
         date: SettlementDate,
     ) -> Result<BitcoinInputs, PipelineError>
     where
@@ -134,14 +134,14 @@ impl RangeInputs {
         );
         match settled {
             Ok(inputs) => Ok(inputs),
-            Err(_) => pipeline.bitcoin_inputs(date).await,
+            Err(_) => inputs::bitcoin_inputs(cx, date).await,
         }
     }
 
     /// The registry `doc`'s run classified with, read once per snapshot for the range.
     async fn recorded_registry<S, St>(
         &self,
-        pipeline: &Pipeline<S, St>,
+        cx: &Context<S, St>,
         doc: &EvidenceDocument,
     ) -> Result<SharedRegistry, PipelineError>
     where
@@ -157,7 +157,7 @@ impl RangeInputs {
         if let Some(found) = cached {
             return Ok(found);
         }
-        let loaded = shared(pipeline.recorded_registry(doc).await?);
+        let loaded = shared(replay::recorded_registry(cx, doc).await?);
         self.snapshots
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -170,7 +170,7 @@ impl RangeInputs {
 /// docs); `finish` turns each date's end into what the caller keeps (in the order dates
 /// finish) as soon as it is known, so only that is held.
 pub(crate) async fn replay_dates<S, St, T>(
-    pipeline: &Pipeline<S, St>,
+    cx: &Context<S, St>,
     plan: ArchiveDates<'_>,
     finish: &(dyn Fn(SettlementDate, Replayed) -> T + Sync),
 ) -> Result<Vec<T>, PipelineError>
@@ -179,15 +179,15 @@ where
     St: SettlementStore + 'static,
     T: Send,
 {
-    pipeline.archive().ok_or(InputError::NoArchive)?;
-    let inputs = RangeInputs::load(pipeline, plan.replay).await?;
+    cx.archive.clone().ok_or(InputError::NoArchive)?;
+    let inputs = RangeInputs::load(cx, plan.replay).await?;
     let (inputs, plan) = (&inputs, &plan);
     Ok(stream::iter(plan.dates.iter().copied())
         .map(|date| async move {
             let replayed = if plan.done.contains(&date) {
                 Replayed::Skipped
             } else {
-                one_date(pipeline, inputs, date, plan).await
+                one_date(cx, inputs, date, plan).await
             };
             finish(date, replayed)
         })
@@ -209,7 +209,7 @@ fn nothing_archived(e: &PipelineError) -> bool {
 }
 
 async fn one_date<S, St>(
-    pipeline: &Pipeline<S, St>,
+    cx: &Context<S, St>,
     inputs: &RangeInputs,
     date: SettlementDate,
     plan: &ArchiveDates<'_>,
@@ -219,8 +219,8 @@ where
     St: SettlementStore + 'static,
 {
     let (reason, tag) = (plan.reason, plan.tag);
-    let result = match crate::evidence::archive::find_run(pipeline.store(), date, None).await {
-        Ok(run) => replay_run(pipeline, inputs, run, plan.replay, reason, tag).await,
+    let result = match crate::evidence::archive::find_run(&cx.store, date, None).await {
+        Ok(run) => replay_run(cx, inputs, run, plan.replay, reason, tag).await,
         Err(e) => Err(e),
     };
     match result {
@@ -228,7 +228,7 @@ where
             let mut run = RunOptions::new(date);
             run.reason = Some(format!("{reason} (not archived: fetched from the API)"));
             run.range_tag = Some(tag.to_owned());
-            Replayed::Ran(Box::new(pipeline.run(&run, &NoProgress).await))
+            Replayed::Ran(Box::new(run::run(cx, &run, &NoProgress).await))
         }
         Err(e) if nothing_archived(&e) => Replayed::NoArchive(e),
         result => Replayed::Ran(Box::new(result)),
@@ -237,7 +237,7 @@ where
 
 /// Replays `run`'s archived responses as a new run of the range.
 async fn replay_run<S, St>(
-    pipeline: &Pipeline<S, St>,
+    cx: &Context<S, St>,
     inputs: &RangeInputs,
     run: AuditRow,
     replay: ArchiveReplay,
@@ -248,10 +248,9 @@ where
     S: SettlementSource,
     St: SettlementStore + 'static,
 {
-    let archive = pipeline.archive().ok_or(InputError::NoArchive)?;
+    let archive = cx.archive.clone().ok_or(InputError::NoArchive)?;
     let date = run.settlement_date;
-    let sources =
-        crate::evidence::archive::load_run_sources(pipeline.store(), &archive, run).await?;
+    let sources = crate::evidence::archive::load_run_sources(&cx.store, &archive, run).await?;
     let run_id = sources.run.run_id.clone();
     let mut o = RunOptions::new(date);
     o.periods = Some(sources.periods);
@@ -268,25 +267,24 @@ where
 
     // Today's registry is read for the range unless it replays as recorded.
     let (config, recorded, units) = if let Some((registry, units)) = &inputs.today {
-        let today = inputs.bitcoin_inputs(pipeline, date).await?;
+        let today = inputs.bitcoin_inputs(cx, date).await?;
         (
             inputs.config.clone(),
             (registry.clone(), today),
             Arc::clone(units),
         )
     } else {
-        let doc = pipeline
-            .evidence(&run_id)
+        let doc = replay::evidence(cx, &run_id)
             .await?
             .ok_or(InputError::NoEvidence { run_id })?;
-        let (registry, units) = inputs.recorded_registry(pipeline, &doc).await?;
+        let (registry, units) = inputs.recorded_registry(cx, &doc).await?;
         let mut config = inputs.config.clone();
         config.miners = doc.miners;
         o.expectations.fingerprint = Some(doc.fingerprint);
         (config, (registry, doc.inputs), units)
     };
-    let offline = pipeline
-        .offline(sources.into_source(units), config, Some(recorded))
-        .without_archive_writes();
-    offline.run(&o, &NoProgress).await
+    // Its responses are filed already: compressing them again is waste.
+    let mut offline = cx.offline(sources.into_source(units), config, Some(recorded));
+    offline.archive = None;
+    run::run(&offline, &o, &NoProgress).await
 }

@@ -11,9 +11,11 @@ use store::{AuditInfo, AuditRow, FetchLogEntry, SettlementStore, StoreError, Swa
 use tracing::warn;
 
 use crate::error::{blocking, InputError, PipelineError};
+use crate::ops::context::Context;
 use crate::ops::hooks::{PipelineHooks, RecordsFrom};
+use crate::ops::inputs;
 use crate::ops::reports::RunReport;
-use crate::pipeline::{elapsed_ms, fill_day_figures, Pipeline};
+use crate::ops::run::{elapsed_ms, fill_day_figures};
 use crate::verify::Expectations;
 use elexon_client::SettlementSource;
 
@@ -74,107 +76,105 @@ pub(crate) fn fetch_log_before<St: SettlementStore + ?Sized>(
     Ok(out)
 }
 
-impl<S, St> Pipeline<S, St>
+/// The work of [`Pipeline::restore`](crate::Pipeline::restore).
+pub(crate) async fn restore<S, St>(
+    cx: &Context<S, St>,
+    run_id: &str,
+    force: bool,
+) -> Result<RunReport, PipelineError>
 where
     S: SettlementSource,
     St: SettlementStore + 'static,
 {
-    /// Restores run `run_id` through the one verified swap: the periods it replaced hold
-    /// again what they held before it, every other period keeps what it holds now, and
-    /// summaries and bitcoin are recomputed and verified (a failed check changes nothing).
-    /// When a later committed run replaced any of the same periods, the restore stops with
-    /// [`store::StoreError::LaterRuns`] unless `force`.
-    pub async fn restore(&self, run_id: &str, force: bool) -> Result<RunReport, PipelineError> {
-        let started = Instant::now();
-        // The audit row's duration counts from here, like the report's.
-        let started_at = chrono::Utc::now();
-        let wanted = run_id.to_owned();
-        let run = self
-            .with_store(move |s| s.run(&wanted))
-            .await?
-            .ok_or_else(|| InputError::UnknownRun {
-                run_id: run_id.to_owned(),
-            })?;
-        if !run.committed() {
-            return Err(store::StoreError::RunNotRestorable {
-                run_id: run.run_id,
-                status: run.status,
-            }
-            .into());
+    let started = Instant::now();
+    // The audit row's duration counts from here, like the report's.
+    let started_at = chrono::Utc::now();
+    let wanted = run_id.to_owned();
+    let run = cx
+        .with_store(move |s| s.run(&wanted))
+        .await?
+        .ok_or_else(|| InputError::UnknownRun {
+            run_id: run_id.to_owned(),
+        })?;
+    if !run.committed() {
+        return Err(store::StoreError::RunNotRestorable {
+            run_id: run.run_id,
+            status: run.status,
         }
-        if let Some(when) = run.backup_pruned_at {
-            return Err(InputError::BackupPruned {
-                run_id: run.run_id,
-                pruned_at: when,
-                date: run.settlement_date,
-            }
-            .into());
-        }
-        let date = run.settlement_date;
-        let periods = PeriodRange::parse(&run.periods, date)?;
-        let runs = self.with_store(move |s| s.runs(Some(date))).await?;
-        let (newer, older) = crate::ops::restore::split_at_run(&runs, &run.run_id);
-        let later = crate::ops::restore::later_overlapping(newer, periods, date);
-        if !later.is_empty() && !force {
-            return Err(store::StoreError::LaterRuns {
-                run_id: run.run_id,
-                later,
-            }
-            .into());
-        }
-        let id = run.run_id.clone();
-        let records = self.with_store(move |s| s.backup_records(&id)).await?;
-        let older_ids: Vec<String> = older
-            .iter()
-            .filter(|r| r.committed())
-            .map(|r| r.run_id.clone())
-            .collect();
-        let fetch_log = self
-            .with_store(move |s| crate::ops::restore::fetch_log_before(s, &older_ids, periods))
-            .await?;
-        let inputs = self.bitcoin_inputs(date).await?;
-        let audit = AuditInfo {
-            inputs: Some(inputs),
-            started_at,
-            ..self.audit_info("restore", Some(format!("restore of run {}", run.run_id)))
-        };
-        let plan = SwapPlan {
-            date,
-            periods,
-            records: records.clone(),
-            fetch_log,
-            audit: audit.clone(),
-            force: false,
-        };
-        let mut hooks = PipelineHooks::new(
-            date,
-            self.config().miners.clone(),
-            inputs,
-            RecordsFrom::Restored {
-                records,
-                range: periods,
-            },
-            Expectations::default(),
-        );
-        let store = Arc::clone(self.store());
-        let (swap, hooks) = blocking(move || {
-            let out = store.swap(plan, &mut hooks);
-            Ok((out, hooks))
-        })
-        .await?;
-        let swap = swap?;
-        let mut report = RunReport::new(date, periods, inputs, audit.run_id);
-        report.verification = hooks.report.clone().unwrap_or_default();
-        report.committed = swap.committed;
-        report.before = swap.before;
-        report.after = swap.after;
-        if let Some(state) = &hooks.state {
-            fill_day_figures(&mut report, state, date)?;
-        }
-        report.duration_ms = elapsed_ms(started);
-        if !swap.committed {
-            warn!(message = "the restore did not verify: it was rolled back and nothing changed", %date, failed = ?report.verification.failed());
-        }
-        Ok(report)
+        .into());
     }
+    if let Some(when) = run.backup_pruned_at {
+        return Err(InputError::BackupPruned {
+            run_id: run.run_id,
+            pruned_at: when,
+            date: run.settlement_date,
+        }
+        .into());
+    }
+    let date = run.settlement_date;
+    let periods = PeriodRange::parse(&run.periods, date)?;
+    let runs = cx.with_store(move |s| s.runs(Some(date))).await?;
+    let (newer, older) = crate::ops::restore::split_at_run(&runs, &run.run_id);
+    let later = crate::ops::restore::later_overlapping(newer, periods, date);
+    if !later.is_empty() && !force {
+        return Err(store::StoreError::LaterRuns {
+            run_id: run.run_id,
+            later,
+        }
+        .into());
+    }
+    let id = run.run_id.clone();
+    let records = cx.with_store(move |s| s.backup_records(&id)).await?;
+    let older_ids: Vec<String> = older
+        .iter()
+        .filter(|r| r.committed())
+        .map(|r| r.run_id.clone())
+        .collect();
+    let fetch_log = cx
+        .with_store(move |s| crate::ops::restore::fetch_log_before(s, &older_ids, periods))
+        .await?;
+    let inputs = inputs::bitcoin_inputs(cx, date).await?;
+    let audit = AuditInfo {
+        inputs: Some(inputs),
+        started_at,
+        ..cx.audit_info("restore", Some(format!("restore of run {}", run.run_id)))
+    };
+    let plan = SwapPlan {
+        date,
+        periods,
+        records: records.clone(),
+        fetch_log,
+        audit: audit.clone(),
+        force: false,
+    };
+    let mut hooks = PipelineHooks::new(
+        date,
+        cx.config.miners.clone(),
+        inputs,
+        RecordsFrom::Restored {
+            records,
+            range: periods,
+        },
+        Expectations::default(),
+    );
+    let store = Arc::clone(&cx.store);
+    let (swap, hooks) = blocking(move || {
+        let out = store.swap(plan, &mut hooks);
+        Ok((out, hooks))
+    })
+    .await?;
+    let swap = swap?;
+    let mut report = RunReport::new(date, periods, inputs, audit.run_id);
+    report.verification = hooks.report.clone().unwrap_or_default();
+    report.committed = swap.committed;
+    report.before = swap.before;
+    report.after = swap.after;
+    if let Some(state) = &hooks.state {
+        fill_day_figures(&mut report, state, date)?;
+    }
+    report.duration_ms = elapsed_ms(started);
+    if !swap.committed {
+        warn!(message = "the restore did not verify: it was rolled back and nothing changed", %date, failed = ?report.verification.failed());
+    }
+    Ok(report)
 }

@@ -7,9 +7,12 @@ use settlement_model::{DayTotals, PeriodRange, SettlementDate};
 use store::SettlementStore;
 
 use crate::error::PipelineError;
+use crate::ops::context::Context;
 use crate::ops::fetch::{fetch_range, process_fetched};
+use crate::ops::progress::{IntoProgress, Progress};
 use crate::ops::reports::{DriftCause, PeriodChange, VerifyReport};
-use crate::pipeline::{count_fetched_periods, day_bitcoin, IntoProgress, Pipeline, Progress};
+use crate::ops::run::{count_fetched_periods, day_bitcoin};
+use crate::ops::{inputs, registry};
 use crate::verify::{check_day, per_period, Check, Expectations, VerifyInputs};
 use elexon_client::SettlementSource;
 
@@ -44,155 +47,152 @@ impl From<bool> for VerifyOptions {
     }
 }
 
-impl<S, St> Pipeline<S, St>
+/// The work of [`Pipeline::verify`](crate::Pipeline::verify).
+pub(crate) async fn verify<'p, S, St>(
+    cx: &Context<S, St>,
+    date: SettlementDate,
+    options: impl Into<VerifyOptions>,
+    progress: impl IntoProgress<'p>,
+) -> Result<VerifyReport, PipelineError>
 where
     S: SettlementSource,
     St: SettlementStore + 'static,
 {
-    /// Verifies the stored date without changing it; with
-    /// [`VerifyOptions::against_api`], also fetches the day again and reports per-period
-    /// drift. `progress`: `None`, or callbacks ([`crate::IntoProgress`]).
-    pub async fn verify<'p>(
-        &self,
-        date: SettlementDate,
-        options: impl Into<VerifyOptions>,
-        progress: impl IntoProgress<'p>,
-    ) -> Result<VerifyReport, PipelineError> {
-        let against_api = options.into().against_api;
-        let progress = progress.into_progress();
-        let state = self.with_store(move |s| s.day_state(date)).await?;
-        let runs = self.with_store(move |s| s.runs(Some(date))).await?;
-        let latest = runs.iter().find(|r| r.committed());
-        // The inputs the day's figures were computed with: those its latest swap recorded,
-        // or (for a day no recording run wrote) the ones in force now.
-        let bitcoin = match latest.and_then(|r| r.inputs) {
-            Some(inputs) => inputs,
-            None => self.bitcoin_inputs(date).await?,
-        };
-        let expectations = Expectations::default();
-        let mut verification = check_day(
-            &state,
-            &VerifyInputs {
-                date,
-                processed: None,
-                miners: &self.config().miners,
-                bitcoin: &bitcoin,
-                expectations: &expectations,
-                check_fetch_log: true,
-                missing_allowed: false,
-            },
-        );
-        let mut drift = Vec::new();
-        if against_api {
-            let (periods, check) = self.api_drift(date, &state, progress).await?;
-            drift = periods;
-            verification.checks.push(check);
-            verification.ok = verification.checks.iter().all(|c| c.ok);
-        }
-        let totals = DayTotals::from_records(&state.records)?;
-        let periods_fetched = count_fetched_periods(&state, date);
-        Ok(VerifyReport {
+    let against_api = options.into().against_api;
+    let progress = progress.into_progress();
+    let state = cx.with_store(move |s| s.day_state(date)).await?;
+    let runs = cx.with_store(move |s| s.runs(Some(date))).await?;
+    let latest = runs.iter().find(|r| r.committed());
+    // The inputs the day's figures were computed with: those its latest swap recorded,
+    // or (for a day no recording run wrote) the ones in force now.
+    let bitcoin = match latest.and_then(|r| r.inputs) {
+        Some(inputs) => inputs,
+        None => inputs::bitcoin_inputs(cx, date).await?,
+    };
+    let expectations = Expectations::default();
+    let mut verification = check_day(
+        &state,
+        &VerifyInputs {
             date,
-            periods_expected: usize::from(date.periods()),
-            periods_fetched,
-            records: totals.records,
-            energy_mwh: totals.energy_mwh,
-            payment_gbp: totals.payment_gbp,
-            bitcoin: day_bitcoin(&state, date),
-            verification,
-            run_id: latest.map(|r| r.run_id.clone()),
-            drift,
-        })
+            processed: None,
+            miners: &cx.config.miners,
+            bitcoin: &bitcoin,
+            expectations: &expectations,
+            check_fetch_log: true,
+            missing_allowed: false,
+        },
+    );
+    let mut drift = Vec::new();
+    if against_api {
+        let (periods, check) = api_drift(cx, date, &state, progress).await?;
+        drift = periods;
+        verification.checks.push(check);
+        verification.ok = verification.checks.iter().all(|c| c.ok);
     }
+    let totals = DayTotals::from_records(&state.records)?;
+    let periods_fetched = count_fetched_periods(&state, date);
+    Ok(VerifyReport {
+        date,
+        periods_expected: usize::from(date.periods()),
+        periods_fetched,
+        records: totals.records,
+        energy_mwh: totals.energy_mwh,
+        payment_gbp: totals.payment_gbp,
+        bitcoin: day_bitcoin(&state, date),
+        verification,
+        run_id: latest.map(|r| r.run_id.clone()),
+        drift,
+    })
+}
 
-    /// Fetches `date` from the API again and compares it per period with `state` (what is
-    /// stored): the periods that differ, each attributed to Elexon or to our database, and
-    /// the `matches_api` check saying so. `verify --against-api` and `status --against-api`
-    /// (for each date) call it.
-    pub(crate) async fn api_drift(
-        &self,
-        date: SettlementDate,
-        state: &store::DayState,
-        progress: &dyn Progress,
-    ) -> Result<(Vec<PeriodChange>, Check), PipelineError> {
-        let range = PeriodRange::full(date);
-        settlement_model::ensure_periods_ended(date, range, self.config().clock.now())?;
-        let registry = self.ensure_registry().await?;
-        progress.fetch_started(date, range.len() * 2);
-        let fetched = fetch_range(self.source(), date, range, false, &|| {
-            progress.request_done()
-        })
-        .await?;
-        let outcome = process_fetched(date, &fetched, &registry)?;
-        let stored = per_period(&state.records)?;
-        let api = per_period(&outcome.records)?;
-        let logged: BTreeMap<(u8, settlement_model::Side), Option<String>> = state
-            .fetch_log
-            .iter()
-            .map(|e| ((e.settlement_period, e.side), e.source_hash.clone()))
-            .collect();
-        let cause = |p: u8| -> DriftCause {
-            let mut unknown = false;
-            for f in fetched.iter().filter(|f| f.period == p) {
-                match logged.get(&(p, f.side)).cloned().flatten() {
-                    None => unknown = true,
-                    Some(h) if Some(&h) != f.source_hash().as_ref() => return DriftCause::Source,
-                    Some(_) => {}
-                }
+/// Fetches `date` from the API again and compares it per period with `state` (what is
+/// stored): the periods that differ, each attributed to Elexon or to our database, and
+/// the `matches_api` check saying so. `verify --against-api` and `status --against-api`
+/// (for each date) call it.
+pub(crate) async fn api_drift<S, St>(
+    cx: &Context<S, St>,
+    date: SettlementDate,
+    state: &store::DayState,
+    progress: &dyn Progress,
+) -> Result<(Vec<PeriodChange>, Check), PipelineError>
+where
+    S: SettlementSource,
+    St: SettlementStore + 'static,
+{
+    let range = PeriodRange::full(date);
+    settlement_model::ensure_periods_ended(date, range, cx.config.clock.now())?;
+    let registry = registry::ensure_registry(cx).await?;
+    progress.fetch_started(date, range.len() * 2);
+    let fetched = fetch_range(&cx.source, date, range, false, &|| progress.request_done()).await?;
+    let outcome = process_fetched(date, &fetched, &registry)?;
+    let stored = per_period(&state.records)?;
+    let api = per_period(&outcome.records)?;
+    let logged: BTreeMap<(u8, settlement_model::Side), Option<String>> = state
+        .fetch_log
+        .iter()
+        .map(|e| ((e.settlement_period, e.side), e.source_hash.clone()))
+        .collect();
+    let cause = |p: u8| -> DriftCause {
+        let mut unknown = false;
+        for f in fetched.iter().filter(|f| f.period == p) {
+            match logged.get(&(p, f.side)).cloned().flatten() {
+                None => unknown = true,
+                Some(h) if Some(&h) != f.source_hash().as_ref() => return DriftCause::Source,
+                Some(_) => {}
             }
-            if unknown {
-                DriftCause::Unknown
-            } else {
-                DriftCause::Database
-            }
-        };
-        let drift: Vec<PeriodChange> = range
-            .numbers()
-            .filter_map(|p| {
-                let before = stored.get(&p).copied().unwrap_or_default();
-                let after = api.get(&p).copied().unwrap_or_default();
-                (before != after).then(|| PeriodChange {
-                    period: p,
-                    before,
-                    after,
-                    changed: true,
-                    cause: Some(cause(p)),
-                })
-            })
-            .collect();
-        let detail = if drift.is_empty() {
-            format!("all {} periods match the API", range.len())
+        }
+        if unknown {
+            DriftCause::Unknown
         } else {
-            let by = |c: DriftCause| -> Vec<String> {
-                drift
-                    .iter()
-                    .filter(|d| d.cause == Some(c))
-                    .map(|d| d.period.to_string())
-                    .collect()
-            };
-            let mut parts = Vec::new();
-            for c in [
-                DriftCause::Source,
-                DriftCause::Database,
-                DriftCause::Unknown,
-            ] {
-                let label = c.meaning();
-                let list = by(c);
-                if !list.is_empty() {
-                    parts.push(format!("{label}: periods {}", list.join(",")));
-                }
+            DriftCause::Database
+        }
+    };
+    let drift: Vec<PeriodChange> = range
+        .numbers()
+        .filter_map(|p| {
+            let before = stored.get(&p).copied().unwrap_or_default();
+            let after = api.get(&p).copied().unwrap_or_default();
+            (before != after).then(|| PeriodChange {
+                period: p,
+                before,
+                after,
+                changed: true,
+                cause: Some(cause(p)),
+            })
+        })
+        .collect();
+    let detail = if drift.is_empty() {
+        format!("all {} periods match the API", range.len())
+    } else {
+        let by = |c: DriftCause| -> Vec<String> {
+            drift
+                .iter()
+                .filter(|d| d.cause == Some(c))
+                .map(|d| d.period.to_string())
+                .collect()
+        };
+        let mut parts = Vec::new();
+        for c in [
+            DriftCause::Source,
+            DriftCause::Database,
+            DriftCause::Unknown,
+        ] {
+            let label = c.meaning();
+            let list = by(c);
+            if !list.is_empty() {
+                parts.push(format!("{label}: periods {}", list.join(",")));
             }
-            format!(
-                "{} periods differ from the API ({})",
-                drift.len(),
-                parts.join("; ")
-            )
-        };
-        let check = Check {
-            name: "matches_api".into(),
-            ok: drift.is_empty(),
-            detail,
-        };
-        Ok((drift, check))
-    }
+        }
+        format!(
+            "{} periods differ from the API ({})",
+            drift.len(),
+            parts.join("; ")
+        )
+    };
+    let check = Check {
+        name: "matches_api".into(),
+        ok: drift.is_empty(),
+        detail,
+    };
+    Ok((drift, check))
 }

@@ -1,6 +1,6 @@
 //! The verdict of verification: named checks and their conjunction, shared by the checks
-//! that recompute (`recompute.rs`), the day's checks (`verify.rs`) and the evidence a run
-//! records (`evidence.rs`).
+//! that recompute (`recompute.rs`), the day's checks (`verify/mod.rs`) and the evidence a run
+//! records (`evidence/mod.rs`).
 
 use serde::{Deserialize, Serialize};
 

@@ -10,7 +10,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use reingest::app::{AppSettings, MigrationPolicy, StandardPipeline};
 use reingest::error::{DifficultyError, InputError};
 use reingest::ops::assess::AssessOptions;
-use reingest::ops::range::{reconcile, run_range, ArchiveReplay, RangeOptions, ReconcileOptions};
+use reingest::ops::range::{ArchiveReplay, RangeOptions, ReconcileOptions};
 use reingest::output::render;
 use reingest::output::status::{self, StatusForm};
 use reingest::{Expectations, HttpDifficultyFeed, PipelineError, Progress, RunOptions, EXIT_OK};
@@ -255,7 +255,7 @@ async fn execute(args: Cli, metrics: &Recorder) -> Result<i32, PipelineError> {
                 });
             }
             let bar = progress_bar(g, "dates", opts.dates().len());
-            let report = run_range(&pipeline, &opts, &bar).await;
+            let report = pipeline.range(&opts, &bar).await;
             bar.finish();
             let report = report?;
             metrics.range(&report);
@@ -279,7 +279,7 @@ async fn execute(args: Cli, metrics: &Recorder) -> Result<i32, PipelineError> {
                 jobs: a.jobs,
             };
             let bar = progress_bar(g, "dates", from.through(to).count());
-            let report = reconcile(&pipeline, &opts, &bar).await;
+            let report = pipeline.reconcile(&opts, &bar).await;
             bar.finish();
             let report = report?;
             if let Some(fixed) = &report.fixed {

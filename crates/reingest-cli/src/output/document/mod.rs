@@ -11,7 +11,8 @@ use store::{AuditRow, SettlementStore};
 
 use crate::error::{InputError, PipelineError};
 use crate::evidence::EvidenceDocument;
-use crate::pipeline::Pipeline;
+use crate::ops::context::Context;
+use crate::ops::replay;
 use elexon_client::SettlementSource;
 
 /// Everything the report of one run shows.
@@ -122,37 +123,37 @@ impl RunDocument {
     }
 }
 
-impl<S, St> Pipeline<S, St>
+/// The work of [`Pipeline::report`](crate::Pipeline::report).
+pub(crate) async fn report<S, St>(
+    cx: &Context<S, St>,
+    what: &str,
+) -> Result<RunDocument, PipelineError>
 where
     S: SettlementSource,
     St: SettlementStore + 'static,
 {
-    /// The document of run `what` (a run id), or of the newest committed run of a date
-    /// (`YYYY-MM-DD`).
-    pub async fn report(&self, what: &str) -> Result<RunDocument, PipelineError> {
-        let run = match SettlementDate::parse(what) {
-            Ok(date) => self
-                .with_store(move |s| s.runs(Some(date)))
-                .await?
-                .into_iter()
-                .find(|r| r.committed())
-                .ok_or(InputError::NoCommittedRun { date })?,
-            Err(_) => {
-                let id = what.to_owned();
-                self.with_store(move |s| s.run(&id)).await?.ok_or_else(|| {
-                    InputError::UnknownRunOrDate {
-                        what: what.to_owned(),
-                    }
-                })?
-            }
-        };
-        let evidence = self.evidence(&run.run_id).await?;
-        Ok(RunDocument {
-            restore_command: format!("reingest restore {}", run.run_id),
-            run,
-            evidence,
-        })
-    }
+    let run = match SettlementDate::parse(what) {
+        Ok(date) => cx
+            .with_store(move |s| s.runs(Some(date)))
+            .await?
+            .into_iter()
+            .find(|r| r.committed())
+            .ok_or(InputError::NoCommittedRun { date })?,
+        Err(_) => {
+            let id = what.to_owned();
+            cx.with_store(move |s| s.run(&id)).await?.ok_or_else(|| {
+                InputError::UnknownRunOrDate {
+                    what: what.to_owned(),
+                }
+            })?
+        }
+    };
+    let evidence = replay::evidence(cx, &run.run_id).await?;
+    Ok(RunDocument {
+        restore_command: format!("reingest restore {}", run.run_id),
+        run,
+        evidence,
+    })
 }
 
 /// When a period's responses were calculated, or `—`.
