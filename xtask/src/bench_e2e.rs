@@ -60,10 +60,10 @@ pub struct DayOpts {
 pub struct YearOpts {
     /// First date of the range.
     #[arg(long, default_value = "2024-01-01")]
-    from: String,
+    pub(crate) from: String,
     /// Last date of the range (inclusive).
     #[arg(long, default_value = "2024-12-30")]
-    to: String,
+    pub(crate) to: String,
     /// Dates in flight.
     #[arg(long, default_value_t = 8)]
     jobs: usize,
@@ -135,57 +135,6 @@ pub struct BaselineArgs {
     to: String,
 }
 
-/// `bench all`.
-#[derive(Debug, clap::Args)]
-pub struct AllArgs {
-    #[command(flatten)]
-    common: Common,
-    #[command(flatten)]
-    day: DayOpts,
-    #[command(flatten)]
-    year: YearOpts,
-    #[command(flatten)]
-    baseline: BaselineOpts,
-    #[command(flatten)]
-    store: crate::bench_store::StoreOpts,
-    #[command(flatten)]
-    range: crate::bench_range::RangeOpts,
-}
-
-/// `bench range`.
-#[derive(Debug, clap::Args)]
-pub struct RangeArgs {
-    #[command(flatten)]
-    common: Common,
-    #[command(flatten)]
-    range: crate::bench_range::RangeOpts,
-}
-
-/// `bench status`.
-#[derive(Debug, clap::Args)]
-pub struct StatusArgs {
-    #[command(flatten)]
-    common: Common,
-    #[command(flatten)]
-    status: crate::bench_status::StatusOpts,
-}
-
-/// `bench status`: a year's `reingest status` on PostgreSQL.
-pub fn status(args: &StatusArgs) -> Result<ExitCode> {
-    drive(&args.common, async |b: &mut Bench| {
-        b.status(&args.status).await
-    })
-}
-
-/// `bench store`.
-#[derive(Debug, clap::Args)]
-pub struct StoreArgs {
-    #[command(flatten)]
-    common: Common,
-    #[command(flatten)]
-    store: crate::bench_store::StoreOpts,
-}
-
 /// A database backend.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Backend {
@@ -250,33 +199,10 @@ pub fn baseline(args: &BaselineArgs) -> Result<ExitCode> {
     })
 }
 
-/// Entry point of `bench store`.
-pub fn store(args: &StoreArgs) -> Result<ExitCode> {
-    drive(&args.common, async |b: &mut Bench| {
-        b.store(&args.store).await
-    })
-}
-
-/// Entry point of `bench range`.
-pub fn range(args: &RangeArgs) -> Result<ExitCode> {
-    drive(&args.common, async |b: &mut Bench| {
-        b.range(&args.range).await
-    })
-}
-
-/// Entry point of `bench all`: day, store, year, baseline, range, one table.
-pub fn all(args: &AllArgs) -> Result<ExitCode> {
-    drive(&args.common, async |b: &mut Bench| {
-        b.day(&args.day).await?;
-        b.store(&args.store).await?;
-        b.year(&args.year).await?;
-        b.baseline(&args.baseline, &args.year.from, &args.year.to)
-            .await?;
-        b.range(&args.range).await
-    })
-}
-
-fn drive(common: &Common, body: impl AsyncFnOnce(&mut Bench) -> Result<()>) -> Result<ExitCode> {
+pub(crate) fn drive(
+    common: &Common,
+    body: impl AsyncFnOnce(&mut Bench) -> Result<()>,
+) -> Result<ExitCode> {
     if cfg!(debug_assertions) && !common.no_release {
         return crate::bench_parse::rerun_in_release();
     }
@@ -411,7 +337,7 @@ impl Bench {
         Ok((doc, stats))
     }
 
-    async fn day(&mut self, opts: &DayOpts) -> Result<()> {
+    pub(crate) async fn day(&mut self, opts: &DayOpts) -> Result<()> {
         let date = SettlementDate::parse(&opts.date)?;
         let reps = opts.repetitions.max(1);
         println!(
@@ -489,7 +415,7 @@ impl Bench {
         Ok(())
     }
 
-    async fn year(&mut self, opts: &YearOpts) -> Result<()> {
+    pub(crate) async fn year(&mut self, opts: &YearOpts) -> Result<()> {
         let from = SettlementDate::parse(&opts.from)?;
         let to = SettlementDate::parse(&opts.to)?;
         let days = from.through(to).count();
@@ -713,7 +639,7 @@ impl Bench {
     /// asleep, so running them side by side costs no more wall time than one. Each case has
     /// its own database; each latency its own simulator (same seed, same data). Then ours,
     /// alone, on the same sample.
-    async fn baseline(
+    pub(crate) async fn baseline(
         &mut self,
         opts: &BaselineOpts,
         year_from: &str,

@@ -16,6 +16,7 @@ mod bench_parse;
 mod bench_range;
 mod bench_status;
 mod bench_store;
+mod bench_suite;
 mod bench_worker;
 mod demo;
 mod verify_date;
@@ -66,7 +67,7 @@ enum Bench {
     Day(bench_e2e::DayArgs),
     /// The stormy day on PostgreSQL against the simulator's serving time, --from-archive on
     /// PostgreSQL against SQLite, and the statements of one run (targets 1.4x, 1.5x, 60).
-    Store(bench_e2e::StoreArgs),
+    Store(bench_suite::StoreArgs),
     /// 365 days with --jobs 8, 0 and 20 ms per request (targets < 60 s, < 200 MB), and the
     /// rate limiter at the production limit.
     Year(bench_e2e::YearArgs),
@@ -74,12 +75,12 @@ enum Bench {
     Baseline(bench_e2e::BaselineArgs),
     /// `reingest status` over a year on PostgreSQL (target < 2 s), and its statements
     /// against a month's (equal).
-    Status(bench_e2e::StatusArgs),
+    Status(bench_suite::StatusArgs),
     /// A year recalculated from the archive: `range --from-archive` against a loop of
     /// `run --from-archive` processes, SQLite and PostgreSQL (targets 1/3, 30 s, 100 MB).
-    Range(bench_e2e::RangeArgs),
+    Range(bench_suite::RangeArgs),
     /// Day, store, year, baseline and range, with one summary table of ratios.
-    All(Box<bench_e2e::AllArgs>),
+    All(Box<bench_suite::AllArgs>),
     /// The measured child process of the end-to-end benches (internal).
     #[command(hide = true)]
     Worker(bench_worker::Args),
@@ -91,12 +92,12 @@ fn main() -> ExitCode {
         Command::Bench { bench } => match bench {
             Bench::Parse(args) => bench_parse::run(&args),
             Bench::Day(args) => bench_e2e::day(&args),
-            Bench::Store(args) => bench_e2e::store(&args),
+            Bench::Store(args) => bench_suite::store(&args),
             Bench::Year(args) => bench_e2e::year(&args),
             Bench::Baseline(args) => bench_e2e::baseline(&args),
-            Bench::Status(args) => bench_e2e::status(&args),
-            Bench::Range(args) => bench_e2e::range(&args),
-            Bench::All(args) => bench_e2e::all(&args),
+            Bench::Status(args) => bench_suite::status(&args),
+            Bench::Range(args) => bench_suite::range(&args),
+            Bench::All(args) => bench_suite::all(&args),
             Bench::Worker(args) => bench_worker::run(&args),
         },
         Command::Demo { db } => runtime()

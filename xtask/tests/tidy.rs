@@ -8,6 +8,9 @@
 //!   and are not checked; the same path without `../` is a citation of a file that is not
 //!   here, and fails.
 //! - `ARCHITECTURE.md` has a section (`### \`member\``) for every member of the workspace.
+//! - The house: no cycle between the top-level modules of a crate; `Pipeline`'s impl blocks
+//!   in at most two files; no printing outside the binaries; at most six files at the root
+//!   of `crates/reingest-cli/src`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::BTreeSet;
@@ -213,4 +216,215 @@ fn the_checker_tells_files_here_from_files_elsewhere() {
         documentation("a.rs", "/// cites X.md\nfn f() {} // not.md\n//! and Y.md"),
         [(1, " cites X.md".to_owned()), (3, " and Y.md".to_owned())]
     );
+}
+
+// ---------------------------------------------------------------------------------------
+// The house: each crate's top-level modules form no cycle, `Pipeline` is one facade, the
+// libraries print nothing, and the CLI crate's root holds a handful of files.
+
+/// The code of a Rust file without its comments (a line's `//…` tail dropped).
+fn code_lines(text: &str) -> impl Iterator<Item = &str> {
+    text.lines().map(|l| l.split("//").next().unwrap_or(""))
+}
+
+/// The `src/` directories of the workspace's crates.
+fn crate_sources(root: &Path) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = std::fs::read_dir(root.join("crates"))
+        .unwrap()
+        .map(|e| e.unwrap().path().join("src"))
+        .filter(|p| p.is_dir())
+        .collect();
+    out.push(root.join("xtask").join("src"));
+    out.sort();
+    out
+}
+
+/// Every `.rs` file under `dir`.
+fn rust_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push(path);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// The top-level modules of a crate's `src/` (a Rust file or a folder directly in it), each
+/// with the top-level modules its code names as `crate::NAME`. The crate roots, the
+/// binaries' folder and test-only modules are left out.
+fn module_graph(src: &Path) -> std::collections::BTreeMap<String, BTreeSet<String>> {
+    let mut files = std::collections::BTreeMap::new();
+    for entry in std::fs::read_dir(src).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+        let skip = ["lib", "main", "bin", "testing", "tests", "snapshots"].contains(&name.as_str())
+            || name.ends_with("_tests");
+        if skip {
+            continue;
+        }
+        let of_module = if path.is_dir() {
+            rust_files(&path)
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            vec![path.clone()]
+        } else {
+            continue;
+        };
+        files.insert(name, of_module);
+    }
+    let names: BTreeSet<String> = files.keys().cloned().collect();
+    files
+        .iter()
+        .map(|(name, paths)| {
+            let mut uses = BTreeSet::new();
+            for path in paths {
+                let text = std::fs::read_to_string(path).unwrap();
+                for line in code_lines(&text) {
+                    for (i, _) in line.match_indices("crate::") {
+                        let rest = &line[i + "crate::".len()..];
+                        let word: String = rest
+                            .chars()
+                            .take_while(|c| c.is_alphanumeric() || *c == '_')
+                            .collect();
+                        let braced = rest.strip_prefix('{').map(|group| {
+                            group
+                                .split(['}', ','])
+                                .map(|s| s.trim().split("::").next().unwrap_or("").to_owned())
+                        });
+                        uses.extend(braced.into_iter().flatten().filter(|m| names.contains(m)));
+                        if names.contains(&word) && &word != name {
+                            uses.insert(word);
+                        }
+                    }
+                }
+            }
+            uses.remove(name);
+            (name.clone(), uses)
+        })
+        .collect()
+}
+
+/// The cycles of `graph`, each as the path that closes it.
+fn cycles(graph: &std::collections::BTreeMap<String, BTreeSet<String>>) -> Vec<Vec<String>> {
+    fn walk(
+        graph: &std::collections::BTreeMap<String, BTreeSet<String>>,
+        start: &str,
+        path: &mut Vec<String>,
+        found: &mut Vec<Vec<String>>,
+    ) {
+        let last = path.last().cloned().unwrap_or_default();
+        for next in graph.get(&last).into_iter().flatten() {
+            if next == start {
+                let mut cycle = path.clone();
+                cycle.push(next.clone());
+                found.push(cycle);
+            } else if !path.contains(next) && next.as_str() > start {
+                path.push(next.clone());
+                walk(graph, start, path, found);
+                path.pop();
+            }
+        }
+    }
+    let mut found = Vec::new();
+    for start in graph.keys() {
+        walk(graph, start, &mut vec![start.clone()], &mut found);
+    }
+    found
+}
+
+#[test]
+fn no_top_level_module_of_a_crate_imports_one_that_imports_it_back() {
+    let root = repo_root();
+    let mut found = Vec::new();
+    for src in crate_sources(&root) {
+        for cycle in cycles(&module_graph(&src)) {
+            found.push(format!("{}: {}", src.display(), cycle.join(" -> ")));
+        }
+    }
+    assert!(found.is_empty(), "module cycles:\n{}", found.join("\n"));
+}
+
+#[test]
+fn the_cycle_finder_finds_a_cycle() {
+    let graph = [("a", "b"), ("b", "c"), ("c", "a"), ("d", "a")]
+        .into_iter()
+        .map(|(m, u)| (m.to_owned(), BTreeSet::from([u.to_owned()])))
+        .collect();
+    assert_eq!(cycles(&graph), vec![vec!["a", "b", "c", "a"]]);
+}
+
+#[test]
+fn pipeline_is_one_facade_its_impl_blocks_in_at_most_two_files() {
+    let src = repo_root().join("crates/reingest-cli/src");
+    let with_impl: Vec<PathBuf> = rust_files(&src)
+        .into_iter()
+        .filter(|p| !p.to_string_lossy().ends_with("_tests.rs"))
+        .filter(|p| {
+            let text = std::fs::read_to_string(p).unwrap();
+            let found = code_lines(&text).any(|l| {
+                let l = l.trim_start();
+                l.starts_with("impl") && (l.contains(" Pipeline<") || l.contains(" Pipeline {"))
+            });
+            found
+        })
+        .collect();
+    assert!(
+        with_impl.len() <= 2,
+        "impl blocks of Pipeline in {with_impl:?}"
+    );
+    assert!(!with_impl.is_empty(), "the check finds the facade");
+}
+
+#[test]
+fn libraries_print_nothing_only_binaries_do() {
+    let root = repo_root();
+    let mut printing = Vec::new();
+    for src in crate_sources(&root) {
+        if src.starts_with(root.join("xtask")) {
+            continue; // a tool's binary crate: all of it is the binary
+        }
+        for path in rust_files(&src) {
+            let rel = path
+                .strip_prefix(&src)
+                .unwrap()
+                .to_string_lossy()
+                .replace('\\', "/");
+            let binary = rel == "main.rs" || rel.starts_with("bin/");
+            let test_only = rel.starts_with("testing/") || rel.ends_with("_tests.rs");
+            if binary || test_only {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap();
+            // Unit tests sit at the end of a file, after `#[cfg(test)]`.
+            let library = text.split("#[cfg(test)]").next().unwrap_or("");
+            for (n, line) in code_lines(library).enumerate() {
+                let prints = ["println!(", "print!(", "eprintln!(", "eprint!("]
+                    .iter()
+                    .any(|m| line.contains(m));
+                if prints {
+                    printing.push(format!("{}:{}", path.display(), n + 1));
+                }
+            }
+        }
+    }
+    assert!(printing.is_empty(), "a library prints: {printing:?}");
+}
+
+#[test]
+fn the_cli_crate_root_holds_at_most_six_files() {
+    let src = repo_root().join("crates/reingest-cli/src");
+    let at_root: Vec<String> = std::fs::read_dir(&src)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == "rs"))
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    assert!(at_root.len() <= 6, "{} files: {at_root:?}", at_root.len());
 }

@@ -41,6 +41,7 @@ pub mod pipeline;
 pub mod verify;
 
 pub use ops::replay::{EvidenceState, RunListing};
+pub use ops::run_ref::RunRef;
 
 #[cfg(test)]
 pub(crate) mod testing;
@@ -63,4 +64,5 @@ pub use pipeline::{
 /// A settlement date (strict `YYYY-MM-DD`, Europe/London), re-exported so that a caller
 /// names dates without depending on `settlement-model`.
 pub use settlement_model::SettlementDate;
+pub use verify::check_name::CheckName;
 pub use verify::{Check, Expectations, VerificationReport};

@@ -21,6 +21,7 @@ use crate::ops::range::{RangeOptions, RangeReport, ReconcileOptions, ReconcileRe
 use crate::ops::registry_report::RegistryReport;
 use crate::ops::replay::RunListing;
 use crate::ops::reports::{RunReport, VerifyReport};
+use crate::ops::run_ref::RunRef;
 use crate::ops::verify_day::VerifyOptions;
 use crate::ops::{archive_ops, assess, inputs, range, registry, replay, restore, run, verify_day};
 use crate::output::document::{self, RunDocument};
@@ -273,7 +274,7 @@ where
 
     /// The document of run `what` (a run id), or of the newest committed run of a date
     /// (`YYYY-MM-DD`).
-    pub async fn report(&self, what: &str) -> Result<RunDocument, PipelineError> {
+    pub async fn report(&self, what: &RunRef) -> Result<RunDocument, PipelineError> {
         document::report(&self.cx, what).await
     }
 

@@ -1024,8 +1024,11 @@ async fn the_report_of_a_run_documents_it_by_run_id_or_date() {
         let p = pipeline(&sim, &db).await;
         let date = d("2024-03-31");
         let run = p.run(&RunOptions::new(date), &NoProgress).await.unwrap();
-        let by_date = p.report("2024-03-31").await.unwrap();
-        let by_id = p.report(&run.run_id).await.unwrap();
+        let by_date = p.report(&"2024-03-31".parse().unwrap()).await.unwrap();
+        let by_id = p
+            .report(&reingest::RunRef::Run(run.run_id.clone()))
+            .await
+            .unwrap();
         assert_eq!(by_date.run.run_id, run.run_id, "{}", db.name);
         assert_eq!(by_id.run.run_id, run.run_id);
         let evidence = by_id.evidence.as_ref().unwrap();
@@ -1037,10 +1040,10 @@ async fn the_report_of_a_run_documents_it_by_run_id_or_date() {
         let bars = html.matches("<rect class=\"after\"").count();
         assert_eq!(bars, 46);
         assert!(
-            p.report("2024-04-01").await.is_err(),
+            p.report(&"2024-04-01".parse().unwrap()).await.is_err(),
             "no committed run that day"
         );
-        assert!(p.report("no-such-run").await.is_err());
+        assert!(p.report(&"no-such-run".parse().unwrap()).await.is_err());
     }
 }
 
@@ -1065,7 +1068,10 @@ async fn a_runs_recorded_duration_is_its_wall_time_fetch_included() {
         let measured = started.elapsed();
         sim.clear_faults();
         assert!(report.committed, "{}", db.name);
-        let doc = p.report(&report.run_id).await.unwrap();
+        let doc = p
+            .report(&reingest::RunRef::Run(report.run_id.clone()))
+            .await
+            .unwrap();
         let took = u128::try_from(doc.run.duration_ms).unwrap();
         assert!(
             took >= delay.as_millis(),

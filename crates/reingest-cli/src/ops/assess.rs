@@ -27,6 +27,7 @@ use crate::ops::progress::Progress;
 use crate::ops::reports::PeriodChange;
 use crate::ops::run::day_bitcoin;
 use crate::ops::{inputs, verify_day};
+use crate::verify::check_name::CheckName;
 use crate::verify::{check_day, Check, Expectations, VerifyInputs};
 use elexon_client::SettlementSource;
 
@@ -422,7 +423,10 @@ fn assess_stored(
         DayHealth::Failed
     } else if newest.is_none() && !has_rows(&state) {
         DayHealth::NeverRun
-    } else if failed_checks.iter().any(|c| c.name != "periods_fetched") {
+    } else if failed_checks
+        .iter()
+        .any(|c| c.name != CheckName::PeriodsFetched)
+    {
         DayHealth::Inconsistent
     } else if !failed_checks.is_empty() {
         DayHealth::Incomplete

@@ -22,4 +22,5 @@ pub(crate) mod replay;
 pub mod reports;
 pub(crate) mod restore;
 pub(crate) mod run;
+pub mod run_ref;
 pub mod verify_day;

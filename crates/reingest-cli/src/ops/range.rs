@@ -22,6 +22,7 @@ use crate::ops::progress::{IntoProgress, Progress};
 pub use crate::ops::range_archive::ArchiveReplay;
 use crate::ops::range_archive::{ArchiveDates, Replayed};
 use crate::ops::{assess, inputs, registry, run};
+use crate::verify::check_name::CheckName;
 
 /// The most dates a range runs at once.
 pub const MAX_JOBS: usize = crate::error::MAX_JOBS;
@@ -493,7 +494,7 @@ fn finding(day: &DayAssessment, opts: &ReconcileOptions) -> Option<Finding> {
     reasons.extend(
         day.failed_checks
             .iter()
-            .filter(|c| c.name != "matches_api")
+            .filter(|c| c.name != CheckName::MatchesApi)
             .map(|c| format!("{}: {}", c.name, c.detail)),
     );
     if opts.against_api {
@@ -511,7 +512,7 @@ fn finding(day: &DayAssessment, opts: &ReconcileOptions) -> Option<Finding> {
             let detail = day
                 .failed_checks
                 .iter()
-                .find(|c| c.name == "matches_api")
+                .find(|c| c.name == CheckName::MatchesApi)
                 .map(|c| c.detail.clone())
                 .unwrap_or_default();
             reasons.push(format!(

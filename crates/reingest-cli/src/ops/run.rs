@@ -21,6 +21,7 @@ use crate::ops::hooks::{PipelineHooks, RecordsFrom};
 use crate::ops::progress::{IntoProgress, Progress};
 use crate::ops::reports::{group_unclassified, PeriodChange, RunReport};
 use crate::ops::{archive_ops, inputs, registry, replay};
+use crate::verify::check_name::CheckName;
 use crate::verify::{per_period, Check, VerificationReport};
 
 /// Reingests a date (or period range): the whole pipeline (see `ARCHITECTURE.md`).
@@ -153,7 +154,7 @@ where
             report.bitcoin.insert(m.name.clone(), sum);
         }
         report.verification = VerificationReport::from_checks(vec![Check {
-            name: "dry_run".into(),
+            name: CheckName::DryRun,
             ok: true,
             detail: "nothing was written; checks run in a real run".into(),
         }]);

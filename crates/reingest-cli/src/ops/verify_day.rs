@@ -13,6 +13,7 @@ use crate::ops::progress::{IntoProgress, Progress};
 use crate::ops::reports::{DriftCause, PeriodChange, VerifyReport};
 use crate::ops::run::{count_fetched_periods, day_bitcoin};
 use crate::ops::{inputs, registry};
+use crate::verify::check_name::CheckName;
 use crate::verify::{check_day, per_period, Check, Expectations, VerifyInputs};
 use elexon_client::SettlementSource;
 
@@ -190,7 +191,7 @@ where
         )
     };
     let check = Check {
-        name: "matches_api".into(),
+        name: CheckName::MatchesApi,
         ok: drift.is_empty(),
         detail,
     };

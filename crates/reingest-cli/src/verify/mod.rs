@@ -1,12 +1,14 @@
 //! The verify stage: named checks over a stored day, run inside the swap's transaction and
 //! standalone by `reingest verify`.
 
+pub mod check_name;
 pub mod fingerprint;
 pub(crate) mod recompute;
 pub(crate) mod verdict;
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::verify::check_name::CheckName;
 use bitcoin_calc::MinerModel;
 use rust_decimal::Decimal;
 use settlement_model::{
@@ -137,7 +139,7 @@ fn periods_fetched(state: &DayState, inputs: &VerifyInputs<'_>) -> Check {
         ));
     }
     let ok = never.is_empty() && (missing.is_empty() || inputs.missing_allowed);
-    check("periods_fetched", ok, detail)
+    check(CheckName::PeriodsFetched, ok, detail)
 }
 
 fn list(periods: &BTreeSet<u8>) -> String {
@@ -171,7 +173,7 @@ fn records_match_processed(
         (Ok(s), Ok(e), Ok(t)) => (s, e, t),
         (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => {
             return check(
-                "records_match_processed",
+                CheckName::RecordsMatchProcessed,
                 false,
                 format!("cannot compare: {e}"),
             )
@@ -192,7 +194,7 @@ fn records_match_processed(
         .collect();
     if differing.is_empty() {
         check(
-            "records_match_processed",
+            CheckName::RecordsMatchProcessed,
             true,
             format!(
                 "periods {range}: {} records, {} MWh, £{} stored as processed",
@@ -200,22 +202,36 @@ fn records_match_processed(
             ),
         )
     } else {
-        check("records_match_processed", false, differing.join("; "))
+        check(
+            CheckName::RecordsMatchProcessed,
+            false,
+            differing.join("; "),
+        )
     }
 }
 
 fn daily_matches_records(state: &DayState, day: Result<DayTotals, SumOverflow>) -> Check {
     let day = match day {
         Ok(day) => day,
-        Err(e) => return check("daily_matches_records", false, format!("Σ records: {e}")),
+        Err(e) => {
+            return check(
+                CheckName::DailyMatchesRecords,
+                false,
+                format!("Σ records: {e}"),
+            )
+        }
     };
     match &state.daily {
-        None => check("daily_matches_records", false, "no daily summary row"),
+        None => check(
+            CheckName::DailyMatchesRecords,
+            false,
+            "no daily summary row",
+        ),
         Some(d) => {
             let ok =
                 d.total_curtailed_energy == day.energy_mwh && d.total_payment == day.payment_gbp;
             check(
-                "daily_matches_records",
+                CheckName::DailyMatchesRecords,
                 ok,
                 format!(
                     "daily {} MWh £{}; Σ {} records {} MWh £{}",
@@ -244,12 +260,16 @@ fn monthly_matches_dailies(state: &DayState) -> Check {
     });
     let (energy, payment) = match sums {
         Ok(sums) => sums,
-        Err(e) => return check("monthly_matches_dailies", false, e.to_string()),
+        Err(e) => return check(CheckName::MonthlyMatchesDailies, false, e.to_string()),
     };
     match &state.monthly {
-        None => check("monthly_matches_dailies", false, "no monthly summary row"),
+        None => check(
+            CheckName::MonthlyMatchesDailies,
+            false,
+            "no monthly summary row",
+        ),
         Some(m) => check(
-            "monthly_matches_dailies",
+            CheckName::MonthlyMatchesDailies,
             m.total_curtailed_energy == energy && m.total_payment == payment,
             format!(
                 "{} monthly {} MWh £{}; Σ {} dailies {} MWh £{}",
@@ -281,12 +301,16 @@ fn yearly_matches_monthlies(state: &DayState) -> Check {
     });
     let (energy, payment) = match sums {
         Ok(sums) => sums,
-        Err(e) => return check("yearly_matches_monthlies", false, e.to_string()),
+        Err(e) => return check(CheckName::YearlyMatchesMonthlies, false, e.to_string()),
     };
     match &state.yearly {
-        None => check("yearly_matches_monthlies", false, "no yearly summary row"),
+        None => check(
+            CheckName::YearlyMatchesMonthlies,
+            false,
+            "no yearly summary row",
+        ),
         Some(y) => check(
-            "yearly_matches_monthlies",
+            CheckName::YearlyMatchesMonthlies,
             y.total_curtailed_energy == energy && y.total_payment == payment,
             format!(
                 "{} yearly {} MWh £{}; Σ {} monthlies {} MWh £{}",
@@ -330,7 +354,7 @@ fn bitcoin_rows_per_record(state: &DayState, models: &[String]) -> Check {
     }
     if problems.is_empty() {
         check(
-            "bitcoin_rows_per_record",
+            CheckName::BitcoinRowsPerRecord,
             true,
             format!(
                 "{} records × {} models ({}) = {} rows",
@@ -341,7 +365,7 @@ fn bitcoin_rows_per_record(state: &DayState, models: &[String]) -> Check {
             ),
         )
     } else {
-        check("bitcoin_rows_per_record", false, problems.join("; "))
+        check(CheckName::BitcoinRowsPerRecord, false, problems.join("; "))
     }
 }
 
@@ -360,7 +384,7 @@ fn sum_by_model<'a>(
 /// Every summary row of `level` for `model` must equal `expected` (legacy duplicates are
 /// checked one by one).
 fn compare_summaries(
-    name: &str,
+    name: CheckName,
     summaries: &[&BitcoinSummary],
     expected: &BTreeMap<&str, Option<Decimal>>,
     what: &str,
@@ -435,19 +459,19 @@ fn bitcoin_rollups(state: &DayState, date: SettlementDate) -> Vec<Check> {
     );
     vec![
         compare_summaries(
-            "bitcoin_daily_matches_rows",
+            CheckName::BitcoinDailyMatchesRows,
             &day_rows,
             &from_rows,
             "bitcoin rows",
         ),
         compare_summaries(
-            "bitcoin_monthly_matches_dailies",
+            CheckName::BitcoinMonthlyMatchesDailies,
             &month_rows,
             &from_dailies,
             "daily bitcoin summaries",
         ),
         compare_summaries(
-            "bitcoin_yearly_matches_monthlies",
+            CheckName::BitcoinYearlyMatchesMonthlies,
             &year_rows,
             &from_monthlies,
             "monthly bitcoin summaries",
@@ -474,13 +498,13 @@ fn fingerprint_matches(
     let differs = got.differences(want);
     if differs.is_empty() && got == *want {
         check(
-            "fingerprint_matches_recorded",
+            CheckName::FingerprintMatchesRecorded,
             true,
             format!("fingerprint {} reproduced exactly", got.short()),
         )
     } else {
         check(
-            "fingerprint_matches_recorded",
+            CheckName::FingerprintMatchesRecorded,
             false,
             format!(
                 "fingerprint {} ≠ recorded {}: {} differ",
@@ -493,10 +517,10 @@ fn fingerprint_matches(
 }
 
 /// The names of the expectation checks `e` asks for.
-fn expectation_names(e: &Expectations) -> impl Iterator<Item = &'static str> {
+fn expectation_names(e: &Expectations) -> impl Iterator<Item = CheckName> {
     [
-        e.energy_mwh.map(|_| "expected_energy"),
-        e.payment_gbp.map(|_| "expected_payment"),
+        e.energy_mwh.map(|_| CheckName::ExpectedEnergy),
+        e.payment_gbp.map(|_| CheckName::ExpectedPayment),
     ]
     .into_iter()
     .flatten()
@@ -507,7 +531,7 @@ fn expectations(day: DayTotals, e: &Expectations) -> Vec<Check> {
     if let Some(want) = e.energy_mwh {
         let tol = e.tolerance_energy.unwrap_or(Decimal::new(1, 3));
         out.push(expectation(
-            "expected_energy",
+            CheckName::ExpectedEnergy,
             "",
             " MWh",
             day.energy_mwh,
@@ -518,7 +542,7 @@ fn expectations(day: DayTotals, e: &Expectations) -> Vec<Check> {
     if let Some(want) = e.payment_gbp {
         let tol = e.tolerance_payment.unwrap_or(Decimal::new(1, 2));
         out.push(expectation(
-            "expected_payment",
+            CheckName::ExpectedPayment,
             "£",
             "",
             day.payment_gbp,
@@ -531,7 +555,7 @@ fn expectations(day: DayTotals, e: &Expectations) -> Vec<Check> {
 
 /// `|actual − want| ≤ tol`; a difference too large for a decimal fails the check.
 fn expectation(
-    name: &str,
+    name: CheckName,
     pre: &str,
     post: &str,
     actual: Decimal,

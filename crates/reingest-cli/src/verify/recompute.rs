@@ -8,6 +8,7 @@ use rust_decimal::Decimal;
 use settlement_model::{BitcoinInputs, CurtailmentRecord, SettlementDate, SummaryPeriod};
 use store::DayState;
 
+use crate::verify::check_name::CheckName;
 use crate::verify::verdict::{check, Check};
 
 /// How many problems a check's detail lists before it says "and N more".
@@ -47,7 +48,7 @@ pub fn payments_match_prices(records: &[CurtailmentRecord]) -> Check {
         .collect();
     if problems.is_empty() {
         check(
-            "payments_match_prices",
+            CheckName::PaymentsMatchPrices,
             true,
             format!(
                 "{} records: payment = volume × original price, exactly",
@@ -55,7 +56,7 @@ pub fn payments_match_prices(records: &[CurtailmentRecord]) -> Check {
             ),
         )
     } else {
-        check("payments_match_prices", false, listed(&problems))
+        check(CheckName::PaymentsMatchPrices, false, listed(&problems))
     }
 }
 
@@ -69,7 +70,7 @@ pub fn bitcoin_rows_recomputed(
     miners: &[MinerModel],
     inputs: &BitcoinInputs,
 ) -> Check {
-    const NAME: &str = "bitcoin_rows_recomputed";
+    const NAME: CheckName = CheckName::BitcoinRowsRecomputed;
     type Key<'a> = (u8, &'a str, &'a str);
     let mut problems = Vec::new();
     let mut expected: BTreeMap<Key<'_>, Vec<Decimal>> = BTreeMap::new();
@@ -148,7 +149,7 @@ fn join(values: &[Decimal]) -> String {
 /// `one_summary_row_per_key`: exactly one daily, monthly and yearly summary row for the
 /// date, and exactly one bitcoin summary row per model for the day, month and year.
 pub fn one_summary_row_per_key(state: &DayState, date: SettlementDate, models: &[String]) -> Check {
-    const NAME: &str = "one_summary_row_per_key";
+    const NAME: CheckName = CheckName::OneSummaryRowPerKey;
     let mut problems = Vec::new();
     let tables = ["daily_summaries", "monthly_summaries", "yearly_summaries"];
     for (table, n) in tables.iter().zip(state.summary_row_counts) {

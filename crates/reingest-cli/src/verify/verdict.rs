@@ -4,11 +4,13 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::verify::check_name::CheckName;
+
 /// One named check and its outcome.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Check {
     /// A stable, machine-readable name, e.g. `daily_matches_records`.
-    pub name: String,
+    pub name: CheckName,
     /// Whether it passed.
     pub ok: bool,
     /// What was compared, or what differs.
@@ -54,9 +56,9 @@ impl VerificationReport {
 }
 
 /// A check named `name`.
-pub(crate) fn check(name: &str, ok: bool, detail: impl Into<String>) -> Check {
+pub(crate) fn check(name: CheckName, ok: bool, detail: impl Into<String>) -> Check {
     Check {
-        name: name.to_owned(),
+        name,
         ok,
         detail: detail.into(),
     }

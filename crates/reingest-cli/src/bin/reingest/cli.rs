@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use reingest::{RunRef, SettlementDate};
 use rust_decimal::Decimal;
 
 /// Rebuild GB wind-curtailment settlement data for any date from the Elexon API,
@@ -224,10 +225,10 @@ pub enum Command {
     Runs {
         /// Only runs of this settlement date.
         #[arg(long)]
-        date: Option<String>,
+        date: Option<SettlementDate>,
         /// Only runs started on or after this day, YYYY-MM-DD (from 00:00 UTC).
         #[arg(long)]
-        since: Option<String>,
+        since: Option<SettlementDate>,
         /// At most this many runs, the newest (the database reads no more).
         #[arg(long, default_value_t = 50)]
         limit: usize,
@@ -262,7 +263,7 @@ pub enum Command {
     )]
     Report {
         /// A run id (from `reingest runs`) or a date, YYYY-MM-DD.
-        what: String,
+        what: RunRef,
         /// md (Markdown) or html.
         #[arg(long, value_enum, default_value_t = ReportFormat::Md)]
         format: ReportFormat,
@@ -277,7 +278,7 @@ pub enum Command {
     )]
     Diff {
         /// The date.
-        date: String,
+        date: SettlementDate,
         /// The older run (default: the second newest committed run).
         run_a: Option<String>,
         /// The newer run (default: the newest committed run).
@@ -347,7 +348,7 @@ impl Command {
     /// The dates the command is about, as typed: `(date, from, to)`, each empty when it
     /// does not apply (a range has `from` and `to`, a one-date command `date`).
     pub fn dates(&self) -> (String, String, String) {
-        let one = |d: &str| (d.to_owned(), String::new(), String::new());
+        let one = |d: &SettlementDate| (d.to_string(), String::new(), String::new());
         match self {
             Command::Run(a) => one(&a.date),
             Command::Verify(a) => one(&a.date),
@@ -356,9 +357,9 @@ impl Command {
                 date: Some(date), ..
             }
             | Command::Difficulty(DifficultyCommand::Set { date, .. }) => one(date),
-            Command::Range(a) => (String::new(), a.from.clone(), a.to.clone()),
-            Command::Reconcile(a) => (String::new(), a.from.clone(), a.to.clone()),
-            Command::Status(a) => (String::new(), a.from.clone(), a.to.clone()),
+            Command::Range(a) => (String::new(), a.from.to_string(), a.to.to_string()),
+            Command::Reconcile(a) => (String::new(), a.from.to_string(), a.to.to_string()),
+            Command::Status(a) => (String::new(), a.from.to_string(), a.to.to_string()),
             _ => Default::default(),
         }
     }
@@ -367,7 +368,7 @@ impl Command {
 #[derive(Debug, Args)]
 pub struct RunArgs {
     /// The settlement date, YYYY-MM-DD (Europe/London).
-    pub date: String,
+    pub date: SettlementDate,
     /// Only these periods: N or A-B (e.g. 1-4); the rest of the day is left as stored.
     #[arg(long)]
     pub periods: Option<String>,
@@ -417,9 +418,9 @@ pub struct RunArgs {
 #[derive(Debug, Args)]
 pub struct RangeArgs {
     /// First date, YYYY-MM-DD.
-    pub from: String,
+    pub from: SettlementDate,
     /// Last date, inclusive.
-    pub to: String,
+    pub to: SettlementDate,
     /// Dates in flight at once (they share one rate limit and one connection pool).
     #[arg(long, default_value_t = 4)]
     pub jobs: usize,
@@ -449,7 +450,7 @@ pub struct RangeArgs {
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
     /// The date.
-    pub date: String,
+    pub date: SettlementDate,
     /// Also fetch the day from the API and report per-period drift.
     #[arg(long)]
     pub against_api: bool,
@@ -458,9 +459,9 @@ pub struct VerifyArgs {
 #[derive(Debug, Args)]
 pub struct StatusArgs {
     /// First date, YYYY-MM-DD.
-    pub from: String,
+    pub from: SettlementDate,
     /// Last date, inclusive.
-    pub to: String,
+    pub to: SettlementDate,
     /// Also fetch each date from the API and mark the periods that differ (drift).
     #[arg(long)]
     pub against_api: bool,
@@ -476,9 +477,9 @@ pub struct StatusArgs {
 #[derive(Debug, Args)]
 pub struct ReconcileArgs {
     /// First date.
-    pub from: String,
+    pub from: SettlementDate,
     /// Last date, inclusive.
-    pub to: String,
+    pub to: SettlementDate,
     /// Also compare each date with the API.
     #[arg(long)]
     pub against_api: bool,
@@ -544,7 +545,7 @@ pub enum DifficultyCommand {
     /// Set the difficulty in force from DATE.
     Set {
         /// The date.
-        date: String,
+        date: SettlementDate,
         /// The difficulty.
         value: Decimal,
     },
@@ -564,7 +565,7 @@ pub enum DifficultyCommand {
         /// The halving block's height (a multiple of 210000).
         height: u64,
         /// The UTC day of that block, YYYY-MM-DD.
-        date: String,
+        date: SettlementDate,
     },
 }
 

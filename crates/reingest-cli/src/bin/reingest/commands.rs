@@ -88,7 +88,7 @@ fn settings(g: &Global, command: &Command) -> AppSettings {
 fn validate(command: &Command) -> Result<(), PipelineError> {
     match command {
         Command::Run(a) => {
-            let date = SettlementDate::parse(&a.date)?;
+            let date = a.date;
             if let Some(p) = &a.periods {
                 PeriodRange::parse(p, date)?;
             }
@@ -108,12 +108,6 @@ fn validate(command: &Command) -> Result<(), PipelineError> {
                 }
             }
         }
-        Command::Verify(a) => {
-            SettlementDate::parse(&a.date)?;
-        }
-        Command::Diff { date, .. } => {
-            SettlementDate::parse(date)?;
-        }
         Command::Archive(ArchiveCommand::Prune { keep_last: 0 }) => {
             return Err(InputError::Zero {
                 flag: "--keep-last",
@@ -122,33 +116,18 @@ fn validate(command: &Command) -> Result<(), PipelineError> {
             .into());
         }
         Command::Range(a) => {
-            let (from, to) = (
-                SettlementDate::parse(&a.from)?,
-                SettlementDate::parse(&a.to)?,
-            );
-            RangeOptions::new(from, to, a.jobs, None)?;
+            RangeOptions::new(a.from, a.to, a.jobs, None)?;
         }
         Command::Reconcile(a) => {
-            let (from, to) = (
-                SettlementDate::parse(&a.from)?,
-                SettlementDate::parse(&a.to)?,
-            );
-            RangeOptions::new(from, to, a.jobs, None)?;
+            RangeOptions::new(a.from, a.to, a.jobs, None)?;
         }
         Command::Status(a) => {
-            let (from, to) = (
-                SettlementDate::parse(&a.from)?,
-                SettlementDate::parse(&a.to)?,
-            );
-            RangeOptions::new(from, to, a.jobs, None)?;
+            RangeOptions::new(a.from, a.to, a.jobs, None)?;
             if let Some(path) = &a.output {
                 StatusForm::from_path(path)?;
             }
         }
-        Command::Runs { date, since, limit } => {
-            for d in [date, since].into_iter().flatten() {
-                SettlementDate::parse(d)?;
-            }
+        Command::Runs { limit, .. } => {
             if *limit == 0 {
                 return Err(InputError::Zero {
                     flag: "--limit",
@@ -157,8 +136,7 @@ fn validate(command: &Command) -> Result<(), PipelineError> {
                 .into());
             }
         }
-        Command::Difficulty(DifficultyCommand::Set { date, value }) => {
-            SettlementDate::parse(date)?;
+        Command::Difficulty(DifficultyCommand::Set { value, .. }) => {
             if *value <= rust_decimal::Decimal::ZERO {
                 return Err(InputError::NotPositive {
                     what: "difficulty",
@@ -183,7 +161,7 @@ async fn execute(args: Cli, metrics: &Recorder) -> Result<i32, PipelineError> {
     let json = g.json;
     match args.command {
         Command::Run(a) => {
-            let date = SettlementDate::parse(&a.date)?;
+            let date = a.date;
             let periods = a
                 .periods
                 .as_deref()
@@ -231,7 +209,7 @@ async fn execute(args: Cli, metrics: &Recorder) -> Result<i32, PipelineError> {
             ))
         }
         Command::Verify(a) => {
-            let date = SettlementDate::parse(&a.date)?;
+            let date = a.date;
             let bar = progress_bar(g, "fetching", 0);
             let report = pipeline.verify(date, a.against_api, &bar).await;
             bar.finish();
@@ -245,8 +223,8 @@ async fn execute(args: Cli, metrics: &Recorder) -> Result<i32, PipelineError> {
             ))
         }
         Command::Range(a) => {
-            let from = SettlementDate::parse(&a.from)?;
-            let to = SettlementDate::parse(&a.to)?;
+            let from = a.from;
+            let to = a.to;
             let mut opts = RangeOptions::new(from, to, a.jobs, a.reason)?.resume(a.resume);
             if a.from_archive {
                 opts = opts.from_archive(ArchiveReplay {
@@ -267,8 +245,8 @@ async fn execute(args: Cli, metrics: &Recorder) -> Result<i32, PipelineError> {
             ))
         }
         Command::Reconcile(a) => {
-            let from = SettlementDate::parse(&a.from)?;
-            let to = SettlementDate::parse(&a.to)?;
+            let from = a.from;
+            let to = a.to;
             let opts = ReconcileOptions {
                 from,
                 to,
@@ -294,8 +272,8 @@ async fn execute(args: Cli, metrics: &Recorder) -> Result<i32, PipelineError> {
         }
         Command::Status(a) => {
             let opts = AssessOptions {
-                from: SettlementDate::parse(&a.from)?,
-                to: SettlementDate::parse(&a.to)?,
+                from: a.from,
+                to: a.to,
                 against_api: a.against_api,
                 jobs: a.jobs,
             };
@@ -330,12 +308,8 @@ async fn execute(args: Cli, metrics: &Recorder) -> Result<i32, PipelineError> {
         }
         Command::Runs { date, since, limit } => {
             let query = store::RunsQuery {
-                date: date.as_deref().map(SettlementDate::parse).transpose()?,
-                since: since
-                    .as_deref()
-                    .map(SettlementDate::parse)
-                    .transpose()?
-                    .map(|d| d.naive()),
+                date,
+                since: since.map(|d| d.naive()),
                 limit,
             };
             let store = Arc::clone(pipeline.store());
@@ -394,7 +368,7 @@ async fn execute(args: Cli, metrics: &Recorder) -> Result<i32, PipelineError> {
             }
         }
         Command::Diff { date, run_a, run_b } => {
-            let date = SettlementDate::parse(&date)?;
+            let date = date;
             let report = pipeline
                 .diff(date, run_a.as_deref(), run_b.as_deref())
                 .await?;
@@ -534,13 +508,10 @@ async fn difficulty(
             })?
         }
         DifficultyCommand::Set { date, value } => {
-            vec![settlement_model::DifficultyEntry::new(
-                SettlementDate::parse(&date)?.naive(),
-                value,
-            )]
+            vec![settlement_model::DifficultyEntry::new(date.naive(), value)]
         }
         DifficultyCommand::Halving { height, date } => {
-            let day = SettlementDate::parse(&date)?.naive();
+            let day = date.naive();
             let halving = settlement_model::Halving::new(height, day)
                 .ok_or(InputError::NotAHalving { height })?;
             let store = Arc::clone(pipeline.store());

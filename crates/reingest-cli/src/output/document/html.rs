@@ -135,7 +135,7 @@ pub fn render(doc: &RunDocument) -> String {
                 let _ = writeln!(
                     out,
                     "<tr><td><code>{}</code></td><td class=\"{class}\">{word}</td><td>{}</td></tr>",
-                    esc(&c.name),
+                    esc(c.name.as_str()),
                     esc(&c.detail)
                 );
             }

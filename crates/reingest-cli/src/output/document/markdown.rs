@@ -92,7 +92,7 @@ pub fn render(doc: &RunDocument) -> String {
                 let _ = writeln!(
                     out,
                     "| {} | {} | {} |",
-                    code(&c.name),
+                    code(c.name.as_str()),
                     if c.ok { "ok" } else { "**FAILED**" },
                     cell(&c.detail)
                 );

@@ -6,13 +6,14 @@ pub mod html;
 pub mod markdown;
 
 use serde::Serialize;
-use settlement_model::{DayTotals, SettlementDate};
+use settlement_model::DayTotals;
 use store::{AuditRow, SettlementStore};
 
 use crate::error::{InputError, PipelineError};
 use crate::evidence::EvidenceDocument;
 use crate::ops::context::Context;
 use crate::ops::replay;
+use crate::ops::run_ref::RunRef;
 use elexon_client::SettlementSource;
 
 /// Everything the report of one run shows.
@@ -126,25 +127,26 @@ impl RunDocument {
 /// The work of [`Pipeline::report`](crate::Pipeline::report).
 pub(crate) async fn report<S, St>(
     cx: &Context<S, St>,
-    what: &str,
+    what: &RunRef,
 ) -> Result<RunDocument, PipelineError>
 where
     S: SettlementSource,
     St: SettlementStore + 'static,
 {
-    let run = match SettlementDate::parse(what) {
-        Ok(date) => cx
-            .with_store(move |s| s.runs(Some(date)))
-            .await?
-            .into_iter()
-            .find(|r| r.committed())
-            .ok_or(InputError::NoCommittedRun { date })?,
-        Err(_) => {
-            let id = what.to_owned();
-            cx.with_store(move |s| s.run(&id)).await?.ok_or_else(|| {
-                InputError::UnknownRunOrDate {
-                    what: what.to_owned(),
-                }
+    let run = match what {
+        RunRef::Date(date) => {
+            let date = *date;
+            cx.with_store(move |s| s.runs(Some(date)))
+                .await?
+                .into_iter()
+                .find(|r| r.committed())
+                .ok_or(InputError::NoCommittedRun { date })?
+        }
+        RunRef::Run(id) => {
+            let id = id.clone();
+            let found = cx.with_store(move |s| s.run(&id)).await?;
+            found.ok_or_else(|| InputError::UnknownRunOrDate {
+                what: what.to_string(),
             })?
         }
     };
@@ -182,7 +184,8 @@ pub(crate) fn fixture() -> RunDocument {
     use rust_decimal::Decimal;
     use settlement_model::{BitcoinInputs, DifficultyOrigin};
 
-    let date: SettlementDate = "2024-03-21".parse().unwrap_or_else(|_| unreachable!());
+    let date: settlement_model::SettlementDate =
+        "2024-03-21".parse().unwrap_or_else(|_| unreachable!());
     let started = chrono::Utc
         .with_ymd_and_hms(2024, 4, 2, 9, 30, 0)
         .single()
@@ -248,12 +251,12 @@ pub(crate) fn fixture() -> RunDocument {
         tool_version: "0.1.0".into(),
         verification: VerificationReport::from_checks(vec![
             Check {
-                name: "periods_fetched".into(),
+                name: crate::CheckName::PeriodsFetched,
                 ok: true,
                 detail: "48 of 48 periods (1-48) fetched and logged (both stacks)".into(),
             },
             Check {
-                name: "payments_match_prices".into(),
+                name: crate::CheckName::PaymentsMatchPrices,
                 ok: true,
                 detail: "246 records: payment = volume × original price, exactly".into(),
             },

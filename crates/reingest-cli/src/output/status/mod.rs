@@ -8,6 +8,7 @@ use std::path::Path;
 
 use crate::error::InputError;
 use crate::ops::assess::{Assessment, DayAssessment, DayHealth};
+use crate::verify::check_name::CheckName;
 
 pub mod html;
 pub mod markdown;
@@ -114,7 +115,7 @@ pub fn why(day: &DayAssessment) -> String {
             let names: Vec<&str> = day
                 .failed_checks
                 .iter()
-                .filter(|c| c.name != "periods_fetched" && c.name != "matches_api")
+                .filter(|c| c.name != CheckName::PeriodsFetched && c.name != CheckName::MatchesApi)
                 .map(|c| c.name.as_str())
                 .collect();
             parts.push(format!("failed checks: {}", names.join(", ")));
