@@ -127,23 +127,21 @@ fn validate(command: &Command) -> Result<(), PipelineError> {
                 StatusForm::from_path(path)?;
             }
         }
-        Command::Runs { limit, .. } => {
-            if *limit == 0 {
-                return Err(InputError::Zero {
-                    flag: "--limit",
-                    why: "",
-                }
-                .into());
+        Command::Runs { limit: 0, .. } => {
+            return Err(InputError::Zero {
+                flag: "--limit",
+                why: "",
             }
+            .into());
         }
-        Command::Difficulty(DifficultyCommand::Set { value, .. }) => {
-            if *value <= rust_decimal::Decimal::ZERO {
-                return Err(InputError::NotPositive {
-                    what: "difficulty",
-                    value: *value,
-                }
-                .into());
+        Command::Difficulty(DifficultyCommand::Set { value, .. })
+            if *value <= rust_decimal::Decimal::ZERO =>
+        {
+            return Err(InputError::NotPositive {
+                what: "difficulty",
+                value: *value,
             }
+            .into());
         }
         _ => {}
     }
@@ -368,7 +366,6 @@ async fn execute(args: Cli, metrics: &Recorder) -> Result<i32, PipelineError> {
             }
         }
         Command::Diff { date, run_a, run_b } => {
-            let date = date;
             let report = pipeline
                 .diff(date, run_a.as_deref(), run_b.as_deref())
                 .await?;
