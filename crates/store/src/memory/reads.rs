@@ -1,15 +1,15 @@
-//! The memory store's reads, shaped exactly as `DieselStore` hands them out: the stored
-//! state of a day ([`day_state`]), what a swap's hooks derive from ([`derive_context`]),
-//! and the fetch log's latest entry per period and side.
+//! The memory store's reads, shaped exactly as [`DieselStore`](crate::DieselStore) hands
+//! them out: the stored state of a day ([`day_state`]), what a swap's hooks derive from
+//! ([`derive_context`]), and the fetch log's latest entry per period and side.
 
 use std::collections::BTreeMap;
 
+use crate::{DayState, DeriveContext, FetchLogEntry};
 use settlement_model::{
     BitcoinRow, BitcoinSummary, CurtailmentRecord, PeriodRange, SettlementDate, Side, SummaryPeriod,
 };
-use store::{DayState, DeriveContext, FetchLogEntry};
 
-use crate::testing::memory_store::SettlementData;
+use super::SettlementData;
 
 /// The records of `date` (of `periods` when given) in stored order, then sorted by period,
 /// side, sequence number and farm as the SQL store sorts them (a stable sort, so ties keep
@@ -26,7 +26,7 @@ pub(crate) fn records_of(
         .filter(|r| periods.is_none_or(|p| p.contains(r.settlement_period)))
         .cloned()
         .collect();
-    store::contract::sort_records(&mut out);
+    crate::contract::sort_records(&mut out);
     out
 }
 
@@ -86,7 +86,7 @@ pub(crate) fn latest_per_period_and_side<'a>(
     latest.into_values().collect()
 }
 
-/// The full stored state of `date`, as [`store::DaySwap::day_state`] reads it.
+/// The full stored state of `date`, as [`DaySwap::day_state`](crate::DaySwap::day_state) reads it.
 pub(crate) fn day_state(data: &SettlementData, date: SettlementDate) -> DayState {
     let ym = date.year_month();
     let month_dailies: Vec<_> = data
@@ -134,12 +134,16 @@ pub(crate) fn day_state(data: &SettlementData, date: SettlementDate) -> DayState
     }
 }
 
-/// What a swap's hooks derive from, read after the new records are in: every record of the
-/// day and the month's and year's *other* summaries.
-pub(crate) fn derive_context(data: &SettlementData, date: SettlementDate) -> DeriveContext {
+/// What a swap's hooks derive from, read after the new records are in: `day_records` (the
+/// day's records, handed over by the swap) and the month's and year's *other* summaries.
+pub(crate) fn derive_context(
+    data: &SettlementData,
+    date: SettlementDate,
+    day_records: Vec<CurtailmentRecord>,
+) -> DeriveContext {
     let ym = date.year_month();
     DeriveContext {
-        day_records: records_of(data, date, None),
+        day_records,
         month_other_dailies: data
             .dailies
             .values()
