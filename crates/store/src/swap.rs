@@ -320,3 +320,62 @@ fn with_lock_context(
         other => other,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn timeout(waited: Duration, other_run: Option<&str>) -> StoreError {
+        StoreError::LockTimeout {
+            date: None,
+            other_run: other_run.map(str::to_owned),
+            waited,
+            detail: "canceling statement due to lock timeout".into(),
+        }
+    }
+
+    #[test]
+    fn a_lock_timeout_in_a_swap_names_the_date_the_wait_and_the_holder() {
+        let date: SettlementDate = "2024-03-21".parse().unwrap();
+        let wait = Duration::from_secs(5);
+        let e = with_lock_context(timeout(Duration::ZERO, None), date, Some("a".into()), wait);
+        let StoreError::LockTimeout {
+            date: d,
+            other_run,
+            waited,
+            ..
+        } = e
+        else {
+            panic!("{e:?}");
+        };
+        assert_eq!(
+            (d, other_run.as_deref(), waited),
+            (Some(date), Some("a"), wait)
+        );
+        // What the error knows stands.
+        let known = timeout(Duration::from_secs(1), Some("b"));
+        let e = with_lock_context(known, date, Some("a".into()), wait);
+        assert!(
+            matches!(&e, StoreError::LockTimeout { other_run: Some(b), waited, .. }
+                if b == "b" && *waited == Duration::from_secs(1)),
+            "{e:?}"
+        );
+        // Other errors pass through.
+        let other = StoreError::InvalidInput { reason: "x".into() };
+        assert!(matches!(
+            with_lock_context(other, date, Some("a".into()), wait),
+            StoreError::InvalidInput { .. }
+        ));
+    }
+
+    #[test]
+    fn with_wait_fills_only_a_wait_the_driver_did_not_say() {
+        let wait = Duration::from_secs(7);
+        let filled = with_wait(timeout(Duration::ZERO, None), wait);
+        assert!(matches!(filled, StoreError::LockTimeout { waited, .. } if waited == wait));
+        let kept = with_wait(timeout(Duration::from_secs(2), None), wait);
+        assert!(
+            matches!(kept, StoreError::LockTimeout { waited, .. } if waited == Duration::from_secs(2))
+        );
+    }
+}

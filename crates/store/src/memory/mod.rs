@@ -98,16 +98,17 @@ mod swap;
 use std::collections::BTreeMap;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-use crate::{
-    ArchivedSource, AuditInfo, AuditLog, AuditRow, DifficultyAround, DifficultyTable,
-    FetchLogEntry, Migrations, RegistryState, RunEvidence, RunStatus, SourceArchive, StoreError,
-    UnitRegistry,
-};
 use chrono::{NaiveDate, Utc};
 use rust_decimal::Decimal;
 use settlement_model::{
     BitcoinRow, BmUnit, CurtailmentRecord, DailySummary, DifficultyEntry, Halving, MonthlySummary,
     PeriodRange, RegistryOrigin, SettlementDate, SummaryPeriod, YearMonth, YearlySummary,
+};
+
+use crate::{
+    ArchivedSource, AuditInfo, AuditLog, AuditRow, DifficultyAround, DifficultyTable,
+    FetchLogEntry, Migrations, RegistryState, RunEvidence, RunStatus, SourceArchive, StoreError,
+    UnitRegistry,
 };
 
 /// What one run's swap backed up before it replaced anything.
@@ -125,7 +126,8 @@ pub struct Backup {
 }
 
 impl Backup {
-    /// How many backed-up rows this is (what [`DaySwap::delete_backups`](crate::DaySwap::delete_backups) counts).
+    /// How many backed-up rows this is (what
+    /// [`DaySwap::delete_backups`](crate::DaySwap::delete_backups) counts).
     pub fn rows(&self) -> u64 {
         let n = self.records.len()
             + self.bitcoin_rows.len()

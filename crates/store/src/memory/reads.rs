@@ -4,12 +4,12 @@
 
 use std::collections::BTreeMap;
 
-use crate::{DayState, DeriveContext, FetchLogEntry};
 use settlement_model::{
     BitcoinRow, BitcoinSummary, CurtailmentRecord, PeriodRange, SettlementDate, Side, SummaryPeriod,
 };
 
 use super::SettlementData;
+use crate::{DayState, DeriveContext, FetchLogEntry};
 
 /// The records of `date` (of `periods` when given) in stored order, then sorted by period,
 /// side, sequence number and farm as the SQL store sorts them (a stable sort, so ties keep
@@ -162,5 +162,46 @@ pub(crate) fn derive_context(
         year_other_bitcoin_monthlies: bitcoin_summaries_where(data, |p| {
             in_year(date)(p) && p != SummaryPeriod::Month(ym)
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::Utc;
+
+    use super::*;
+    use crate::FetchStatus;
+
+    fn entry(period: u8, side: Side, items: u64) -> FetchLogEntry {
+        FetchLogEntry {
+            settlement_date: "2024-03-21".parse().unwrap(),
+            settlement_period: period,
+            side,
+            status: FetchStatus::Fetched,
+            items_received: items,
+            records_kept: 0,
+            fetched_at: Utc::now(),
+            source_hash: None,
+        }
+    }
+
+    /// A date run twice: the fetch log reads back the later run's entry of each period and
+    /// side, ordered by period and side, as the SQL store's does.
+    #[test]
+    fn the_fetch_log_keeps_the_latest_entry_per_period_and_side() {
+        let log = [
+            entry(2, Side::Bid, 1),
+            entry(1, Side::Offer, 2),
+            entry(1, Side::Bid, 3),
+            entry(2, Side::Bid, 4),
+        ];
+        let latest: Vec<(u8, Side, u64)> = latest_per_period_and_side(log.iter())
+            .into_iter()
+            .map(|e| (e.settlement_period, e.side, e.items_received))
+            .collect();
+        assert_eq!(
+            latest,
+            [(1, Side::Bid, 3), (1, Side::Offer, 2), (2, Side::Bid, 4)]
+        );
     }
 }

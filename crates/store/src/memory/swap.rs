@@ -271,3 +271,61 @@ impl DaySwap for MemoryStore {
         Ok(deleted)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use settlement_model::PeriodRange;
+
+    use super::*;
+    use crate::contract::blank_audit_row;
+    use crate::AuditInfo;
+
+    fn row(run_id: &str, date: &str, status: RunStatus) -> AuditRow {
+        let date: SettlementDate = date.parse().unwrap();
+        let audit = AuditInfo {
+            run_id: run_id.into(),
+            kind: "run".into(),
+            reason: None,
+            user: "tester".into(),
+            host: "memory".into(),
+            tool_version: "test".into(),
+            started_at: Utc::now(),
+            inputs: None,
+            range_tag: None,
+        };
+        blank_audit_row(&audit, date, PeriodRange::full(date), status)
+    }
+
+    /// The likely lock holder, as the SQL store names it: the newest `running` run of the
+    /// date written before this one, not one of another date, a finished one or a later one.
+    #[test]
+    fn the_running_holder_is_the_newest_earlier_running_run_of_the_date() {
+        let tables = Mutex::new(Tables::default());
+        let mut session = MemorySession {
+            tables: tables.lock().unwrap(),
+        };
+        for r in [
+            row("old", "2024-03-21", RunStatus::Running),
+            row("holder", "2024-03-21", RunStatus::Running),
+            row("other-date", "2024-03-22", RunStatus::Running),
+            row("done", "2024-03-21", RunStatus::Committed),
+            row("me", "2024-03-21", RunStatus::Running),
+            row("later", "2024-03-21", RunStatus::Running),
+        ] {
+            session.insert_running(&r).unwrap();
+        }
+        let date = "2024-03-21".parse().unwrap();
+        assert_eq!(
+            session.running_holder(date, "me").unwrap().as_deref(),
+            Some("holder")
+        );
+        assert_eq!(session.running_holder(date, "old").unwrap(), None);
+        let again = session.insert_running(&row("me", "2024-03-21", RunStatus::Running));
+        assert!(
+            matches!(again, Err(StoreError::Constraint { .. })),
+            "{again:?}"
+        );
+    }
+}
