@@ -1,7 +1,8 @@
 //! [`DieselStore`]: the [`SettlementStore`](crate::SettlementStore) on PostgreSQL or SQLite,
 //! and its roles, each delegating to the module that does the work: connecting
-//! ([`crate::connect`]), migrations, reference data, the day swap ([`crate::swap`]), the
-//! audit log and its evidence ([`crate::audit`]), and the source archive.
+//! ([`crate::connect`]), migrations, reference data, the day swap (the one sequence in
+//! [`crate::swap`], its steps on a connection in `diesel_swap.rs`), the audit log and its
+//! evidence ([`crate::audit`]), and the source archive.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,9 +19,10 @@ use crate::audit::runs::{dates_done_in_range, read_runs, Select};
 use crate::audit::write::upsert_audit;
 use crate::audit::RunsQuery;
 use crate::connect::{Backend, Conn, Pools, StoreConfig};
+use crate::diesel_swap::SwapEnv;
 use crate::error::{redact_text, redact_url};
 use crate::read::{read_day_state, read_records, read_run_fetch_log};
-use crate::swap::{self, SwapEnv};
+use crate::swap;
 use crate::{
     AuditInfo, AuditLog, AuditRow, DayState, DaySwap, DifficultyAround, DifficultyTable,
     FetchLogEntry, Migrations, RegistryState, RunEvidence, StoreError, SwapHooks, SwapOutcome,
@@ -236,12 +238,12 @@ impl DaySwap for DieselStore {
     }
 
     fn swap(&self, plan: SwapPlan, hooks: &mut dyn SwapHooks) -> Result<SwapOutcome, StoreError> {
-        let env = SwapEnv {
+        let mut env = SwapEnv {
             conn: self.conn()?,
             config: self.config(),
             lock_wait: self.lock_wait(),
         };
-        swap::swap(env, plan, hooks)
+        swap::run_swap(&mut env, plan, hooks)
     }
 
     fn backup_records(&self, run_id: &str) -> Result<Vec<CurtailmentRecord>, StoreError> {

@@ -32,6 +32,23 @@
 //! ([`DaySwap::backup_records`]), so it is backed up, recomputed and verified like
 //! any run.
 //!
+//! The sequence above is written once, [`swap::run_swap`], over two narrow traits taking
+//! and returning plain data: [`swap::SwapSession`] (the `running` row, the transaction, the
+//! audit of a rollback or failure) and [`swap::SwapTx`] (each step inside the transaction).
+//! [`DieselStore`] implements them on a connection of either backend; the in-memory store
+//! ([`memory::MemoryStore`], feature `memory`) on a copy of its tables; another service's
+//! store can implement them too. The plan checks and audit rows they share are the public
+//! functions of [`contract`].
+//!
+//! # Testing a service: the in-memory store
+//!
+//! With the `memory` feature (on by default; a service with `default-features = false`
+//! turns it on in its dev-dependencies), [`memory::MemoryStore`] plays every role of
+//! [`SettlementStore`] and [`SourceArchive`] with no database: the pipeline's unit tests
+//! run on it, and so can a service's. The store's `conformance` tests (`cargo test -p store
+//! conformance`) run one suite of the swap's contract and the reads on it, on SQLite and on
+//! PostgreSQL, so what passes on it holds on the databases.
+//!
 //! # Architecture invariant
 //!
 //! This crate knows SQL and nothing of HTTP, XML or the Elexon API. It does not know how
@@ -63,6 +80,8 @@
 //! - `postgres` (default): PostgreSQL, through diesel's `postgres` backend, which links the
 //!   system's libpq (and with it OpenSSL).
 //! - `sqlite` (default): SQLite, bundled (compiled from source, no system library).
+//! - `memory` (default): [`memory::MemoryStore`], the in-memory store for tests (no
+//!   dependency of its own).
 //!
 //! A service on one backend turns the other off (`default-features = false, features =
 //! ["sqlite"]`): an SQLite-only build links no libpq. Everything above holds for the
@@ -104,9 +123,12 @@ mod connect;
 pub mod contract;
 mod db;
 mod diesel_store;
+mod diesel_swap;
 mod error;
 mod faults;
 mod locks;
+#[cfg(feature = "memory")]
+pub mod memory;
 mod migrations;
 mod range_read;
 mod read;
@@ -115,7 +137,7 @@ mod rows;
 pub mod schema;
 pub mod sql_types;
 mod status;
-mod swap;
+pub mod swap;
 mod write;
 
 pub use archive::{source_hash, ArchivedSource, SourceArchive};

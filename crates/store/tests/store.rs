@@ -1,7 +1,9 @@
-//! One suite, run on SQLite always and on PostgreSQL when REINGEST_TEST_DATABASE_URL is set.
+//! One suite, run on SQLite always and on PostgreSQL when REINGEST_TEST_DATABASE_URL is set;
+//! its `conformance` module runs the day swap's contract on the in-memory store too.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
+mod conformance;
 
 use std::sync::mpsc;
 use std::sync::{Arc, Barrier};

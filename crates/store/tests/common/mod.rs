@@ -100,7 +100,7 @@ pub fn backends_with(config: StoreConfig) -> Vec<TestDb> {
     out
 }
 
-fn open(label: &'static str, url: String, guard: Guard, config: StoreConfig) -> TestDb {
+pub fn open(label: &'static str, url: String, guard: Guard, config: StoreConfig) -> TestDb {
     let store = DieselStore::connect(&url, config).unwrap();
     store.migrate().unwrap();
     TestDb {
@@ -439,8 +439,8 @@ impl SwapHooks for SumHooks {
 }
 
 /// Swaps `records` into `d` for `periods` with summing hooks; panics on error.
-pub fn swap(
-    store: &DieselStore,
+pub fn swap<S: DaySwap + ?Sized>(
+    store: &S,
     d: SettlementDate,
     periods: PeriodRange,
     records: Vec<CurtailmentRecord>,

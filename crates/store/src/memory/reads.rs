@@ -1,15 +1,15 @@
-//! The memory store's reads, shaped exactly as `DieselStore` hands them out: the stored
-//! state of a day ([`day_state`]), what a swap's hooks derive from ([`derive_context`]),
-//! and the fetch log's latest entry per period and side.
+//! The memory store's reads, shaped exactly as [`DieselStore`](crate::DieselStore) hands
+//! them out: the stored state of a day ([`day_state`]), what a swap's hooks derive from
+//! ([`derive_context`]), and the fetch log's latest entry per period and side.
 
 use std::collections::BTreeMap;
 
 use settlement_model::{
     BitcoinRow, BitcoinSummary, CurtailmentRecord, PeriodRange, SettlementDate, Side, SummaryPeriod,
 };
-use store::{DayState, DeriveContext, FetchLogEntry};
 
-use crate::testing::memory_store::SettlementData;
+use super::SettlementData;
+use crate::{DayState, DeriveContext, FetchLogEntry};
 
 /// The records of `date` (of `periods` when given) in stored order, then sorted by period,
 /// side, sequence number and farm as the SQL store sorts them (a stable sort, so ties keep
@@ -26,7 +26,7 @@ pub(crate) fn records_of(
         .filter(|r| periods.is_none_or(|p| p.contains(r.settlement_period)))
         .cloned()
         .collect();
-    store::contract::sort_records(&mut out);
+    crate::contract::sort_records(&mut out);
     out
 }
 
@@ -86,7 +86,7 @@ pub(crate) fn latest_per_period_and_side<'a>(
     latest.into_values().collect()
 }
 
-/// The full stored state of `date`, as [`store::DaySwap::day_state`] reads it.
+/// The full stored state of `date`, as [`DaySwap::day_state`](crate::DaySwap::day_state) reads it.
 pub(crate) fn day_state(data: &SettlementData, date: SettlementDate) -> DayState {
     let ym = date.year_month();
     let month_dailies: Vec<_> = data
@@ -134,12 +134,16 @@ pub(crate) fn day_state(data: &SettlementData, date: SettlementDate) -> DayState
     }
 }
 
-/// What a swap's hooks derive from, read after the new records are in: every record of the
-/// day and the month's and year's *other* summaries.
-pub(crate) fn derive_context(data: &SettlementData, date: SettlementDate) -> DeriveContext {
+/// What a swap's hooks derive from, read after the new records are in: `day_records` (the
+/// day's records, handed over by the swap) and the month's and year's *other* summaries.
+pub(crate) fn derive_context(
+    data: &SettlementData,
+    date: SettlementDate,
+    day_records: Vec<CurtailmentRecord>,
+) -> DeriveContext {
     let ym = date.year_month();
     DeriveContext {
-        day_records: records_of(data, date, None),
+        day_records,
         month_other_dailies: data
             .dailies
             .values()
@@ -158,5 +162,46 @@ pub(crate) fn derive_context(data: &SettlementData, date: SettlementDate) -> Der
         year_other_bitcoin_monthlies: bitcoin_summaries_where(data, |p| {
             in_year(date)(p) && p != SummaryPeriod::Month(ym)
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::Utc;
+
+    use super::*;
+    use crate::FetchStatus;
+
+    fn entry(period: u8, side: Side, items: u64) -> FetchLogEntry {
+        FetchLogEntry {
+            settlement_date: "2024-03-21".parse().unwrap(),
+            settlement_period: period,
+            side,
+            status: FetchStatus::Fetched,
+            items_received: items,
+            records_kept: 0,
+            fetched_at: Utc::now(),
+            source_hash: None,
+        }
+    }
+
+    /// A date run twice: the fetch log reads back the later run's entry of each period and
+    /// side, ordered by period and side, as the SQL store's does.
+    #[test]
+    fn the_fetch_log_keeps_the_latest_entry_per_period_and_side() {
+        let log = [
+            entry(2, Side::Bid, 1),
+            entry(1, Side::Offer, 2),
+            entry(1, Side::Bid, 3),
+            entry(2, Side::Bid, 4),
+        ];
+        let latest: Vec<(u8, Side, u64)> = latest_per_period_and_side(log.iter())
+            .into_iter()
+            .map(|e| (e.settlement_period, e.side, e.items_received))
+            .collect();
+        assert_eq!(
+            latest,
+            [(1, Side::Bid, 3), (1, Side::Offer, 2), (2, Side::Bid, 4)]
+        );
     }
 }

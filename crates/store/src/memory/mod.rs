@@ -1,12 +1,99 @@
-//! [`MemoryStore`]: every role of [`store::SettlementStore`] (and [`SourceArchive`]) over
-//! plain collections behind one mutex, so the pipeline's unit tests run on the seams alone.
+//! [`MemoryStore`] (Cargo feature `memory`, on by default): every role of
+//! [`SettlementStore`](crate::SettlementStore) and [`SourceArchive`] over plain collections
+//! behind one mutex, with no database behind them — for the tests of a service that embeds
+//! the pipeline (or uses the store's traits), and the pipeline's own unit tests.
 //!
-//! The tables mirror the platform's as far as the pipeline can see them through the traits:
-//! records and bitcoin rows in insertion order (their ids), one summary row per key with the
-//! owned columns only, the fetch log per run, backups per run, the audit log in insertion
-//! order (its `seq`), evidence and registry snapshots, and the reference data. The day swap
-//! is in `memory_swap.rs`, the reads it shares with [`DaySwap::day_state`] in
-//! `memory_reads.rs`.
+//! Its day swap is the store's one swap, [`crate::swap::run_swap`], over the memory store's
+//! [`SwapSession`](crate::swap::SwapSession) and [`SwapTx`](crate::swap::SwapTx): the same
+//! checks of a plan, the same steps in the same order, the same audit rows and errors as
+//! [`DieselStore`](crate::DieselStore) on PostgreSQL and SQLite (the store's `conformance`
+//! tests run one suite on all three). "One transaction" is a working copy of the tables
+//! that replaces them only when the swap commits; swaps are serialised by the one mutex
+//! (stricter than the SQL store's per-date lock, and enough for tests).
+//!
+//! The tables mirror the platform's as far as the traits show them: records and bitcoin
+//! rows in insertion order (their ids), one summary row per key with the owned columns only
+//! (so no legacy duplicates to collapse), the fetch log per run, backups per run, the audit
+//! log in insertion order (its `seq`), evidence and registry snapshots, and the reference
+//! data. [`MemoryStore::data`] copies what a swap writes, to compare before and after.
+//! The reads a swap shares with [`DaySwap::day_state`](crate::DaySwap::day_state) are in
+//! `reads.rs`, the swap's steps in `swap.rs`.
+//!
+//! # Example
+//!
+//! A service's test swapping a day in with its own hooks:
+//!
+//! ```
+//! use rust_decimal::Decimal;
+//! use settlement_model::{DailySummary, MonthlySummary, PeriodRange, YearlySummary};
+//! use store::memory::MemoryStore;
+//! use store::prelude::*;
+//! use store::{
+//!     AuditInfo, DayState, DeriveContext, DerivedRows, HookError, RunStatus, SwapHooks,
+//!     SwapPlan,
+//! };
+//!
+//! /// Empty summaries of the date; verification passes.
+//! struct Hooks;
+//!
+//! impl SwapHooks for Hooks {
+//!     fn derive(&mut self, ctx: &DeriveContext) -> Result<DerivedRows, HookError> {
+//!         let date = "2024-03-21".parse()?;
+//!         let zero = Decimal::ZERO;
+//!         assert!(ctx.day_records.is_empty());
+//!         Ok(DerivedRows {
+//!             daily: DailySummary { date, total_curtailed_energy: zero, total_payment: zero },
+//!             monthly: MonthlySummary {
+//!                 year_month: date.year_month(),
+//!                 total_curtailed_energy: zero,
+//!                 total_payment: zero,
+//!             },
+//!             yearly: YearlySummary {
+//!                 year: date.year(),
+//!                 total_curtailed_energy: zero,
+//!                 total_payment: zero,
+//!             },
+//!             bitcoin_rows: Vec::new(),
+//!             bitcoin_summaries: Vec::new(),
+//!         })
+//!     }
+//!
+//!     fn verify(&mut self, state: &DayState) -> bool {
+//!         state.daily.is_some()
+//!     }
+//! }
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let store = MemoryStore::new();
+//! let date = "2024-03-21".parse()?;
+//! let plan = SwapPlan {
+//!     date,
+//!     periods: PeriodRange::full(date),
+//!     records: Vec::new(),
+//!     fetch_log: Vec::new(),
+//!     audit: AuditInfo {
+//!         run_id: "run-1".into(),
+//!         kind: "run".into(),
+//!         reason: None,
+//!         user: "tester".into(),
+//!         host: "test".into(),
+//!         tool_version: "0.0.0".into(),
+//!         started_at: chrono::Utc::now(),
+//!         inputs: None,
+//!         range_tag: None,
+//!     },
+//!     force: false,
+//! };
+//! let outcome = store.swap(plan, &mut Hooks)?;
+//! assert!(outcome.committed);
+//! assert_eq!(store.run("run-1")?.map(|r| r.status), Some(RunStatus::Committed));
+//! assert!(store.day_state(date)?.daily.is_some());
+//! # Ok(())
+//! # }
+//! ```
+
+mod reads;
+mod swap;
 
 use std::collections::BTreeMap;
 use std::sync::{Mutex, MutexGuard, PoisonError};
@@ -17,7 +104,8 @@ use settlement_model::{
     BitcoinRow, BmUnit, CurtailmentRecord, DailySummary, DifficultyEntry, Halving, MonthlySummary,
     PeriodRange, RegistryOrigin, SettlementDate, SummaryPeriod, YearMonth, YearlySummary,
 };
-use store::{
+
+use crate::{
     ArchivedSource, AuditInfo, AuditLog, AuditRow, DifficultyAround, DifficultyTable,
     FetchLogEntry, Migrations, RegistryState, RunEvidence, RunStatus, SourceArchive, StoreError,
     UnitRegistry,
@@ -25,21 +113,22 @@ use store::{
 
 /// What one run's swap backed up before it replaced anything.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Backup {
+pub struct Backup {
     /// The records of the swapped periods, in their stored order.
-    pub(crate) records: Vec<CurtailmentRecord>,
+    pub records: Vec<CurtailmentRecord>,
     /// Every bitcoin row of the date.
-    pub(crate) bitcoin_rows: Vec<BitcoinRow>,
+    pub bitcoin_rows: Vec<BitcoinRow>,
     /// The owned columns `(energy, payment)` of the day's, month's and year's summary rows;
     /// `None` when the row did not exist (the `existed` flag of the SQL backup).
-    pub(crate) summaries: Vec<(SummaryPeriod, Option<(Decimal, Decimal)>)>,
+    pub summaries: Vec<(SummaryPeriod, Option<(Decimal, Decimal)>)>,
     /// Every bitcoin summary row of the day, month and year.
-    pub(crate) bitcoin_summaries: Vec<(SummaryPeriod, String, Decimal)>,
+    pub bitcoin_summaries: Vec<(SummaryPeriod, String, Decimal)>,
 }
 
 impl Backup {
-    /// How many backed-up rows this is (what [`store::DaySwap::delete_backups`] counts).
-    pub(crate) fn rows(&self) -> u64 {
+    /// How many backed-up rows this is (what
+    /// [`DaySwap::delete_backups`](crate::DaySwap::delete_backups) counts).
+    pub fn rows(&self) -> u64 {
         let n = self.records.len()
             + self.bitcoin_rows.len()
             + self.summaries.len()
@@ -51,27 +140,27 @@ impl Backup {
 /// The settlement data a swap writes: everything a rolled-back swap must leave as it was.
 /// (The audit log is not part of it: a rolled-back or failed run is recorded there.)
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(crate) struct SettlementData {
+pub struct SettlementData {
     /// Curtailment records of every date, in insertion (id) order.
-    pub(crate) records: Vec<CurtailmentRecord>,
+    pub records: Vec<CurtailmentRecord>,
     /// Bitcoin rows of every date, in insertion (id) order.
-    pub(crate) bitcoin_rows: Vec<BitcoinRow>,
+    pub bitcoin_rows: Vec<BitcoinRow>,
     /// Daily summaries by day.
-    pub(crate) dailies: BTreeMap<SettlementDate, DailySummary>,
+    pub dailies: BTreeMap<SettlementDate, DailySummary>,
     /// Monthly summaries by month.
-    pub(crate) monthlies: BTreeMap<YearMonth, MonthlySummary>,
+    pub monthlies: BTreeMap<YearMonth, MonthlySummary>,
     /// Yearly summaries by year.
-    pub(crate) yearlies: BTreeMap<i32, YearlySummary>,
+    pub yearlies: BTreeMap<i32, YearlySummary>,
     /// Bitcoin summaries by (day, month or year; miner model): one row per key.
-    pub(crate) bitcoin_summaries: BTreeMap<(SummaryPeriod, String), Decimal>,
+    pub bitcoin_summaries: BTreeMap<(SummaryPeriod, String), Decimal>,
     /// The fetch log: `(run id, entry)` in insertion order.
-    pub(crate) fetch_log: Vec<(String, FetchLogEntry)>,
+    pub fetch_log: Vec<(String, FetchLogEntry)>,
     /// Backups by run id.
-    pub(crate) backups: BTreeMap<String, Backup>,
+    pub backups: BTreeMap<String, Backup>,
     /// Run evidence by run id.
-    pub(crate) evidence: BTreeMap<String, RunEvidence>,
+    pub evidence: BTreeMap<String, RunEvidence>,
     /// Registry snapshots (JSON) by hash.
-    pub(crate) snapshots: BTreeMap<String, String>,
+    pub snapshots: BTreeMap<String, String>,
 }
 
 /// Every table of the memory store.
@@ -104,16 +193,17 @@ impl Tables {
     }
 }
 
-/// An in-memory [`store::SettlementStore`] and [`SourceArchive`]: the seams the pipeline is
-/// written against, with no database behind them.
+/// An in-memory [`SettlementStore`](crate::SettlementStore) and [`SourceArchive`]: every
+/// role the pipeline is written against, with no database behind it (see the
+/// [module docs](self)).
 #[derive(Debug, Default)]
-pub(crate) struct MemoryStore {
+pub struct MemoryStore {
     tables: Mutex<Tables>,
 }
 
 impl MemoryStore {
     /// An empty store: no registry, no difficulty, no halvings, no data.
-    pub(crate) fn new() -> Self {
+    pub fn new() -> Self {
         Self::default()
     }
 
@@ -125,7 +215,7 @@ impl MemoryStore {
     }
 
     /// A copy of the settlement data, to compare before and after an operation.
-    pub(crate) fn data(&self) -> SettlementData {
+    pub fn data(&self) -> SettlementData {
         self.lock().data.clone()
     }
 }
@@ -270,7 +360,7 @@ impl AuditLog for MemoryStore {
             .collect())
     }
 
-    fn runs_page(&self, query: &store::RunsQuery) -> Result<Vec<AuditRow>, StoreError> {
+    fn runs_page(&self, query: &crate::RunsQuery) -> Result<Vec<AuditRow>, StoreError> {
         Ok(self
             .lock()
             .runs
@@ -305,7 +395,7 @@ impl AuditLog for MemoryStore {
 
     fn run_fetch_log(&self, run_id: &str) -> Result<Vec<FetchLogEntry>, StoreError> {
         let t = self.lock();
-        Ok(crate::testing::memory_reads::latest_per_period_and_side(
+        Ok(reads::latest_per_period_and_side(
             t.data
                 .fetch_log
                 .iter()
@@ -322,7 +412,7 @@ impl AuditLog for MemoryStore {
         detail: &str,
     ) -> Result<(), StoreError> {
         let detail = settlement_model::redact_url(detail);
-        let row = store::contract::failed_run_row(audit, date, periods, detail);
+        let row = crate::contract::failed_run_row(audit, date, periods, detail);
         self.lock().upsert_run(row);
         Ok(())
     }
@@ -330,7 +420,7 @@ impl AuditLog for MemoryStore {
 
 impl SourceArchive for MemoryStore {
     fn put_source(&self, format: &str, body: &[u8]) -> Result<String, StoreError> {
-        let hash = store::source_hash(body);
+        let hash = crate::source_hash(body);
         self.lock()
             .archive
             .entry(hash.clone())
@@ -346,7 +436,7 @@ impl SourceArchive for MemoryStore {
         let source = found.ok_or_else(|| StoreError::ArchiveMissing {
             hash: hash.to_owned(),
         })?;
-        if store::source_hash(&source.body) != hash {
+        if crate::source_hash(&source.body) != hash {
             return Err(StoreError::ArchiveCorrupt {
                 hash: hash.to_owned(),
                 reason: "the body does not hash to its name".into(),
