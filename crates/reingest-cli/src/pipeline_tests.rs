@@ -453,14 +453,21 @@ async fn restore_of_a_run_brings_back_the_rows_it_replaced() {
         s.fetch_log.iter().map(|e| e.source_hash.clone()).collect()
     };
     assert_eq!(logged(&now), logged(&original));
-    let kinds: Vec<String> = p
+    let kinds: Vec<store::RunKind> = p
         .store()
         .runs(Some(date))
         .unwrap()
         .into_iter()
         .map(|r| r.kind)
         .collect();
-    assert_eq!(kinds, ["restore", "run", "run"]);
+    assert_eq!(
+        kinds,
+        [
+            store::RunKind::Restore,
+            store::RunKind::Run,
+            store::RunKind::Run
+        ]
+    );
 
     // The first run is older than two committed runs over its periods: refused unless
     // forced, and then the day holds what it held before it (nothing).

@@ -282,14 +282,14 @@ async fn restore_brings_back_exactly_the_rows_a_run_replaced() {
             "{}",
             db.name
         );
-        let kinds: Vec<String> = p
+        let kinds: Vec<store::RunKind> = p
             .store()
             .runs(Some(date))
             .unwrap()
             .into_iter()
             .map(|r| r.kind)
             .collect();
-        assert_eq!(kinds[0], "restore");
+        assert_eq!(kinds[0], store::RunKind::Restore);
         assert!(p.restore("no-such-run", false).await.is_err());
         sim.set_revision(date, 0);
     }

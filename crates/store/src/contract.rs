@@ -32,7 +32,7 @@ pub fn blank_audit_row(
 ) -> AuditRow {
     AuditRow {
         run_id: audit.run_id.clone(),
-        kind: audit.kind.clone(),
+        kind: audit.kind,
         settlement_date: date,
         periods: periods.to_string(),
         reason: audit.reason.clone(),

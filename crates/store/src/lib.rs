@@ -149,7 +149,7 @@ pub use error::{redact_url, ConstraintKind, StoreError};
 pub use migrations::POSTGRES_MIGRATIONS;
 #[cfg(feature = "sqlite")]
 pub use migrations::SQLITE_MIGRATIONS;
-pub use status::{FetchStatus, RunStatus, UnknownStatus};
+pub use status::{FetchStatus, RunKind, RunStatus, UnknownStatus};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
@@ -186,8 +186,8 @@ pub struct FetchLogEntry {
 pub struct AuditInfo {
     /// The run's id (a UUID, text).
     pub run_id: String,
-    /// `run`, `restore`, `range`, `reconcile`, …
-    pub kind: String,
+    /// What the run does.
+    pub kind: RunKind,
     /// The operator's reason (`--reason`).
     pub reason: Option<String>,
     /// The OS user.
@@ -396,8 +396,8 @@ pub struct SwapOutcome {
 pub struct AuditRow {
     /// Run id.
     pub run_id: String,
-    /// Kind: `run`, `restore`, …
-    pub kind: String,
+    /// What the run did.
+    pub kind: RunKind,
     /// The date.
     pub settlement_date: SettlementDate,
     /// The periods, `A-B`.

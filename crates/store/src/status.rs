@@ -1,5 +1,6 @@
-//! The statuses the store keeps as text: a run's ([`RunStatus`], `reingest_runs.status`) and
-//! a fetch's ([`FetchStatus`], `fetch_log.status`). Each is written, printed and serialised
+//! The statuses the store keeps as text: a run's ([`RunStatus`], `reingest_runs.status`), its
+//! kind ([`RunKind`], `reingest_runs.kind`) and a fetch's ([`FetchStatus`],
+//! `fetch_log.status`). Each is written, printed and serialised
 //! through its one `as_str()`, and read back through `FromStr`: a stored value this version
 //! does not know is a [`StoreError::CorruptValue`] naming the table and column.
 
@@ -55,6 +56,29 @@ impl RunStatus {
     /// Whether the run's rows were committed (`committed`, or `forced` past failed checks).
     pub const fn committed(self) -> bool {
         matches!(self, RunStatus::Committed | RunStatus::Forced)
+    }
+}
+
+/// What a run of the audit log did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(into = "&'static str", try_from = "String")]
+pub enum RunKind {
+    /// A date (or period range) reingested: fetched, or recomputed from the archive.
+    Run,
+    /// A run's backup put back (`reingest restore`).
+    Restore,
+}
+
+impl RunKind {
+    /// Every kind.
+    pub const ALL: [RunKind; 2] = [RunKind::Run, RunKind::Restore];
+
+    /// The stored and printed text: `run` or `restore`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            RunKind::Run => "run",
+            RunKind::Restore => "restore",
+        }
     }
 }
 
@@ -137,6 +161,7 @@ macro_rules! status_text {
 
 status_text!(RunStatus, "run status");
 status_text!(FetchStatus, "fetch status");
+status_text!(RunKind, "run kind");
 
 /// Reads a stored status: an unknown text is [`StoreError::CorruptValue`] naming `table` and
 /// `column`.
@@ -182,6 +207,9 @@ mod tests {
                 serde_json::to_string(&s).unwrap(),
                 format!("\"{}\"", s.as_str())
             );
+        }
+        for k in RunKind::ALL {
+            assert_eq!(k.as_str().parse::<RunKind>(), Ok(k));
         }
         assert_eq!(RunStatus::RolledBack.as_str(), "rolled_back");
         assert_eq!(format!("[{:<11}]", RunStatus::Forced), "[forced     ]");

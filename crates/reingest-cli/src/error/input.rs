@@ -197,7 +197,7 @@ pub enum InputError {
         /// The run.
         run_id: String,
         /// Its kind.
-        kind: String,
+        kind: store::RunKind,
         /// Its status.
         status: store::RunStatus,
     },

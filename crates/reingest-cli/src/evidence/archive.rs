@@ -11,7 +11,7 @@ use serde::Serialize;
 use settlement_model::{
     process_items, BmRegistry, BmUnit, BmUnitList, PeriodRange, SettlementDate, Side,
 };
-use store::{AuditRow, FetchStatus, RunStatus, SettlementStore, SourceArchive};
+use store::{AuditRow, FetchStatus, RunKind, RunStatus, SettlementStore, SourceArchive};
 
 use elexon_client::{FetchError, Format, SettlementSource, StackResponse};
 
@@ -83,7 +83,7 @@ pub(crate) async fn find_run<St: SettlementStore + 'static>(
 ) -> Result<AuditRow, PipelineError> {
     let s = Arc::clone(store);
     let runs = blocking(move || s.runs(Some(date)).map_err(PipelineError::from)).await?;
-    let with_sources = |r: &&AuditRow| r.committed() && r.kind != "restore";
+    let with_sources = |r: &&AuditRow| r.committed() && r.kind != RunKind::Restore;
     match run_id {
         Some(id) => runs
             .iter()

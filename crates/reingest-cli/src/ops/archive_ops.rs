@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use settlement_model::{BmRegistry, SettlementDate};
-use store::SettlementStore;
+use store::{RunKind, SettlementStore};
 
 use crate::error::{blocking, InputError, PipelineError};
 use crate::ops::context::Context;
@@ -54,7 +54,10 @@ where
     let archive = cx.archive.clone().ok_or(InputError::NoArchive)?;
     let runs = cx.with_store(move |s| s.runs(Some(date))).await?;
     let mut with_sources = Vec::new();
-    for r in runs.iter().filter(|r| r.kind != "restore" && r.committed()) {
+    for r in runs
+        .iter()
+        .filter(|r| r.kind != RunKind::Restore && r.committed())
+    {
         with_sources.push(r.run_id.clone());
     }
     let (a, b) = match (run_a, run_b) {

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use chrono::Utc;
 use settlement_model::{BitcoinInputs, BmRegistry};
-use store::{AuditInfo, SettlementStore, SourceArchive, StoreError};
+use store::{AuditInfo, RunKind, SettlementStore, SourceArchive, StoreError};
 
 use crate::error::{blocking, PipelineError};
 use crate::ops::config::PipelineConfig;
@@ -77,10 +77,10 @@ where
     }
 
     /// A new audit row's identity: a fresh run id, `kind`, `reason`, who and when.
-    pub(crate) fn audit_info(&self, kind: &str, reason: Option<String>) -> AuditInfo {
+    pub(crate) fn audit_info(&self, kind: RunKind, reason: Option<String>) -> AuditInfo {
         AuditInfo {
             run_id: uuid::Uuid::new_v4().to_string(),
-            kind: kind.to_owned(),
+            kind,
             reason,
             user: self.config.operator.user.clone(),
             host: self.config.operator.host.clone(),

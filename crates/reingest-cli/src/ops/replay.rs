@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 use settlement_model::{BmRegistry, BmUnit};
-use store::{AuditRow, RunEvidence, SettlementStore};
+use store::{AuditRow, RunEvidence, RunKind, SettlementStore};
 
 use crate::error::{InputError, PipelineError};
 use crate::evidence::{registry_snapshot, EvidenceDocument};
@@ -128,7 +128,7 @@ where
                 };
                 (Some(e.fingerprint), state)
             }
-            None if run.committed() && run.kind == "run" => (None, EvidenceState::Missing),
+            None if run.committed() && run.kind == RunKind::Run => (None, EvidenceState::Missing),
             None => (None, EvidenceState::None),
         };
         out.push(RunListing {

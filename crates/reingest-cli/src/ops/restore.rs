@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use settlement_model::{PeriodRange, SettlementDate, Side};
-use store::{AuditInfo, AuditRow, FetchLogEntry, SettlementStore, StoreError, SwapPlan};
+use store::{AuditInfo, AuditRow, FetchLogEntry, RunKind, SettlementStore, StoreError, SwapPlan};
 use tracing::warn;
 
 use crate::error::{blocking, InputError, PipelineError};
@@ -137,7 +137,10 @@ where
     let audit = AuditInfo {
         inputs: Some(inputs),
         started_at,
-        ..cx.audit_info("restore", Some(format!("restore of run {}", run.run_id)))
+        ..cx.audit_info(
+            RunKind::Restore,
+            Some(format!("restore of run {}", run.run_id)),
+        )
     };
     let plan = SwapPlan {
         date,

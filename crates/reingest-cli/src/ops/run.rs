@@ -10,7 +10,7 @@ use chrono::Utc;
 use elexon_client::SettlementSource;
 use rust_decimal::Decimal;
 use settlement_model::{CurtailmentRecord, DayTotals, PeriodRange, SettlementDate, SummaryPeriod};
-use store::{AuditInfo, DayState, FetchLogEntry, FetchStatus, SettlementStore, SwapPlan};
+use store::{AuditInfo, DayState, FetchLogEntry, FetchStatus, RunKind, SettlementStore, SwapPlan};
 use tracing::{info, warn};
 
 use crate::error::{blocking, PipelineError};
@@ -41,7 +41,7 @@ where
     let range = opts.periods.unwrap_or_else(|| PeriodRange::full(date));
     let audit = AuditInfo {
         range_tag: opts.range_tag.clone(),
-        ..cx.audit_info("run", opts.reason.clone())
+        ..cx.audit_info(RunKind::Run, opts.reason.clone())
     };
     let result = run_inner(cx, opts, range, &audit, progress, started).await;
     if let Err(e) = &result {

@@ -127,7 +127,7 @@ pub(crate) fn read_runs(db: &mut Db<'_>, select: &Select<'_>) -> Result<Vec<Audi
                 payment_after: r.payment_after.parse(T, "payment_after")?,
                 started_at: parse_instant(T, "started_at", &r.started_at.0)?,
                 run_id: r.run_id,
-                kind: r.kind,
+                kind: read_status(T, "kind", &r.kind)?,
                 periods: r.periods,
                 reason: r.reason,
                 user: r.user_name,

@@ -76,7 +76,7 @@ fn write_audit(db: &mut Db<'_>, row: &AuditRow, upsert: bool) -> Result<(), Stor
     let inputs = row.inputs.as_ref();
     let new = NewAuditRow {
         run_id: &row.run_id,
-        kind: &row.kind,
+        kind: row.kind.as_str(),
         settlement_date: row.settlement_date.naive(),
         periods: &row.periods,
         reason: row.reason.as_deref(),

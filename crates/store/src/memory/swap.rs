@@ -286,7 +286,7 @@ mod tests {
         let date: SettlementDate = date.parse().unwrap();
         let audit = AuditInfo {
             run_id: run_id.into(),
-            kind: "run".into(),
+            kind: crate::RunKind::Run,
             reason: None,
             user: "tester".into(),
             host: "memory".into(),

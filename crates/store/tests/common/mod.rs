@@ -264,7 +264,7 @@ pub fn gen_records(
 pub fn audit(kind: &str) -> AuditInfo {
     AuditInfo {
         run_id: uuid::Uuid::new_v4().to_string(),
-        kind: kind.into(),
+        kind: kind.parse().expect("a run kind"),
         reason: Some("test".into()),
         user: "tester".into(),
         host: "testhost".into(),

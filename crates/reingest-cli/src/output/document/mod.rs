@@ -215,7 +215,7 @@ pub(crate) fn fixture() -> RunDocument {
     let fp = |c: char| std::iter::repeat_n(c, 64).collect::<String>();
     let run = AuditRow {
         run_id: "5f0c2a9e-1b7d-4c1e-9a3f-2d8e6b4c0a11".into(),
-        kind: "run".into(),
+        kind: store::RunKind::Run,
         settlement_date: date,
         periods: "1-48".into(),
         reason: Some("ticket 123: missing periods <17 & 18>".into()),
