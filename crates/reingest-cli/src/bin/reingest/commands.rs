@@ -33,9 +33,10 @@ pub async fn dispatch(args: Cli, metrics: &Recorder) -> i32 {
     match execute(args, metrics).await {
         Ok(code) => code,
         Err(e) => {
-            out::error_line(format_args!("error: {e}"));
+            let text = crate::error_line::line(&e);
+            out::error_line(format_args!("error: {text}"));
             if json {
-                let doc = serde_json::json!({"error": e.to_string(), "exit_code": e.exit_code()});
+                let doc = serde_json::json!({"error": text, "exit_code": e.exit_code()});
                 // Already exit 2: a stdout that cannot take the document changes nothing.
                 let _ = out::stdout(&format!("{doc}\n"));
             }

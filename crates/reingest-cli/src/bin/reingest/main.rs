@@ -8,6 +8,7 @@
 
 mod cli;
 mod commands;
+mod error_line;
 mod metrics;
 mod out;
 mod statements;
