@@ -1,11 +1,41 @@
-//! The one line an error becomes on stderr (after `error: `) and in the `--json` error
-//! document.
+//! The one line an error becomes on stderr (after `error: `), in the `--json` error
+//! document, and in the reports that keep an error as text: the library's message and its
+//! causes joined with `: ` ([`reingest::error::describe`]), then the commands that fix it
+//! ([`crate::remedy`]) — the wording the binary has always printed.
 
+use reingest::error::{describe, DifficultyError};
 use reingest::PipelineError;
+
+use crate::remedy;
 
 /// The line for `e`.
 pub fn line(e: &PipelineError) -> String {
-    e.to_string()
+    let fix = remedy::suffix(e);
+    match e {
+        // What is missing, how to add it, then why the feed did not: the feed's error is a
+        // line of its own, with its own remedies, in brackets.
+        PipelineError::Difficulty(DifficultyError::NotSettled { problem }) => format!(
+            "{problem}{fix} (the difficulty feed was synced and has nothing that settles it)"
+        ),
+        PipelineError::Difficulty(DifficultyError::FeedCouldNotHelp {
+            problem,
+            feed_error,
+        }) => format!(
+            "{problem}{fix} (the difficulty feed could not help: {})",
+            line(feed_error)
+        ),
+        _ => {
+            let text = describe(e);
+            let text = match remedy::headline(e) {
+                Some(head) => {
+                    let causes = text.strip_prefix(&e.to_string()).unwrap_or_default();
+                    format!("{head}{causes}")
+                }
+                None => text,
+            };
+            format!("{text}{fix}")
+        }
+    }
 }
 
 #[cfg(test)]
@@ -214,12 +244,23 @@ mod tests {
         }
     }
 
+    /// Each remedy of an error is worded in its line.
+    #[test]
+    fn every_remedy_is_in_the_line() {
+        for (error, _) in cases() {
+            let text = line(&error);
+            for r in error.remedies() {
+                let words = crate::remedy::command(&r);
+                assert!(text.contains(&words), "{words:?} not in {text}");
+            }
+        }
+    }
+
     /// A task that panicked is an internal error naming tokio's message.
     #[tokio::test]
     async fn a_panicked_task_is_an_internal_error() {
         let join = tokio::task::spawn(async { panic!("boom") })
             .await
-            .map(|()| ())
             .expect_err("the task panicked");
         let text = line(&join.into());
         assert!(

@@ -11,6 +11,7 @@ mod commands;
 mod error_line;
 mod metrics;
 mod out;
+mod remedy;
 mod statements;
 mod term;
 
