@@ -5,6 +5,7 @@ use std::error::Error;
 use std::sync::Arc;
 
 use super::{DifficultyError, InputError, PipelineError, RegistryError};
+use crate::ops::feed::HttpFeedError;
 
 /// `error` and its causes on one line, joined with `: `: the message of each error of this
 /// crate followed by its source's, down to the first error of another crate, whose message
@@ -49,6 +50,8 @@ fn leaves_out_cause(error: &(dyn Error + 'static)) -> bool {
     } else if let Some(e) = error.downcast_ref::<RegistryError>() {
         e.leaves_out_cause()
     } else if let Some(e) = error.downcast_ref::<DifficultyError>() {
+        e.leaves_out_cause()
+    } else if let Some(e) = error.downcast_ref::<HttpFeedError>() {
         e.leaves_out_cause()
     } else {
         false

@@ -176,6 +176,11 @@ mod tests {
         std::io::Error::other(text.to_owned())
     }
 
+    /// Bytes that are not UTF-8 (made at run time: a literal would be linted).
+    fn invalid_utf8() -> Vec<u8> {
+        vec![0xff_u8; 1]
+    }
+
     fn feed_unreadable() -> DifficultyError {
         DifficultyError::FeedUnreadable {
             feed: "https://example.test/feed".into(),
@@ -212,6 +217,13 @@ mod tests {
             .into(),
             RegistryError::ApiUnreadable(elexon_client::FetchError::Internal("gone".into())).into(),
             feed_unreadable().into(),
+            DifficultyError::FeedUnreadable {
+                feed: "https://example.test/feed".into(),
+                source: Box::new(crate::ops::feed::HttpFeedError::from(
+                    std::str::from_utf8(&invalid_utf8()).expect_err("not UTF-8"),
+                )),
+            }
+            .into(),
             DifficultyError::FeedCouldNotHelp {
                 problem: InputsProblem::NoDifficulty { date: date() },
                 feed_error: Arc::new(feed_unreadable().into()),
