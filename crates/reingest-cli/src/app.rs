@@ -56,6 +56,8 @@ pub struct AppSettings {
     pub migrations: MigrationPolicy,
     /// Database connections in the pool (a range wants about two per date in flight).
     pub pool_size: u32,
+    /// How reports word an error they keep as text ([`PipelineConfig::describe_error`]).
+    pub describe_error: fn(&PipelineError) -> String,
 }
 
 /// What building a pipeline does about the database's pending migrations.
@@ -123,6 +125,7 @@ impl AppSettings {
             idle_in_transaction_timeout: store.idle_in_transaction_timeout,
             migrations: MigrationPolicy::Apply,
             pool_size: store.pool_size,
+            describe_error: PipelineConfig::default().describe_error,
         }
     }
 
@@ -182,6 +185,7 @@ impl AppSettings {
         };
         Ok(PipelineConfig {
             miners,
+            describe_error: self.describe_error,
             ..PipelineConfig::default()
         })
     }

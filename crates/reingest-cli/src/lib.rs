@@ -49,8 +49,8 @@ pub(crate) mod testing;
 pub use app::{AppSettings, StandardPipeline};
 pub use builder::PipelineBuilder;
 pub use error::{
-    DifficultyError, InputError, PipelineError, RegistryError, EXIT_ERROR, EXIT_INTERRUPTED,
-    EXIT_MISMATCH, EXIT_OK,
+    DifficultyError, InputError, PipelineError, RegistryError, Remedy, EXIT_ERROR,
+    EXIT_INTERRUPTED, EXIT_MISMATCH, EXIT_OK,
 };
 pub use evidence::{EvidenceDocument, Fingerprint};
 pub use ops::feed::{DifficultyFeed, HttpDifficultyFeed};

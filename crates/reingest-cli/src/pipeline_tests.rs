@@ -331,7 +331,8 @@ async fn a_fetch_failure_stops_the_run_before_any_write() {
         .await
         .unwrap_err();
     assert!(matches!(err, PipelineError::Fetch(_)), "{err:?}");
-    assert!(err.to_string().contains("period 17"), "{err}");
+    let text = crate::error::describe(&err);
+    assert!(text.contains("period 17"), "{text}");
     assert_eq!(p.store().data(), before);
     let runs = p.store().runs(Some(date)).unwrap();
     assert_eq!(
@@ -357,7 +358,7 @@ async fn an_unpriceable_curtailment_item_stops_the_run_before_any_write() {
         .unwrap_err();
     assert!(matches!(err, PipelineError::Process(_)), "{err:?}");
     assert_eq!(err.exit_code(), 2);
-    let text = err.to_string();
+    let text = crate::error::describe(&err);
     assert!(
         text.contains("2024-03-21 period 9 bid item T_") && text.contains("originalPrice is null"),
         "{text}"
@@ -375,7 +376,8 @@ async fn a_missing_period_is_recorded_when_allowed() {
         .run(&RunOptions::new(date), &NoProgress)
         .await
         .unwrap_err();
-    assert!(err.to_string().contains("404"), "{err}");
+    let text = crate::error::describe(&err);
+    assert!(text.contains("404"), "{text}");
     let mut opts = RunOptions::new(date);
     opts.allow_missing_periods = true;
     let r = p.run(&opts, &NoProgress).await.unwrap();

@@ -186,7 +186,11 @@ async fn a_corrupt_archive_entry_is_detected_and_not_used() {
             .run_from_archive(&RunOptions::new(date), None, false, &NoProgress)
             .await
             .unwrap_err();
-        assert!(err.to_string().contains("corrupt"), "{}: {err}", db.name);
+        assert!(
+            reingest::error::describe(&err).contains("corrupt"),
+            "{}: {err}",
+            db.name
+        );
         assert_eq!(err.exit_code(), 2);
         assert_eq!(before, fingerprint(&p.store().day_state(date).unwrap()));
     }
@@ -221,7 +225,7 @@ async fn prune_keeps_the_newest_runs_sources() {
                 chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
             ),
         );
-        let busy = p.prune_archive(1).await.unwrap_err().to_string();
+        let busy = reingest::error::describe(&p.prune_archive(1).await.unwrap_err());
         assert!(busy.contains("busy (2024-01-12)"), "{busy}");
         assert_eq!(p.store().source_hashes().unwrap().len(), total);
         sql(&db, "DELETE FROM reingest_runs WHERE run_id = 'busy'");
@@ -233,7 +237,7 @@ async fn prune_keeps_the_newest_runs_sources() {
         assert_eq!(report.backups_kept, 2);
         assert!(report.backup_rows_deleted > 0);
         assert!(p.store().backup_records(&runs_a[1]).unwrap().is_empty());
-        let gone = p.restore(&runs_a[1], false).await.unwrap_err().to_string();
+        let gone = reingest::error::describe(&p.restore(&runs_a[1], false).await.unwrap_err());
         assert!(gone.contains("can no longer be restored"), "{gone}");
         assert!(!p.store().backup_records(&runs_a[2]).unwrap().is_empty());
         // The newest run of each date can still be recomputed; the oldest cannot.
@@ -248,7 +252,7 @@ async fn prune_keeps_the_newest_runs_sources() {
         let old = p
             .run_from_archive(&RunOptions::new(a), Some(&runs_a[0]), false, &NoProgress)
             .await;
-        assert!(old.unwrap_err().to_string().contains("not in the archive"));
+        assert!(reingest::error::describe(&old.unwrap_err()).contains("not in the archive"));
         assert!(
             p.prune_archive(0).await.is_ok(),
             "keep-last 0 still keeps the newest"

@@ -1586,3 +1586,75 @@ async fn bmu_import_applies_the_same_rules_to_the_platforms_file() {
     assert_one_line_error(&o, 2, "no unit with an Elexon id (1 without one)");
     assert!(common::assert_unchanged(&before, &common::dump(&db.url), "no ids").is_empty());
 }
+
+/// The exact error line of commands that fail on their input, and the `--json` document's
+/// `error`, which is the same text: the binary words the library's errors (their causes and
+/// the commands that fix them) as it always has.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn error_lines_are_worded_as_before() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("lines.db").display());
+    let missing = dir.path().join("no-such-file.json");
+    let missing = missing.to_str().unwrap();
+    let cases: Vec<(Vec<&str>, String)> = vec![
+        (
+            vec!["range", "2024-01-01", "2024-01-01", "--jobs", "65"],
+            "--jobs must be between 1 and 64, got 65".into(),
+        ),
+        (
+            vec!["--auto-migrate", "restore", "no-such-run"],
+            "no run \"no-such-run\" in the audit log; see `reingest runs`".into(),
+        ),
+        (
+            vec!["--auto-migrate", "diff", "2024-03-21"],
+            "2024-03-21 has fewer than two committed runs to compare; name them: reingest diff \
+             2024-03-21 RUN_A RUN_B"
+                .into(),
+        ),
+        (
+            vec!["--auto-migrate", "report", "2024-03-21"],
+            "2024-03-21 has no committed run; see `reingest runs --date 2024-03-21`".into(),
+        ),
+        (
+            vec!["--auto-migrate", "report", "zzz"],
+            "no run \"zzz\" in the audit log; give a run id or a date (see `reingest runs`)".into(),
+        ),
+        (
+            vec!["bmu", "import", missing],
+            format!("cannot read {missing}: No such file or directory (os error 2)"),
+        ),
+    ];
+    for (args, want) in cases {
+        let mut with_json = vec!["--json"];
+        with_json.extend(&args);
+        let o = reingest(None, &db, &with_json).await;
+        assert_one_line_error(&o, 2, &want);
+        let line = stderr(&o)
+            .lines()
+            .find(|l| l.starts_with("error: "))
+            .map(str::to_owned)
+            .unwrap();
+        assert_eq!(line, format!("error: {want}"), "{args:?}");
+        assert_eq!(json(&o)["error"], want.as_str(), "{args:?}");
+    }
+
+    // A cause of another crate (the HTTP client's) sits between the context and the remedy.
+    let o = reingest(None, &db, &["--json", "difficulty", "sync"]).await;
+    let err = stderr(&o);
+    let line = err.lines().find(|l| l.starts_with("error: ")).unwrap();
+    assert!(
+        line.starts_with(
+            "error: cannot read difficulty from http://127.0.0.1:1/difficulty: download: giving \
+             up after 2 attempts; last error: cannot connect: "
+        ),
+        "{line}"
+    );
+    assert!(
+        line.ends_with(
+            "(GET http://127.0.0.1:1/difficulty); use `reingest difficulty set DATE VALUE` or \
+             `reingest difficulty import FILE` (library: `SettlementStore::upsert_difficulties`)"
+        ),
+        "{line}"
+    );
+    assert_eq!(json(&o)["error"], line.trim_start_matches("error: "));
+}

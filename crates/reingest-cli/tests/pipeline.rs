@@ -310,7 +310,10 @@ async fn a_period_that_never_recovers_fails_the_run_before_any_write() {
             .await
             .unwrap_err();
         assert_eq!(err.exit_code(), 2);
-        assert!(err.to_string().contains("period 17"), "{err}");
+        assert!(
+            reingest::error::describe(&err).contains("period 17"),
+            "{err}"
+        );
         assert_eq!(before, fingerprint(&state(&p, "2024-06-01")), "{}", db.name);
         assert_eq!(
             p.store().runs(Some(date)).unwrap()[0].status,
@@ -332,7 +335,7 @@ async fn a_missing_period_fails_unless_allowed_and_verification_says_so() {
             .run(&RunOptions::new(date), &NoProgress)
             .await
             .unwrap_err();
-        assert!(err.to_string().contains("404"), "{err}");
+        assert!(reingest::error::describe(&err).contains("404"), "{err}");
         let mut opts = RunOptions::new(date);
         opts.allow_missing_periods = true;
         let r = p.run(&opts, &NoProgress).await.unwrap();
@@ -377,7 +380,7 @@ async fn a_day_of_empty_stacks_is_unpublished_not_zero() {
             .unwrap_err();
         assert_eq!(err.exit_code(), 2);
         assert!(
-            err.to_string()
+            reingest::error::describe(&err)
                 .contains("2024-07-08 periods 1-48: not published by the API (both stacks empty)"),
             "{err}"
         );
@@ -434,7 +437,7 @@ async fn dates_and_periods_not_ended_are_refused_before_any_request() {
         .unwrap_err();
     assert_eq!(err.exit_code(), 2);
     assert!(
-        err.to_string().contains("2024-07-19 is after today"),
+        reingest::error::describe(&err).contains("2024-07-19 is after today"),
         "{err}"
     );
     let err = p
@@ -442,15 +445,17 @@ async fn dates_and_periods_not_ended_are_refused_before_any_request() {
         .await
         .unwrap_err();
     assert!(
-        err.to_string()
-            .contains("periods 23-48 of 2024-07-18 have not ended"),
+        reingest::error::describe(&err).contains("periods 23-48 of 2024-07-18 have not ended"),
         "{err}"
     );
     let err = p
         .verify(d("2024-07-19"), true, &NoProgress)
         .await
         .unwrap_err();
-    assert!(err.to_string().contains("after today"), "{err}");
+    assert!(
+        reingest::error::describe(&err).contains("after today"),
+        "{err}"
+    );
     assert_eq!(
         sim.stats().requests_of(elexon_sim::PathKind::Stack),
         before,
@@ -662,7 +667,7 @@ async fn restore_after_an_overlapping_later_run_is_refused_then_forced_and_verif
         // Refused: a later run replaced periods of A's.
         let err = p.restore(&run_a.run_id, false).await.unwrap_err();
         assert_eq!(err.exit_code(), 2);
-        let text = err.to_string();
+        let text = reingest::error::describe(&err);
         assert!(
             text.contains(&run_c.run_id) && text.contains("--force"),
             "{text}"
@@ -760,10 +765,16 @@ async fn a_stale_difficulty_is_synced_from_the_feed_or_the_run_stops_before_any_
             .await
             .unwrap_err();
         assert_eq!(err.exit_code(), 2);
-        let text = err.to_string();
+        let text = reingest::error::describe(&err);
         assert!(
-            text.contains("2024-01-01") && text.contains("reingest difficulty sync"),
+            text.contains("2024-01-01") && text.contains("the difficulty feed could not help"),
             "{text}"
+        );
+        assert!(
+            err.remedies()
+                .contains(&reingest::error::Remedy::SyncDifficultyFeed),
+            "{:?}",
+            err.remedies()
         );
         assert!(
             state(&offline, "2024-12-07").records.is_empty(),
@@ -793,7 +804,10 @@ async fn a_stale_difficulty_is_synced_from_the_feed_or_the_run_stops_before_any_
             .await
             .unwrap_err();
         assert_eq!(err.exit_code(), 2);
-        assert!(err.to_string().contains("no later adjustment"), "{err}");
+        assert!(
+            reingest::error::describe(&err).contains("no later adjustment"),
+            "{err}"
+        );
         assert!(state(&p, "2031-06-01").records.is_empty());
     }
 }
@@ -812,7 +826,7 @@ async fn past_an_unknown_halving_the_run_stops_until_its_day_is_data() {
             .await
             .unwrap_err();
         assert_eq!(err.exit_code(), 2);
-        let text = err.to_string();
+        let text = reingest::error::describe(&err);
         assert!(text.contains("halving at block 1050000"), "{text}");
         assert!(state(&p, "2029-06-01").records.is_empty(), "{}", db.name);
 
@@ -856,7 +870,10 @@ async fn without_heights_the_subsidy_is_certain_only_within_the_bound() {
         .await
         .unwrap_err();
     assert_eq!(err.exit_code(), 2);
-    assert!(err.to_string().contains("cannot be determined"), "{err}");
+    assert!(
+        reingest::error::describe(&err).contains("cannot be determined"),
+        "{err}"
+    );
     assert!(state(&p, "2027-04-25").records.is_empty());
 }
 

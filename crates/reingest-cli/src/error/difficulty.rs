@@ -1,13 +1,12 @@
 //! Why the inputs of a date's bitcoin figures (the difficulty in force, the block subsidy)
-//! cannot be established. Every message names the command-line fix and the library call
-//! that does the same for a service that embeds the pipeline.
+//! cannot be established. What adds the missing input is [`DifficultyError::remedies`].
 
 use std::sync::Arc;
 
 use chrono::NaiveDate;
 use settlement_model::SettlementDate;
 
-use super::PipelineError;
+use super::{PipelineError, Remedy};
 
 /// What a [`crate::DifficultyFeed`] fails with: its own error, kept as the source.
 pub type FeedError = Box<dyn std::error::Error + Send + Sync>;
@@ -18,16 +17,10 @@ pub type FeedError = Box<dyn std::error::Error + Send + Sync>;
 #[non_exhaustive]
 pub enum DifficultyError {
     /// The pipeline was asked to sync a difficulty feed it does not have.
-    #[error(
-        "no difficulty feed is configured (build the pipeline with `Pipeline::builder`, which \
-         has one, or add one with `Pipeline::with_difficulty_feed`)"
-    )]
+    #[error("no difficulty feed is configured")]
     NoFeed,
     /// The feed could not be read.
-    #[error(
-        "cannot read difficulty from {feed}: {source}; use `reingest difficulty set DATE VALUE` \
-         or `reingest difficulty import FILE` (library: `SettlementStore::upsert_difficulties`)"
-    )]
+    #[error("cannot read difficulty from {feed}")]
     FeedUnreadable {
         /// Where the feed reads from, credentials redacted.
         feed: String,
@@ -38,12 +31,11 @@ pub enum DifficultyError {
     /// The feed was synced and still nothing settles the date's inputs.
     #[error("{problem} (the difficulty feed was synced and has nothing that settles it)")]
     NotSettled {
-        /// What is missing.
-        #[source]
+        /// What is missing (shown in the message: it is what is wrong, not a cause).
         problem: InputsProblem,
     },
     /// The table does not settle the date's inputs and the feed could not be synced.
-    #[error("{problem} (the difficulty feed could not help: {feed_error})")]
+    #[error("{problem}, and the difficulty feed could not help")]
     FeedCouldNotHelp {
         /// What is missing.
         problem: InputsProblem,
@@ -53,12 +45,36 @@ pub enum DifficultyError {
     },
 }
 
+impl DifficultyError {
+    /// What adds the missing input, the preferred fix first.
+    pub fn remedies(&self) -> Vec<Remedy> {
+        match self {
+            Self::NoFeed => vec![Remedy::AddDifficultyFeed],
+            Self::FeedUnreadable { .. } => vec![
+                Remedy::SetDifficulty { date: None },
+                Remedy::ImportDifficulty,
+            ],
+            Self::NotSettled { problem } | Self::FeedCouldNotHelp { problem, .. } => {
+                problem.remedies()
+            }
+        }
+    }
+
+    /// Whether the message leaves out the source's text.
+    pub(crate) fn leaves_out_cause(&self) -> bool {
+        matches!(
+            self,
+            Self::FeedUnreadable { .. } | Self::FeedCouldNotHelp { .. }
+        )
+    }
+}
+
 /// What is missing for a date's bitcoin figures.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum InputsProblem {
     /// No adjustment is known on or before the date.
-    #[error("no Bitcoin difficulty is known on or before {date}; {}", how_to_add(*.date))]
+    #[error("no Bitcoin difficulty is known on or before {date}")]
     NoDifficulty {
         /// The date.
         date: SettlementDate,
@@ -68,8 +84,7 @@ pub enum InputsProblem {
     #[error(
         "the newest Bitcoin difficulty known for {date} is from {in_force} ({age_days} days \
          before the date's end, more than one adjustment period) and no later adjustment is \
-         known; {}",
-        how_to_add(*.date)
+         known"
     )]
     Stale {
         /// The date.
@@ -84,13 +99,19 @@ pub enum InputsProblem {
     Subsidy(#[from] bitcoin_calc::SubsidyError),
 }
 
-/// How to add what is missing, for every difficulty error: the command-line fix, then the
-/// library call that does the same for a service that embeds the pipeline.
-fn how_to_add(date: SettlementDate) -> String {
-    format!(
-        "add it with `reingest difficulty sync`, `reingest difficulty set {date} VALUE` or \
-         `reingest difficulty import FILE`, or pass --difficulty VALUE for this run \
-         (library: `Pipeline::sync_difficulty` on a pipeline with `with_difficulty_feed`, \
-         `SettlementStore::upsert_difficulties`, or `Pipeline::with_difficulty_override`)"
-    )
+impl InputsProblem {
+    /// What adds the missing difficulty: a sync of the feed, the difficulty of the date, a
+    /// file of adjustments, or a difficulty for this run only (empty for the subsidy, whose
+    /// message says what to add).
+    pub fn remedies(&self) -> Vec<Remedy> {
+        match self {
+            Self::NoDifficulty { date } | Self::Stale { date, .. } => vec![
+                Remedy::SyncDifficultyFeed,
+                Remedy::SetDifficulty { date: Some(*date) },
+                Remedy::ImportDifficulty,
+                Remedy::DifficultyOverride,
+            ],
+            Self::Subsidy(_) => Vec::new(),
+        }
+    }
 }

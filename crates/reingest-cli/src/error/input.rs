@@ -1,4 +1,5 @@
 //! Bad input: an option, setting, file or run that cannot be used. Nothing is written.
+//! What fixes it, where something does, is [`InputError::remedies`].
 
 use std::path::PathBuf;
 
@@ -6,11 +7,13 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use settlement_model::{SettlementDate, Side};
 
+use super::Remedy;
+
 /// The most dates a range runs at once (`crate::ops::range::MAX_JOBS`).
 pub(crate) const MAX_JOBS: usize = 64;
 
 /// An option, setting, file or run named by the operator (or the embedding service) that
-/// cannot be used. Each message says what was wrong and, where there is one, what to do.
+/// cannot be used. Each message says what was wrong; what to do is [`InputError::remedies`].
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum InputError {
@@ -52,8 +55,9 @@ pub enum InputError {
         /// The last date.
         to: SettlementDate,
     },
-    /// `--jobs` outside `1..=max`.
-    #[error("--jobs must be between 1 and {max}, got {jobs}")]
+    /// The number of dates a range runs at once ([`crate::RangeOptions`]'s `jobs`) is
+    /// outside `1..=max`.
+    #[error("the number of dates run at once must be between 1 and {max}, got {jobs}")]
     Jobs {
         /// What was given.
         jobs: usize,
@@ -61,7 +65,7 @@ pub enum InputError {
         max: usize,
     },
     /// The miner models file named by `REINGEST_MINER_MODELS=@PATH` cannot be read.
-    #[error("cannot read miner models file {path}: {source}")]
+    #[error("cannot read miner models file {path}")]
     MinerModelsFile {
         /// The file.
         path: String,
@@ -85,7 +89,7 @@ pub enum InputError {
         path: PathBuf,
     },
     /// A file cannot be read or written.
-    #[error("cannot {action} {}: {source}", path.display())]
+    #[error("cannot {action} {}", path.display())]
     File {
         /// `read` or `write`.
         action: &'static str,
@@ -96,7 +100,7 @@ pub enum InputError {
         source: std::io::Error,
     },
     /// A BM unit file is not the API's JSON shape.
-    #[error("{}: {source}", path.display())]
+    #[error("{}", path.display())]
     BmUnitsFile {
         /// The file.
         path: PathBuf,
@@ -111,7 +115,7 @@ pub enum InputError {
         path: PathBuf,
     },
     /// A difficulty file is in none of the known formats.
-    #[error("{}: {source}", path.display())]
+    #[error("{}", path.display())]
     DifficultyFile {
         /// The file.
         path: PathBuf,
@@ -126,38 +130,28 @@ pub enum InputError {
         height: u64,
     },
     /// The database needs migrations the settings do not allow this process to apply.
-    #[error(
-        "the database needs {} migration(s) ({}); on a shared PostgreSQL only `reingest \
-         migrate` changes the schema (it only adds tables, nullable columns and indexes; \
-         `reingest migrate --dry-run` shows the SQL), or pass --auto-migrate (library: \
-         `Pipeline::prepare`)",
-        pending.len(),
-        pending.join(", ")
-    )]
+    #[error("the database needs {} migration(s) ({})", pending.len(), pending.join(", "))]
     MigrationsPending {
         /// The pending migrations, oldest first.
         pending: Vec<String>,
     },
     /// The pipeline was built without a source archive, which the operation reads.
-    #[error(
-        "this pipeline has no source archive (`Pipeline::builder` has one; or add one with \
-         `Pipeline::with_archive`)"
-    )]
+    #[error("this pipeline has no source archive")]
     NoArchive,
     /// No run with this id is in the audit log.
-    #[error("no run {run_id:?} in the audit log; see `reingest runs`")]
+    #[error("no run {run_id:?} in the audit log")]
     UnknownRun {
         /// The id asked for.
         run_id: String,
     },
     /// Neither a run id in the audit log nor a date.
-    #[error("no run {what:?} in the audit log; give a run id or a date (see `reingest runs`)")]
+    #[error("no run {what:?} in the audit log")]
     UnknownRunOrDate {
         /// What was asked for.
         what: String,
     },
     /// No run with this id for this date.
-    #[error("no run {run_id:?} of {date} in the audit log; see `reingest runs --date {date}`")]
+    #[error("no run {run_id:?} of {date} in the audit log")]
     UnknownRunOfDate {
         /// The id asked for.
         run_id: String,
@@ -165,25 +159,19 @@ pub enum InputError {
         date: SettlementDate,
     },
     /// The date has no committed run.
-    #[error("{date} has no committed run; see `reingest runs --date {date}`")]
+    #[error("{date} has no committed run")]
     NoCommittedRun {
         /// The date.
         date: SettlementDate,
     },
     /// The date has no committed run whose sources are archived.
-    #[error(
-        "{date} has no committed run whose sources are archived; see `reingest runs --date \
-         {date}`"
-    )]
+    #[error("{date} has no committed run whose sources are archived")]
     NoArchivedRun {
         /// The date.
         date: SettlementDate,
     },
     /// Fewer than two committed runs to compare, and none named.
-    #[error(
-        "{date} has fewer than two committed runs to compare; name them: reingest diff {date} \
-         RUN_A RUN_B"
-    )]
+    #[error("{date} has fewer than two committed runs to compare")]
     NothingToCompare {
         /// The date.
         date: SettlementDate,
@@ -227,11 +215,8 @@ pub enum InputError {
         /// The format recorded.
         format: String,
     },
-    /// The run recorded no evidence, which a replay `--as-recorded` needs.
-    #[error(
-        "run {run_id} recorded no evidence (it predates this version, or recording failed): \
-         replay it without --as-recorded"
-    )]
+    /// The run recorded no evidence, which a replay with the inputs it recorded needs.
+    #[error("run {run_id} recorded no evidence (it predates this version, or recording failed)")]
     NoEvidence {
         /// The run.
         run_id: String,
@@ -242,10 +227,9 @@ pub enum InputError {
         /// The snapshot's hash.
         hash: String,
     },
-    /// `archive prune` deleted the run's backup.
+    /// A prune of the archive (`Pipeline::prune_archive`) deleted the run's backup.
     #[error(
-        "run {run_id} can no longer be restored: `reingest archive prune` deleted its backup on \
-         {}; restore a newer run of {date}, or reingest the day",
+        "run {run_id} can no longer be restored: a prune of the archive deleted its backup on {}",
         pruned_at.format("%Y-%m-%d %H:%M UTC")
     )]
     BackupPruned {
@@ -266,4 +250,59 @@ pub enum InputError {
         /// The runs, as the audit log names them.
         runs: Vec<String>,
     },
+}
+
+impl InputError {
+    /// What fixes the input, the preferred fix first; empty when the message says all
+    /// there is (a value out of range, a file that cannot be read).
+    pub fn remedies(&self) -> Vec<Remedy> {
+        match self {
+            Self::MigrationsPending { .. } => vec![Remedy::Migrate, Remedy::AutoMigrate],
+            Self::NoArchive => vec![Remedy::AddArchive],
+            Self::UnknownRun { .. } | Self::UnknownRunOrDate { .. } => {
+                vec![Remedy::ListRuns { date: None }]
+            }
+            Self::UnknownRunOfDate { date, .. }
+            | Self::NoCommittedRun { date }
+            | Self::NoArchivedRun { date } => vec![Remedy::ListRuns { date: Some(*date) }],
+            Self::NothingToCompare { date } => vec![Remedy::NameRunsToCompare { date: *date }],
+            Self::NoEvidence { .. } => vec![Remedy::ReplayWithCurrentInputs],
+            Self::BackupPruned { date, .. } => vec![
+                Remedy::RestoreNewerRun { date: *date },
+                Remedy::Reingest { date: *date },
+            ],
+            Self::FormatSetting { .. }
+            | Self::NotPositive { .. }
+            | Self::Negative { .. }
+            | Self::Zero { .. }
+            | Self::RangeBackwards { .. }
+            | Self::Jobs { .. }
+            | Self::MinerModelsFile { .. }
+            | Self::MinerModel(_)
+            | Self::UnknownMinerModel(_)
+            | Self::OutputExtension { .. }
+            | Self::File { .. }
+            | Self::BmUnitsFile { .. }
+            | Self::NoBmUnits { .. }
+            | Self::DifficultyFile { .. }
+            | Self::NotAHalving { .. }
+            | Self::NoFetchLog { .. }
+            | Self::NoSourceHash { .. }
+            | Self::SourceNotLogged { .. }
+            | Self::ArchivedFormat { .. }
+            | Self::RegistrySnapshotMissing { .. }
+            | Self::RunsInProgress { .. } => Vec::new(),
+        }
+    }
+
+    /// Whether the message leaves out the source's text.
+    pub(crate) fn leaves_out_cause(&self) -> bool {
+        matches!(
+            self,
+            Self::MinerModelsFile { .. }
+                | Self::File { .. }
+                | Self::BmUnitsFile { .. }
+                | Self::DifficultyFile { .. }
+        )
+    }
 }

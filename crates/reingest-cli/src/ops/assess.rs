@@ -265,7 +265,7 @@ where
                             }
                         }
                     }
-                    Err(e) => day.error = Some(e.to_string()),
+                    Err(e) => day.error = Some((cx.config.describe_error)(&e)),
                 }
             }
             progress.date_done(total, day.records, !day.needs_attention());
@@ -305,14 +305,14 @@ where
     };
     let first_err = inputs::bitcoin_inputs(cx, pending[first].date).await.err();
     let last_err = if last == first {
-        first_err.as_ref().map(ToString::to_string)
+        first_err.as_ref().map(cx.config.describe_error)
     } else {
         inputs::bitcoin_inputs(cx, pending[last].date)
             .await
             .err()
-            .map(|e| e.to_string())
+            .map(|e| (cx.config.describe_error)(&e))
     };
-    let first_err = first_err.map(|e| e.to_string());
+    let first_err = first_err.map(|e| (cx.config.describe_error)(&e));
     match (first_err, last_err) {
         (Some(a), Some(b)) => {
             for &i in &empty {

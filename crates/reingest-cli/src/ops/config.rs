@@ -47,6 +47,11 @@ pub struct PipelineConfig {
     /// published yet (a date after today in Europe/London, a period of today that has not
     /// ended).
     pub clock: Clock,
+    /// How an error is worded where a report keeps it as text (a date of a range that
+    /// failed, a date that could not be checked, a registry refresh that failed). Default
+    /// [`crate::error::describe`]: the error and its causes; the `reingest` binary adds the
+    /// commands that fix it (its remedies).
+    pub describe_error: fn(&crate::PipelineError) -> String,
 }
 
 impl Default for PipelineConfig {
@@ -57,6 +62,7 @@ impl Default for PipelineConfig {
             operator: Operator::current(),
             tool_version: env!("CARGO_PKG_VERSION").to_owned(),
             clock: Clock::System,
+            describe_error: describe_pipeline_error,
         }
     }
 }
@@ -129,4 +135,10 @@ impl RunOptions {
             range_tag: None,
         }
     }
+}
+
+/// [`crate::error::describe`] of a pipeline error (the default of
+/// [`PipelineConfig::describe_error`]).
+fn describe_pipeline_error(error: &crate::PipelineError) -> String {
+    crate::error::describe(error)
 }

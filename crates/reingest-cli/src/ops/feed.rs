@@ -56,14 +56,21 @@ impl DifficultyFeed for HttpDifficultyFeed {
 
 /// Why [`HttpDifficultyFeed`] could not read its URL.
 #[derive(Debug, thiserror::Error)]
-enum HttpFeedError {
+pub(crate) enum HttpFeedError {
     /// The request failed (after retries).
     #[error(transparent)]
     Fetch(#[from] elexon_client::FetchError),
     /// The body is not text.
-    #[error("not UTF-8: {0}")]
+    #[error("not UTF-8")]
     NotUtf8(#[from] std::str::Utf8Error),
     /// The body is not the mempool.space shape.
     #[error(transparent)]
     Parse(#[from] bitcoin_calc::ImportError),
+}
+
+impl HttpFeedError {
+    /// Whether the message leaves out the source's text (see [`crate::error::describe`]).
+    pub(crate) fn leaves_out_cause(&self) -> bool {
+        matches!(self, Self::NotUtf8(_))
+    }
 }

@@ -242,7 +242,7 @@ where
     // than in every date in flight (a failure here is reported by each date instead).
     registry::ensure_registry(cx).await?;
     if let Err(e) = inputs::bitcoin_inputs(cx, opts.from).await {
-        tracing::warn!(message = "no difficulty for the range's first date yet", error = %e);
+        tracing::warn!(message = "no difficulty for the range's first date yet", error = %crate::error::describe(&e));
     }
     let dates = opts.dates();
     let tag = opts.tag();
@@ -295,13 +295,14 @@ where
     let reason = opts.audit_reason();
     let dates = opts.dates();
     let total = dates.len();
+    let describe = cx.config.describe_error;
     let finish = |date, replayed| {
         let outcome = match replayed {
             Replayed::Skipped => skipped(date),
-            Replayed::Ran(result) => outcome_of(date, *result),
+            Replayed::Ran(result) => outcome_of(describe, date, *result),
             Replayed::NoArchive(why) => DateOutcome {
                 status: DateStatus::NoArchive,
-                ..outcome_of(date, Err(why))
+                ..outcome_of(describe, date, Err(why))
             },
         };
         progress.date_done(total, outcome.records, outcome.status.succeeded());
@@ -347,7 +348,11 @@ where
                 let mut run = RunOptions::new(date);
                 run.reason = Some(reason.to_owned());
                 run.range_tag = range_tag.map(str::to_owned);
-                outcome_of(date, run::run(cx, &run, &NoBar).await)
+                outcome_of(
+                    cx.config.describe_error,
+                    date,
+                    run::run(cx, &run, &NoBar).await,
+                )
             };
             progress.date_done(total, outcome.records, outcome.status.succeeded());
             outcome
@@ -381,6 +386,7 @@ fn skipped(date: SettlementDate) -> DateOutcome {
 }
 
 fn outcome_of(
+    describe: fn(&PipelineError) -> String,
     date: SettlementDate,
     result: Result<crate::RunReport, PipelineError>,
 ) -> DateOutcome {
@@ -409,7 +415,7 @@ fn outcome_of(
             payment_gbp: Decimal::ZERO,
             duration_ms: 0,
             run_id: None,
-            detail: Some(e.to_string()),
+            detail: Some(describe(&e)),
         },
     }
 }

@@ -165,6 +165,12 @@ where
             Some(ensure_registry(cx).await?),
             format!("refreshed from the API for unknown unit ids: {summary}"),
         )),
-        Err(e) => Ok((None, format!("could not be refreshed from the API: {e}"))),
+        Err(e) => Ok((
+            None,
+            format!(
+                "could not be refreshed from the API: {}",
+                (cx.config.describe_error)(&e)
+            ),
+        )),
     }
 }

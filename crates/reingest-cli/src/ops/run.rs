@@ -46,13 +46,13 @@ where
     let result = run_inner(cx, opts, range, &audit, progress, started).await;
     if let Err(e) = &result {
         if !opts.dry_run {
-            let (a, detail) = (audit.clone(), e.to_string());
+            let (a, detail) = (audit.clone(), (cx.config.describe_error)(e));
             // Best effort: the failure itself is what the operator must see.
             if let Err(log_err) = cx
                 .with_store(move |s| s.record_failed_run(&a, date, range, &detail))
                 .await
             {
-                warn!(message = "could not record the failed run in the audit log", error = %log_err);
+                warn!(message = "could not record the failed run in the audit log", error = %crate::error::describe(&log_err));
             }
         }
     }
@@ -234,7 +234,7 @@ where
         // Best effort after the commit: a run without evidence is listed as such by
         // `reingest runs`, never rolled back for it.
         if let Err(e) = replay::record_evidence(cx, &report.run_id, doc, &registry).await {
-            warn!(message = "the run committed but its evidence could not be recorded", run_id = %report.run_id, error = %e);
+            warn!(message = "the run committed but its evidence could not be recorded", run_id = %report.run_id, error = %crate::error::describe(&e));
         }
     }
     report.duration_ms = elapsed_ms(started);

@@ -33,9 +33,10 @@ pub async fn dispatch(args: Cli, metrics: &Recorder) -> i32 {
     match execute(args, metrics).await {
         Ok(code) => code,
         Err(e) => {
-            out::error_line(format_args!("error: {e}"));
+            let text = crate::error_line::line(&e);
+            out::error_line(format_args!("error: {text}"));
             if json {
-                let doc = serde_json::json!({"error": e.to_string(), "exit_code": e.exit_code()});
+                let doc = serde_json::json!({"error": text, "exit_code": e.exit_code()});
                 // Already exit 2: a stdout that cannot take the document changes nothing.
                 let _ = out::stdout(&format!("{doc}\n"));
             }
@@ -75,6 +76,7 @@ fn settings(g: &Global, command: &Command) -> AppSettings {
     };
     let wanted = u32::try_from(jobs.saturating_mul(2).saturating_add(2)).unwrap_or(u32::MAX);
     s.pool_size = s.pool_size.max(wanted.min(32));
+    s.describe_error = crate::error_line::line;
     s.migrations = match command {
         Command::Migrate { dry_run: true } => MigrationPolicy::Skip,
         Command::Migrate { dry_run: false } => MigrationPolicy::Apply,

@@ -8,8 +8,10 @@
 
 mod cli;
 mod commands;
+mod error_line;
 mod metrics;
 mod out;
+mod remedy;
 mod statements;
 mod term;
 
