@@ -4,8 +4,7 @@
 use std::error::Error;
 use std::sync::Arc;
 
-use super::{DifficultyError, InputError, PipelineError, RegistryError};
-use crate::ops::feed::HttpFeedError;
+use super::{DifficultyError, HttpFeedError, InputError, PipelineError, RegistryError};
 
 /// `error` and its causes on one line, joined with `: `: the message of each error of this
 /// crate followed by its source's, down to the first error of another crate, whose message

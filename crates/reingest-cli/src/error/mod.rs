@@ -16,12 +16,14 @@
 
 mod chain;
 mod difficulty;
+mod feed;
 mod input;
 mod registry;
 mod remedy;
 
 pub use chain::describe;
 pub use difficulty::{DifficultyError, FeedError, InputsProblem};
+pub(crate) use feed::HttpFeedError;
 pub use input::InputError;
 pub(crate) use input::MAX_JOBS;
 pub use registry::RegistryError;
@@ -219,7 +221,7 @@ mod tests {
             feed_unreadable().into(),
             DifficultyError::FeedUnreadable {
                 feed: "https://example.test/feed".into(),
-                source: Box::new(crate::ops::feed::HttpFeedError::from(
+                source: Box::new(HttpFeedError::from(
                     std::str::from_utf8(&invalid_utf8()).expect_err("not UTF-8"),
                 )),
             }

@@ -4,7 +4,7 @@
 use futures::future::BoxFuture;
 use settlement_model::DifficultyEntry;
 
-use crate::error::FeedError;
+use crate::error::{FeedError, HttpFeedError};
 
 /// Where difficulty adjustments come from when the store's table is not current (e.g. a
 /// mempool.space-compatible URL).
@@ -51,26 +51,5 @@ impl DifficultyFeed for HttpDifficultyFeed {
 
     fn describe(&self) -> String {
         settlement_model::redact_url(&self.url)
-    }
-}
-
-/// Why [`HttpDifficultyFeed`] could not read its URL.
-#[derive(Debug, thiserror::Error)]
-pub(crate) enum HttpFeedError {
-    /// The request failed (after retries).
-    #[error(transparent)]
-    Fetch(#[from] elexon_client::FetchError),
-    /// The body is not text.
-    #[error("not UTF-8")]
-    NotUtf8(#[from] std::str::Utf8Error),
-    /// The body is not the mempool.space shape.
-    #[error(transparent)]
-    Parse(#[from] bitcoin_calc::ImportError),
-}
-
-impl HttpFeedError {
-    /// Whether the message leaves out the source's text (see [`crate::error::describe`]).
-    pub(crate) fn leaves_out_cause(&self) -> bool {
-        matches!(self, Self::NotUtf8(_))
     }
 }

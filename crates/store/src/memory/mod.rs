@@ -73,7 +73,7 @@
 //!     fetch_log: Vec::new(),
 //!     audit: AuditInfo {
 //!         run_id: "run-1".into(),
-//!         kind: "run".into(),
+//!         kind: store::RunKind::Run,
 //!         reason: None,
 //!         user: "tester".into(),
 //!         host: "test".into(),
