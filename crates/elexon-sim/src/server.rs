@@ -58,12 +58,12 @@ impl Default for SimConfig {
 #[non_exhaustive]
 pub enum SimError {
     /// The listening socket could not be bound.
-    #[error("cannot listen on {addr}: {source}")]
+    #[error("cannot listen on {addr}: {error}")]
     Bind {
         /// The address asked for.
         addr: SocketAddr,
-        /// The operating system's error.
-        source: std::io::Error,
+        /// The operating system's error (shown in the message, so not also the source).
+        error: std::io::Error,
     },
 }
 
@@ -80,13 +80,13 @@ impl Simulator {
     pub async fn start(config: SimConfig) -> Result<SimHandle, SimError> {
         let listener = tokio::net::TcpListener::bind(config.bind)
             .await
-            .map_err(|source| SimError::Bind {
+            .map_err(|error| SimError::Bind {
                 addr: config.bind,
-                source,
+                error,
             })?;
-        let addr = listener.local_addr().map_err(|source| SimError::Bind {
+        let addr = listener.local_addr().map_err(|error| SimError::Bind {
             addr: config.bind,
-            source,
+            error,
         })?;
         let (stop_tx, stop_rx) = watch::channel(false);
         let mut difficulty = data::difficulty_adjustments(config.seed);

@@ -145,12 +145,12 @@ pub enum StoreError {
         /// What is wrong.
         detail: String,
     },
-    /// The caller's hooks could not derive the swap's rows.
-    #[error("summary derivation failed: {source}")]
+    /// The caller's hooks could not derive the swap's rows. The message shows the hook's
+    /// error, so it is not also returned as the source (a chain printer would repeat it).
+    #[error("summary derivation failed: {hook}")]
     Derive {
         /// The hook's error.
-        #[source]
-        source: crate::HookError,
+        hook: crate::HookError,
     },
     /// A sum of records does not fit a decimal.
     #[error(transparent)]
@@ -365,6 +365,18 @@ pub(crate) use settlement_model::redact_url as redact_text;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_derivation_failure_shows_the_hooks_error_once_and_returns_no_source() {
+        let err = StoreError::Derive {
+            hook: "difficulty must be positive".into(),
+        };
+        assert_eq!(
+            err.to_string(),
+            "summary derivation failed: difficulty must be positive"
+        );
+        assert!(std::error::Error::source(&err).is_none());
+    }
 
     #[test]
     fn connection_errors_are_classified() {

@@ -204,7 +204,7 @@ pub fn run_swap<S: SwapSession>(
         let ctx = tx.derive_context(date, day_records)?;
         let derived = hooks
             .derive(&ctx)
-            .map_err(|source| StoreError::Derive { source })?;
+            .map_err(|hook| StoreError::Derive { hook })?;
         check_derived(date, &derived)?;
         let notes = tx.write_derived(&derived)?;
         tx.insert_fetch_log(&run_id, &fetch_log)?;

@@ -14,7 +14,7 @@ use diesel::{Connection, PgConnection, RunQueryDsl};
 pub enum TempDbError {
     /// The temporary folder of an SQLite file could not be created.
     #[error("cannot create a temporary folder: {0}")]
-    Io(#[from] std::io::Error),
+    Io(std::io::Error),
     /// The PostgreSQL server could not be reached with the admin URL.
     #[error("PostgreSQL is unreachable: {0}")]
     Connect(String),
@@ -53,7 +53,7 @@ pub struct TempDb {
 impl TempDb {
     /// A fresh SQLite file named `file_name` in a new temporary folder.
     pub fn sqlite(file_name: &str) -> Result<Self, TempDbError> {
-        let dir = tempfile::tempdir()?;
+        let dir = tempfile::tempdir().map_err(TempDbError::Io)?;
         let url = format!("sqlite://{}", dir.path().join(file_name).display());
         Ok(Self {
             url,

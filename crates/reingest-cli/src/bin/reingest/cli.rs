@@ -3,6 +3,8 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::setup_error::SetupError;
 use reingest::{RunRef, SettlementDate};
 use rust_decimal::Decimal;
 
@@ -578,7 +580,7 @@ fn stderr_colour() -> bool {
 
 /// Sets up tracing: stderr (warnings by default, `RUST_LOG` respected; colour only on a
 /// terminal without `NO_COLOR`), optionally a file (never coloured).
-pub fn init_logging(global: &Global) -> Result<(), String> {
+pub fn init_logging(global: &Global) -> Result<(), SetupError> {
     use tracing_subscriber::prelude::*;
     use tracing_subscriber::{fmt, EnvFilter};
     let default = if global.quiet {
@@ -598,7 +600,10 @@ pub fn init_logging(global: &Global) -> Result<(), String> {
                 .create(true)
                 .append(true)
                 .open(path)
-                .map_err(|e| format!("cannot open log file {}: {e}", path.display()))?;
+                .map_err(|error| SetupError::LogFile {
+                    path: path.clone(),
+                    error,
+                })?;
             Some(
                 fmt::layer()
                     .with_writer(std::sync::Mutex::new(file))
@@ -612,5 +617,5 @@ pub fn init_logging(global: &Global) -> Result<(), String> {
         .with(stderr)
         .with(file_layer)
         .try_init()
-        .map_err(|e| format!("cannot set up logging: {e}"))
+        .map_err(|error| SetupError::Logging { error })
 }

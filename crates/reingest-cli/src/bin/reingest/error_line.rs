@@ -92,7 +92,7 @@ mod tests {
             ),
             (
                 store::StoreError::Derive {
-                    source: Box::new(bitcoin_calc::CalcError::NonPositiveDifficulty {
+                    hook: Box::new(bitcoin_calc::CalcError::NonPositiveDifficulty {
                         difficulty: rust_decimal::Decimal::ZERO,
                     }),
                 }

@@ -12,6 +12,7 @@ mod error_line;
 mod metrics;
 mod out;
 mod remedy;
+mod setup_error;
 mod statements;
 mod term;
 
@@ -49,7 +50,8 @@ fn main() -> ExitCode {
         if let Err(e) = metrics::check_path(path) {
             out::error_line(format_args!("error: {e}"));
             if args.global.json {
-                let doc = serde_json::json!({"error": e, "exit_code": reingest::EXIT_ERROR});
+                let doc =
+                    serde_json::json!({"error": e.to_string(), "exit_code": reingest::EXIT_ERROR});
                 // Already exit 2: a stdout that cannot take the document changes nothing.
                 let _ = out::stdout(&format!("{doc}\n"));
             }

@@ -12,6 +12,8 @@ use elexon_client::HttpSource;
 use reingest::ops::range::RangeReport;
 use rust_decimal::Decimal;
 
+use crate::setup_error::SetupError;
+
 /// The labels every metric of one command carries.
 #[derive(Debug, Clone, Default)]
 pub struct Labels {
@@ -93,13 +95,15 @@ impl Recorder {
     }
 
     /// Writes the file if a path is configured; `exit_code` is the command's.
-    pub fn write(&self, exit_code: i32) -> Result<(), String> {
+    pub fn write(&self, exit_code: i32) -> Result<(), SetupError> {
         let Some(path) = &self.path else {
             return Ok(());
         };
         let text = self.render(exit_code, self.started.elapsed(), SystemTime::now());
-        write_atomically(path, &text)
-            .map_err(|e| format!("cannot write the metrics file {}: {e}", path.display()))
+        write_atomically(path, &text).map_err(|error| SetupError::MetricsWrite {
+            path: path.clone(),
+            error,
+        })
     }
 
     /// The textfile: `# HELP`, `# TYPE` and one sample per metric the command has a value
@@ -195,16 +199,15 @@ impl Recorder {
 
 /// Checks before any work that the metrics file's folder exists, so a typo fails at once
 /// rather than after an hour's range.
-pub fn check_path(path: &Path) -> Result<(), String> {
+pub fn check_path(path: &Path) -> Result<(), SetupError> {
     let dir = folder(path);
     if dir.is_dir() {
         Ok(())
     } else {
-        Err(format!(
-            "--metrics-file {}: the folder {} does not exist",
-            path.display(),
-            dir.display()
-        ))
+        Err(SetupError::MetricsFolder {
+            path: path.to_path_buf(),
+            folder: dir.to_path_buf(),
+        })
     }
 }
 

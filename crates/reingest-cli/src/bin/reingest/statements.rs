@@ -10,6 +10,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use diesel::connection::{Instrumentation, InstrumentationEvent};
 
+use crate::setup_error::SetupError;
+
 /// Statements started on every connection of this process since [`install`].
 static STATEMENTS: AtomicU64 = AtomicU64::new(0);
 
@@ -25,9 +27,9 @@ impl Instrumentation for Counter {
 }
 
 /// Installs the counter on every connection opened from now on.
-pub fn install() -> Result<(), String> {
+pub fn install() -> Result<(), SetupError> {
     diesel::connection::set_default_instrumentation(|| Some(Box::new(Counter)))
-        .map_err(|e| format!("cannot count database statements: {e}"))
+        .map_err(|error| SetupError::StatementCounter { error })
 }
 
 /// Statements sent so far.
