@@ -91,6 +91,47 @@ mod tests {
                 "database: no run \"r1\" in the audit log (see `reingest runs`)",
             ),
             (
+                store::StoreError::LaterRuns {
+                    run_id: "r1".into(),
+                    later: vec!["r2 (periods 1-48)".into(), "r3 (periods 5-6)".into()],
+                }
+                .into(),
+                "database: restoring run r1 would overwrite periods that later runs replaced (r2 (periods 1-48), r3 (periods 5-6)); restore those first, or pass --force to put back r1's rows anyway",
+            ),
+            (
+                DifficultyError::NotSettled {
+                    problem: InputsProblem::Subsidy(
+                        bitcoin_calc::SubsidyError::UnknownHalvingDay {
+                            date: date("2028-06-01").naive(),
+                            height: 1_050_000,
+                            seen_on: date("2028-05-20").naive(),
+                            seen_height: 1_051_000,
+                        },
+                    ),
+                }
+                .into(),
+                "2028-06-01 is past the halving at block 1050000 (an adjustment on 2028-05-20 is at block 1051000), whose day is not known: add it (`reingest difficulty halving 1050000 YYYY-MM-DD`) (the difficulty feed was synced and has nothing that settles it)",
+            ),
+            (
+                DifficultyError::NotSettled {
+                    problem: InputsProblem::Subsidy(bitcoin_calc::SubsidyError::Undetermined {
+                        date: date("2028-06-01").naive(),
+                        height: 1_050_000,
+                    }),
+                }
+                .into(),
+                "the block subsidy on 2028-06-01 cannot be determined: the day of the halving at block 1050000 is not known and no difficulty adjustment with a block height shows 2028-06-01 is before it; sync the difficulty feed (`reingest difficulty sync`) or add the halving's day (`reingest difficulty halving 1050000 YYYY-MM-DD`) (the difficulty feed was synced and has nothing that settles it)",
+            ),
+            (
+                RegistryError::FuelTypeConflict(settlement_model::FuelTypeConflict {
+                    elexon_bm_unit: "T_WLNYO-4".into(),
+                    first: Some("WIND".into()),
+                    second: None,
+                })
+                .into(),
+                "BM unit T_WLNYO-4 is listed more than once with different fuel types (\"WIND\" and null); whether it is a wind farm cannot be decided, so nothing was written: correct the list (for the API's list, wait for Elexon to correct it or `reingest bmu import FILE` a corrected copy)",
+            ),
+            (
                 store::StoreError::Derive {
                     hook: Box::new(bitcoin_calc::CalcError::NonPositiveDifficulty {
                         difficulty: rust_decimal::Decimal::ZERO,
