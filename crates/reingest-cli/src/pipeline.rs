@@ -159,8 +159,10 @@ where
         run::run(&self.cx, opts, progress).await
     }
 
-    /// [`run_range`] as a method: every date of `opts`, fetched or (with
+    /// Reingests every date of `opts`, `jobs` at a time: fetched from the API, or (with
     /// [`RangeOptions::from_archive`]) recomputed from the archive, in one call.
+    /// `progress`: `None`, or callbacks ([`IntoProgress`]; [`Progress::date_done`] counts
+    /// the dates).
     ///
     /// ```no_run
     /// # async fn demo(pipeline: &reingest::StandardPipeline) -> Result<(), reingest::PipelineError> {
@@ -298,7 +300,7 @@ where
     /// Replaces the BM unit registry with the source's list, under the registry's rules
     /// ([`settlement_model::admit_bm_units`]): units without an Elexon id left out and
     /// counted, repeated ids that agree merged, the first kept of those that differ in other
-    /// fields than the fuel type. A fuel-type conflict is [`RegistryError::FuelTypeConflict`]
+    /// fields than the fuel type. A fuel-type conflict is [`RegistryError::FuelTypeConflict`](crate::RegistryError::FuelTypeConflict)
     /// and nothing is written.
     pub async fn sync_bm_units(&self) -> Result<RegistryReport, PipelineError> {
         registry::sync_bm_units(&self.cx).await

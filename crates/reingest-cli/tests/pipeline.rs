@@ -668,9 +668,13 @@ async fn restore_after_an_overlapping_later_run_is_refused_then_forced_and_verif
         let err = p.restore(&run_a.run_id, false).await.unwrap_err();
         assert_eq!(err.exit_code(), 2);
         let text = reingest::error::describe(&err);
+        assert!(text.contains(&run_c.run_id), "{text}");
         assert!(
-            text.contains(&run_c.run_id) && text.contains("--force"),
-            "{text}"
+            err.remedies().contains(&reingest::Remedy::ForceRestore {
+                run_id: run_a.run_id.clone()
+            }),
+            "{:?}",
+            err.remedies()
         );
         assert_eq!(before, fingerprint(&state(&p, "2024-11-14")), "{}", db.name);
 

@@ -163,9 +163,7 @@ impl AdmittedUnits {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
     "BM unit {elexon_bm_unit} is listed more than once with different fuel types ({} and {}); \
-     whether it is a wind farm cannot be decided, so nothing was written: correct the list \
-     (for the API's list, wait for Elexon to correct it or `reingest bmu import FILE` a \
-     corrected copy)",
+     whether it is a wind farm cannot be decided, so nothing was written: correct the list",
     shown(first),
     shown(second)
 )]

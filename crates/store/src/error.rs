@@ -112,7 +112,7 @@ pub enum StoreError {
         detail: String,
     },
     /// No run with this id is in the audit log (so there is no backup to restore).
-    #[error("no run {run_id:?} in the audit log (see `reingest runs`)")]
+    #[error("no run {run_id:?} in the audit log")]
     RunNotFound {
         /// The id asked for.
         run_id: String,
@@ -157,8 +157,7 @@ pub enum StoreError {
     Sum(#[from] settlement_model::SumOverflow),
     /// A restore would undo a later committed run's periods.
     #[error(
-        "restoring run {run_id} would overwrite periods that later runs replaced ({}); \
-         restore those first, or pass --force to put back {run_id}'s rows anyway",
+        "restoring run {run_id} would overwrite periods that later runs replaced ({})",
         later.join(", ")
     )]
     LaterRuns {

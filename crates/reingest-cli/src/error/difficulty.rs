@@ -111,6 +111,13 @@ impl InputsProblem {
                 Remedy::ImportDifficulty,
                 Remedy::DifficultyOverride,
             ],
+            Self::Subsidy(bitcoin_calc::SubsidyError::UnknownHalvingDay { height, .. }) => {
+                vec![Remedy::AddHalving { height: *height }]
+            }
+            Self::Subsidy(bitcoin_calc::SubsidyError::Undetermined { height, .. }) => vec![
+                Remedy::SyncDifficultyFeed,
+                Remedy::AddHalving { height: *height },
+            ],
             Self::Subsidy(_) => Vec::new(),
         }
     }

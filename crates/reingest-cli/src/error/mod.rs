@@ -125,6 +125,15 @@ impl PipelineError {
             Self::Unpublished { .. } => {
                 vec![Remedy::WaitForPublication, Remedy::AllowMissingPeriods]
             }
+            Self::Store(store::StoreError::RunNotFound { .. }) => {
+                vec![Remedy::ListRuns { date: None }]
+            }
+            Self::Store(store::StoreError::LaterRuns { run_id, .. }) => vec![
+                Remedy::RestoreLaterRunsFirst,
+                Remedy::ForceRestore {
+                    run_id: run_id.clone(),
+                },
+            ],
             Self::Model(_)
             | Self::Fetch(_)
             | Self::Process(_)

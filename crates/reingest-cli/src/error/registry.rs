@@ -39,7 +39,8 @@ impl RegistryError {
                 vec![Remedy::ImportRegistry]
             }
             Self::NoWindUnits => vec![Remedy::SyncRegistry, Remedy::ImportRegistry],
-            Self::FuelTypeConflict(_) => Vec::new(),
+            // The API's list is corrected by Elexon; a corrected copy can be imported.
+            Self::FuelTypeConflict(_) => vec![Remedy::ImportRegistry],
         }
     }
 

@@ -90,4 +90,18 @@ pub enum Remedy {
     /// Record the unpublished periods as missing, which leaves the day incomplete
     /// (`RunOptions::allow_missing_periods`).
     AllowMissingPeriods,
+    /// Record the day of the halving at block `height` once it has happened
+    /// (`SettlementStore::upsert_halving`).
+    AddHalving {
+        /// The halving block's height.
+        height: u64,
+    },
+    /// Restore the later runs over the same periods first (newest first).
+    RestoreLaterRunsFirst,
+    /// Put back `run_id`'s rows anyway, over the later runs' (`Pipeline::restore` with
+    /// `force`).
+    ForceRestore {
+        /// The run to restore.
+        run_id: String,
+    },
 }

@@ -1,8 +1,8 @@
 //! The pipeline's operations, each in its own module: fetching a date ([`fetch`]), the
-//! inputs its bitcoin figures rest on ([`inputs`], [`feed`]), the BM unit registry
-//! ([`registry`]), the swap's hooks ([`hooks`]), restoring a run ([`restore`]), replaying
-//! and recomputing from the archive ([`replay`], [`archive_ops`]), verifying a stored day
-//! ([`verify_day`]), ranges ([`range`], [`range_archive`]) and the assessment of a range
+//! inputs its bitcoin figures rest on (`inputs`, [`feed`]), the BM unit registry
+//! (`registry`), the swap's hooks (`hooks`), restoring a run (`restore`), replaying
+//! and recomputing from the archive (`replay`, `archive_ops`), verifying a stored day
+//! ([`verify_day`]), ranges ([`range`], `range_archive`) and the assessment of a range
 //! ([`assess`]); and the typed reports they return ([`reports`], [`registry_report`]).
 
 pub(crate) mod archive_ops;

@@ -1,6 +1,6 @@
 //! Ranges of dates (`reingest range`) and reconciliation (`reingest reconcile`).
 //!
-//! A range runs N dates at once through one [`Pipeline`]: they share its source (one rate
+//! A range runs N dates at once through one [`Pipeline`](crate::Pipeline): they share its source (one rate
 //! limiter, one HTTP connection pool) and its store (one database pool). A failed date is
 //! reported and the others go on.
 

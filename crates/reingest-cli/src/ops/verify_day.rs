@@ -17,7 +17,7 @@ use crate::verify::check_name::CheckName;
 use crate::verify::{check_day, per_period, Check, Expectations, VerifyInputs};
 use elexon_client::SettlementSource;
 
-/// What [`Pipeline::verify`] checks besides the stored day.
+/// What [`Pipeline::verify`](crate::Pipeline::verify) checks besides the stored day.
 ///
 /// ```
 /// use reingest::VerifyOptions;

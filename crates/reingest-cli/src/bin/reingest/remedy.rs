@@ -29,6 +29,11 @@ pub fn command(remedy: &Remedy) -> String {
         Remedy::AddDifficultyFeed => "`Pipeline::with_difficulty_feed`".into(),
         Remedy::WaitForPublication => "wait for Elexon to publish them".into(),
         Remedy::AllowMissingPeriods => "--allow-missing-periods".into(),
+        Remedy::AddHalving { height } => {
+            format!("`reingest difficulty halving {height} YYYY-MM-DD`")
+        }
+        Remedy::RestoreLaterRunsFirst => "restore those first".into(),
+        Remedy::ForceRestore { .. } => "--force".into(),
         // A remedy of a newer library: named as the library names it.
         other => format!("{other:?}"),
     }
@@ -76,6 +81,16 @@ pub fn suffix(e: &PipelineError) -> String {
             command(&Remedy::AllowMissingPeriods)
         ),
         PipelineError::Input(input) => input_suffix(input, &remedies),
+        PipelineError::Store(store::StoreError::RunNotFound { .. }) => {
+            format!(" (see {})", either(&remedies))
+        }
+        PipelineError::Store(store::StoreError::LaterRuns { run_id, .. }) => format!(
+            "; {}, or pass {} to put back {run_id}'s rows anyway",
+            command(&Remedy::RestoreLaterRunsFirst),
+            command(&Remedy::ForceRestore {
+                run_id: run_id.clone()
+            })
+        ),
         PipelineError::Registry(registry) => registry_suffix(registry, &remedies),
         PipelineError::Difficulty(DifficultyError::NoFeed) => format!(
             " (build the pipeline with `Pipeline::builder`, which has one, or add one with {})",
@@ -124,6 +139,10 @@ fn input_suffix(e: &InputError, remedies: &[Remedy]) -> String {
 
 fn registry_suffix(e: &RegistryError, remedies: &[Remedy]) -> String {
     match e {
+        RegistryError::FuelTypeConflict(_) => format!(
+            " (for the API's list, wait for Elexon to correct it or {} a corrected copy)",
+            either(remedies)
+        ),
         RegistryError::ApiUnreadable(_) => format!(
             "; try {} with the platform's mapping file (library: \
              `SettlementStore::replace_bm_units`)",
@@ -149,6 +168,20 @@ fn registry_suffix(e: &RegistryError, remedies: &[Remedy]) -> String {
 /// the library calls that do the same.
 fn problem_suffix(problem: &InputsProblem) -> String {
     let remedies = problem.remedies();
+    let halving = remedies
+        .iter()
+        .find(|r| matches!(r, Remedy::AddHalving { .. }));
+    if let Some(halving) = halving {
+        return if remedies.contains(&Remedy::SyncDifficultyFeed) {
+            format!(
+                "; sync the difficulty feed ({}) or add the halving's day ({})",
+                command(&Remedy::SyncDifficultyFeed),
+                command(halving)
+            )
+        } else {
+            format!(": add it ({})", command(halving))
+        };
+    }
     let (flags, commands): (Vec<Remedy>, Vec<Remedy>) = remedies
         .into_iter()
         .partition(|r| matches!(r, Remedy::DifficultyOverride));
