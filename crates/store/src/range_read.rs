@@ -25,8 +25,12 @@ use crate::read::{
     period_u8, records_from_rows, summary_rows, totals, BtcSummaryRow, SummaryRow, BTC_DAILY,
     BTC_MONTHLY, BTC_YEARLY, DAILY, MONTHLY, YEARLY,
 };
-use crate::rows::{BitcoinRowRead, FetchRow, RecordRow};
+use crate::rows::{FetchRow, RecordRow};
 use crate::{AuditRow, DayState, StoreError};
+
+mod numeric;
+
+use numeric::RangeDecimal;
 
 /// The summary rows of the months and years a range touches, parsed, with the number of
 /// rows each key has (rows with NULL totals counted too, as `count(*)` would).
@@ -180,22 +184,32 @@ fn read_range_bitcoin_rows(
     const T: &str = "historical_bitcoin_calculations";
     // No ORDER BY: sorting a year's rows by text keys took the server longer than reading
     // them (1.3 s against 0.2 s for 720,000 rows); each date's are sorted here instead.
-    let rows: Vec<(i32, BitcoinRowRead)> = on_db!(db, c => h::historical_bitcoin_calculations
+    // The decimals decoded straight from the binary numeric (see `numeric`).
+    type Read = (i32, NaiveDate, i32, String, String, RangeDecimal, RangeDecimal);
+    let rows: Vec<Read> = on_db!(db, c => h::historical_bitcoin_calculations
         .filter(h::settlement_date.between(from.naive(), to.naive()))
-        .select((h::id, BitcoinRowRead::as_select()))
+        .select((
+            h::id,
+            h::settlement_date,
+            h::settlement_period,
+            h::farm_id,
+            h::miner_model,
+            h::bitcoin_mined,
+            h::difficulty,
+        ))
         .load(c))?;
     let mut by_date: BTreeMap<SettlementDate, Vec<(i32, BitcoinRow)>> = BTreeMap::new();
-    for (id, r) in rows {
-        let date = settlement_date(T, "settlement_date", r.settlement_date)?;
+    for (id, day, period, farm_id, miner_model, bitcoin_mined, difficulty) in rows {
+        let date = settlement_date(T, "settlement_date", day)?;
         by_date.entry(date).or_default().push((
             id,
             BitcoinRow {
                 settlement_date: date,
-                settlement_period: period_u8(T, i64::from(r.settlement_period))?,
-                farm_id: r.farm_id,
-                miner_model: r.miner_model,
-                bitcoin_mined: r.bitcoin_mined.parse(T, "bitcoin_mined")?,
-                difficulty: r.difficulty.parse(T, "difficulty")?,
+                settlement_period: period_u8(T, i64::from(period))?,
+                farm_id,
+                miner_model,
+                bitcoin_mined: bitcoin_mined.parse(T, "bitcoin_mined")?,
+                difficulty: difficulty.parse(T, "difficulty")?,
             },
         ));
     }
