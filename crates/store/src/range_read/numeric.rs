@@ -11,7 +11,7 @@
 
 use diesel::deserialize::{self, FromSql, FromSqlRow};
 #[cfg(feature = "postgres")]
-use diesel::pg::{data_types::PgNumeric, Pg, PgValue};
+use diesel::pg::{Pg, PgValue};
 #[cfg(feature = "sqlite")]
 use diesel::sqlite::{Sqlite, SqliteValue};
 use rust_decimal::Decimal;
@@ -45,8 +45,7 @@ impl RangeDecimal {
 #[cfg(feature = "postgres")]
 impl FromSql<Exact, Pg> for RangeDecimal {
     fn from_sql(value: PgValue<'_>) -> deserialize::Result<Self> {
-        let n = <PgNumeric as FromSql<diesel::sql_types::Numeric, Pg>>::from_sql(value)?;
-        match decode(&n) {
+        match decode(value.as_bytes()) {
             Some(d) => Ok(RangeDecimal::Decoded(d)),
             None => <StoredDecimal as FromSql<Exact, Pg>>::from_sql(value).map(RangeDecimal::Text),
         }
@@ -61,43 +60,50 @@ impl FromSql<Exact, Sqlite> for RangeDecimal {
 }
 
 /// The largest mantissa a [`Decimal`] holds, 2⁹⁶ − 1.
+#[cfg(feature = "postgres")]
 const MAX_MANTISSA: u128 = (1 << 96) - 1;
 
-/// `n` as a decimal at its own scale, or `None` for what is left to the text path.
+/// The binary `numeric` `bytes` as a decimal at its own scale, or `None` for what is left
+/// to the text path.
 ///
-/// A `numeric` is base-10000 digit groups, the first of weight `weight` (its exponent in
-/// base 10000), and `scale` fractional decimal digits; PostgreSQL renders exactly `scale`
-/// of them, truncating any further digit a group carries.
+/// The wire form is `ndigits`, `weight`, `sign`, `scale` (16 bits each, big-endian), then
+/// `ndigits` base-10000 digit groups, the first of weight `weight` (its exponent in base
+/// 10000); `scale` is the number of fractional decimal digits, and PostgreSQL renders
+/// exactly that many, truncating any further digit a group carries.
 #[cfg(feature = "postgres")]
-fn decode(n: &PgNumeric) -> Option<Decimal> {
-    let (negative, weight, scale, digits) = match n {
-        PgNumeric::NaN => return None,
-        PgNumeric::Positive {
-            weight,
-            scale,
-            digits,
-        } => (false, *weight, *scale, digits),
-        PgNumeric::Negative {
-            weight,
-            scale,
-            digits,
-        } => (true, *weight, *scale, digits),
+fn decode(bytes: &[u8]) -> Option<Decimal> {
+    const POSITIVE: u16 = 0x0000;
+    const NEGATIVE: u16 = 0x4000;
+    let word = |i: usize| -> Option<u16> {
+        let b = bytes.get(2 * i..2 * i + 2)?;
+        Some(u16::from_be_bytes([*b.first()?, *b.get(1)?]))
     };
-    if scale > 28 {
+    let ndigits = usize::from(word(0)?);
+    let weight = i32::from(i16::from_be_bytes(word(1)?.to_be_bytes()));
+    let negative = match word(2)? {
+        POSITIVE => false,
+        NEGATIVE => true,
+        _ => return None,
+    };
+    let scale = word(3)?;
+    if scale > 28 || bytes.len() != 8 + 2 * ndigits {
         return None;
     }
-    let weight = i32::from(weight);
     let frac_groups = i32::from(scale.div_ceil(4));
     let mut mantissa: u128 = 0;
     // From the highest group (or the units' group) down to the last fractional group the
-    // scale needs: 10000^top … 10000^-frac_groups.
+    // scale needs: 10000^top … 10000^-frac_groups; groups past the stored ones are zeros.
     for power in (-frac_groups..=weight.max(0)).rev() {
         let group = match usize::try_from(weight - power) {
-            Ok(i) => digits.get(i).copied().unwrap_or(0),
-            Err(_) => 0,
+            Ok(i) if i < ndigits => word(4 + i)?,
+            _ => 0,
         };
-        let group = u128::try_from(group).ok().filter(|g| *g <= 9999)?;
-        mantissa = mantissa.checked_mul(10_000)?.checked_add(group)?;
+        if group > 9999 {
+            return None;
+        }
+        mantissa = mantissa
+            .checked_mul(10_000)?
+            .checked_add(u128::from(group))?;
     }
     // The groups carry 4 × frac_groups fractional digits; keep `scale` of them.
     let extra = u32::try_from(frac_groups * 4 - i32::from(scale)).ok()?;
@@ -114,21 +120,18 @@ fn decode(n: &PgNumeric) -> Option<Decimal> {
 mod tests {
     use super::*;
 
-    fn num(negative: bool, weight: i16, scale: u16, digits: &[i16]) -> PgNumeric {
-        let digits = digits.to_vec();
-        if negative {
-            PgNumeric::Negative {
-                weight,
-                scale,
-                digits,
-            }
-        } else {
-            PgNumeric::Positive {
-                weight,
-                scale,
-                digits,
-            }
+    /// The wire form of a `numeric`.
+    fn num(negative: bool, weight: i16, scale: u16, digits: &[i16]) -> Vec<u8> {
+        let sign: u16 = if negative { 0x4000 } else { 0 };
+        let mut out = Vec::new();
+        out.extend((digits.len() as u16).to_be_bytes());
+        out.extend(weight.to_be_bytes());
+        out.extend(sign.to_be_bytes());
+        out.extend(scale.to_be_bytes());
+        for d in digits {
+            out.extend(d.to_be_bytes());
         }
+        out
     }
 
     fn text(d: Option<Decimal>) -> Option<String> {
@@ -137,7 +140,7 @@ mod tests {
 
     #[test]
     fn decodes_to_the_digits_and_scale_postgresql_renders() {
-        let cases: &[(PgNumeric, &str)] = &[
+        let cases: &[(Vec<u8>, &str)] = &[
             (num(false, -1, 12, &[19, 8822, 9842]), "0.001988229842"),
             (num(false, 0, 3, &[12, 3450]), "12.345"),
             (num(false, 0, 6, &[12, 3450]), "12.345000"),
@@ -168,7 +171,9 @@ mod tests {
 
     #[test]
     fn leaves_the_odd_cases_to_the_text_path() {
-        assert_eq!(decode(&PgNumeric::NaN), None);
+        let nan = [0, 0, 0, 0, 0xC0, 0, 0, 0];
+        assert_eq!(decode(&nan), None);
+        assert_eq!(decode(&num(false, 0, 2, &[1])[..9]), None, "cut short");
         assert_eq!(decode(&num(false, 0, 2, &[])), None, "zero");
         assert_eq!(decode(&num(true, 0, 2, &[])), None, "negative zero");
         assert_eq!(decode(&num(false, 0, 29, &[1])), None, "scale past 28");
