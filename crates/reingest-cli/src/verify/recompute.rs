@@ -86,7 +86,10 @@ pub fn bitcoin_rows_recomputed(
         for at in &models {
             let m = at.model();
             match at.bitcoin_for_energy(energy) {
-                Ok(v) => expected.push(((r.settlement_period, r.farm_id.as_str(), m.name.as_str()), v)),
+                Ok(v) => expected.push((
+                    (r.settlement_period, r.farm_id.as_str(), m.name.as_str()),
+                    v,
+                )),
                 Err(e) => problems.push(format!(
                     "period {} {} {}: {e}",
                     r.settlement_period, r.farm_id, m.name

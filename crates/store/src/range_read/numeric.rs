@@ -177,7 +177,11 @@ mod tests {
         assert_eq!(decode(&num(false, 0, 2, &[])), None, "zero");
         assert_eq!(decode(&num(true, 0, 2, &[])), None, "negative zero");
         assert_eq!(decode(&num(false, 0, 29, &[1])), None, "scale past 28");
-        assert_eq!(decode(&num(false, 0, 0, &[10_000])), None, "group out of range");
+        assert_eq!(
+            decode(&num(false, 0, 0, &[10_000])),
+            None,
+            "group out of range"
+        );
         assert_eq!(decode(&num(false, 0, 0, &[-1])), None, "negative group");
         // 10^32: past 96 bits.
         assert_eq!(decode(&num(false, 8, 0, &[1])), None, "too large");
