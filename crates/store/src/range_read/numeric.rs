@@ -23,6 +23,7 @@ use crate::StoreError;
 #[derive(Debug, Clone, PartialEq, Eq, FromSqlRow)]
 pub(crate) enum RangeDecimal {
     /// Decoded from the binary `numeric`.
+    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
     Decoded(Decimal),
     /// The exact text, parsed (or refused) by [`StoredDecimal::parse`].
     Text(StoredDecimal),
