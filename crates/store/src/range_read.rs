@@ -7,7 +7,10 @@
 //! [`read_day_states`] sends nine statements (records, bitcoin rows, the fetch log's newest
 //! entries, and the six summary tables over the months and years the range touches);
 //! [`read_runs_between`] one. Memory grows with the range's rows (a year of the simulator:
-//! about 240,000 records and three bitcoin rows each), not with the statements.
+//! about 240,000 records and three bitcoin rows each), not with the statements. On
+//! PostgreSQL the two large reads come row by row (decoded while the server sends), their
+//! decimals decoded from the binary `numeric` (`numeric`), and the bitcoin rows are split
+//! by date on a second thread while the other statements run.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -91,8 +94,8 @@ pub(crate) fn read_day_states(
             Err(panic) => std::panic::resume_unwind(panic),
         }
     });
-    // A failure is reported as the statements in their first order would: records,
-    // bitcoin rows, fetch log, summaries.
+    // Once the bitcoin rows are loaded, a failure is reported as the statements in their
+    // first order would: records, bitcoin rows, fetch log, summaries.
     let mut records = records?;
     let mut bitcoin = bitcoin?;
     let mut fetch = fetch?;
