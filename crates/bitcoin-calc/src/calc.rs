@@ -101,40 +101,89 @@ pub fn bitcoin_for_energy(
     difficulty: Decimal,
     subsidy: Decimal,
 ) -> Result<Decimal, CalcError> {
-    if difficulty <= Decimal::ZERO {
-        return Err(CalcError::NonPositiveDifficulty { difficulty });
+    ModelAtDifficulty::new(model, difficulty, subsidy).bitcoin_for_energy(energy_mwh)
+}
+
+/// [`bitcoin_for_energy`] for one model at one difficulty and subsidy, with the part that
+/// does not depend on the energy (the checks of the difficulty and the model, and the
+/// divisor `power × 2³² × 10⁻²⁰ × difficulty`) worked out once: a day's records share it.
+/// Each figure, and each error, is exactly [`bitcoin_for_energy`]'s (it is the same code).
+///
+/// ```
+/// use bitcoin_calc::{bitcoin_for_energy, MinerCatalog, ModelAtDifficulty};
+/// use rust_decimal_macros::dec;
+/// let s19 = MinerCatalog::defaults().get("S19J_PRO").unwrap().clone();
+/// let at = ModelAtDifficulty::new(&s19, dec!(86388558925171), dec!(6.25));
+/// assert_eq!(at.bitcoin_for_energy(dec!(1)).unwrap().to_string(), "0.001988229842");
+/// assert_eq!(
+///     at.bitcoin_for_energy(dec!(2.5)),
+///     bitcoin_for_energy(dec!(2.5), &s19, dec!(86388558925171), dec!(6.25))
+/// );
+/// ```
+#[derive(Debug, Clone)]
+pub struct ModelAtDifficulty<'a> {
+    model: &'a MinerModel,
+    difficulty: Decimal,
+    subsidy: Decimal,
+    /// `power × 2³² × 10⁻²⁰ × difficulty`, `None` when it overflows.
+    divisor: Option<Decimal>,
+}
+
+impl<'a> ModelAtDifficulty<'a> {
+    /// `model` at `difficulty` and block `subsidy` (BTC per block).
+    pub fn new(model: &'a MinerModel, difficulty: Decimal, subsidy: Decimal) -> Self {
+        let divisor = model
+            .power_w
+            .checked_mul(TWO_POW_32_E_MINUS_20)
+            .and_then(|x| x.checked_mul(difficulty));
+        Self {
+            model,
+            difficulty,
+            subsidy,
+            divisor,
+        }
     }
-    if energy_mwh.is_sign_negative() && !energy_mwh.is_zero() {
-        return Err(CalcError::NegativeEnergy { energy_mwh });
+
+    /// The model.
+    pub fn model(&self) -> &'a MinerModel {
+        self.model
     }
-    if model.hashrate_ths <= Decimal::ZERO || model.power_w <= Decimal::ZERO {
-        return Err(CalcError::InvalidModel {
-            name: model.name.clone(),
-            hashrate_ths: model.hashrate_ths,
-            power_w: model.power_w,
-        });
+
+    /// The bitcoin `energy_mwh` could have mined: [`bitcoin_for_energy`] with this model,
+    /// difficulty and subsidy (the same checks in the same order, the same arithmetic).
+    pub fn bitcoin_for_energy(&self, energy_mwh: Decimal) -> Result<Decimal, CalcError> {
+        let (model, difficulty, subsidy) = (self.model, self.difficulty, self.subsidy);
+        if difficulty <= Decimal::ZERO {
+            return Err(CalcError::NonPositiveDifficulty { difficulty });
+        }
+        if energy_mwh.is_sign_negative() && !energy_mwh.is_zero() {
+            return Err(CalcError::NegativeEnergy { energy_mwh });
+        }
+        if model.hashrate_ths <= Decimal::ZERO || model.power_w <= Decimal::ZERO {
+            return Err(CalcError::InvalidModel {
+                name: model.name.clone(),
+                hashrate_ths: model.hashrate_ths,
+                power_w: model.power_w,
+            });
+        }
+        let overflow = || CalcError::Overflow {
+            energy_mwh,
+            model: model.name.clone(),
+            difficulty,
+        };
+        let numerator = energy_mwh
+            .checked_mul(model.hashrate_ths)
+            .and_then(|x| x.checked_mul(subsidy))
+            .and_then(|x| x.checked_mul(JOULE_HASH_FACTOR))
+            .ok_or_else(overflow)?;
+        let divisor = self.divisor.ok_or_else(overflow)?;
+        let quotient = numerator.checked_div(divisor).ok_or_else(overflow)?;
+        let mut rounded = quotient.round_dp_with_strategy(BITCOIN_DECIMAL_PLACES, BITCOIN_ROUNDING);
+        // Carry exactly 12 places (rescale only pads with zeros here: the value is already
+        // rounded and far below the 10¹⁶ where 12 places would stop fitting).
+        rounded.rescale(BITCOIN_DECIMAL_PLACES);
+        Ok(rounded)
     }
-    let overflow = || CalcError::Overflow {
-        energy_mwh,
-        model: model.name.clone(),
-        difficulty,
-    };
-    let numerator = energy_mwh
-        .checked_mul(model.hashrate_ths)
-        .and_then(|x| x.checked_mul(subsidy))
-        .and_then(|x| x.checked_mul(JOULE_HASH_FACTOR))
-        .ok_or_else(overflow)?;
-    let divisor = model
-        .power_w
-        .checked_mul(TWO_POW_32_E_MINUS_20)
-        .and_then(|x| x.checked_mul(difficulty))
-        .ok_or_else(overflow)?;
-    let quotient = numerator.checked_div(divisor).ok_or_else(overflow)?;
-    let mut rounded = quotient.round_dp_with_strategy(BITCOIN_DECIMAL_PLACES, BITCOIN_ROUNDING);
-    // Carry exactly 12 places (rescale only pads with zeros here: the value is already
-    // rounded and far below the 10¹⁶ where 12 places would stop fitting).
-    rounded.rescale(BITCOIN_DECIMAL_PLACES);
-    Ok(rounded)
 }
 
 /// One [`BitcoinRow`] per record per model (records in the order given, models in the order
@@ -160,9 +209,14 @@ pub fn bitcoin_rows(
     subsidy: Decimal,
 ) -> Result<Vec<BitcoinRow>, CalcError> {
     let mut rows = Vec::with_capacity(records.len() * models.len());
+    let models: Vec<ModelAtDifficulty<'_>> = models
+        .iter()
+        .map(|m| ModelAtDifficulty::new(m, difficulty, subsidy))
+        .collect();
     for record in records {
-        for model in models {
-            let bitcoin_mined = bitcoin_for_energy(record.energy(), model, difficulty, subsidy)?;
+        for at in &models {
+            let model = at.model();
+            let bitcoin_mined = at.bitcoin_for_energy(record.energy())?;
             rows.push(BitcoinRow {
                 settlement_date: record.settlement_date,
                 settlement_period: record.settlement_period,

@@ -70,7 +70,8 @@ mod subsidy;
 mod trust;
 
 pub use calc::{
-    bitcoin_for_energy, bitcoin_rows, CalcError, BITCOIN_DECIMAL_PLACES, BITCOIN_ROUNDING,
+    bitcoin_for_energy, bitcoin_rows, CalcError, ModelAtDifficulty, BITCOIN_DECIMAL_PLACES,
+    BITCOIN_ROUNDING,
 };
 pub use difficulty::{DifficultyError, DifficultySource, DifficultyTable, FixedDifficulty};
 pub use import::{

@@ -249,11 +249,12 @@ where
     }
     note_unready_dates(cx, &mut pending).await;
     let miners = cx.config.miners.clone();
-    let checked = blocking(move || check_all(pending, &miners)).await?;
+    let keep_states = opts.against_api;
+    let checked = blocking(move || check_all(pending, &miners, keep_states)).await?;
     let total = checked.len();
     let mut days: Vec<DayAssessment> = stream::iter(checked)
         .map(|(mut day, state)| async move {
-            if opts.against_api {
+            if let Some(state) = state.filter(|_| opts.against_api) {
                 match verify_day::api_drift(cx, day.date, &state, &NoBar).await {
                     Ok((drift, check)) => {
                         day.drift_periods = drift.iter().map(|d| d.period).collect();
@@ -326,41 +327,52 @@ where
 }
 
 /// Runs every date's checks, on as many threads as there are cores (a year recomputes
-/// every bitcoin row), keeping the dates' order.
+/// every bitcoin row), keeping the dates' order. Each date's stored state is kept only with
+/// `keep_states` (for the comparison with the API); otherwise it is freed on the thread that
+/// checked it, as soon as it is checked.
 fn check_all(
     pending: Vec<Pending>,
     miners: &[bitcoin_calc::MinerModel],
-) -> Result<Vec<(DayAssessment, DayState)>, PipelineError> {
+    keep_states: bool,
+) -> Result<Vec<(DayAssessment, Option<DayState>)>, PipelineError> {
     let threads = std::thread::available_parallelism()
         .map_or(1, std::num::NonZeroUsize::get)
         .clamp(1, 8);
-    let per = pending.len().div_ceil(threads).max(1);
-    let mut chunks: Vec<Vec<Pending>> = Vec::new();
-    let mut rest = pending.into_iter().peekable();
-    while rest.peek().is_some() {
-        chunks.push(rest.by_ref().take(per).collect());
-    }
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = chunks
-            .into_iter()
-            .map(|chunk| {
-                scope.spawn(move || {
-                    chunk
-                        .into_iter()
-                        .map(|p| assess_stored(p, miners))
-                        .collect::<Result<Vec<_>, _>>()
+    // The threads take the next date from one queue (dates differ tenfold in rows, so equal
+    // shares of dates would leave a core idle), and the results are put back in date order:
+    // the first date whose figures cannot be summed is the error, as one after another.
+    let queue = std::sync::Mutex::new(pending.into_iter().enumerate());
+    let next = || {
+        queue
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .next()
+    };
+    let mut checked = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut part = Vec::new();
+                    while let Some((i, p)) = next() {
+                        let day = assess_stored(p, miners)
+                            .map(|(day, state)| (day, keep_states.then_some(state)));
+                        part.push((i, day));
+                    }
+                    part
                 })
             })
             .collect();
         let mut out = Vec::new();
         for h in handles {
             match h.join() {
-                Ok(part) => out.extend(part?),
+                Ok(part) => out.extend(part),
                 Err(panic) => std::panic::resume_unwind(panic),
             }
         }
-        Ok(out)
-    })
+        out
+    });
+    checked.sort_by_key(|(i, _)| *i);
+    checked.into_iter().map(|(_, day)| day).collect()
 }
 
 /// Per-date progress is not shown inside an assessment: the bar counts dates.

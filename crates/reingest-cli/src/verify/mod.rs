@@ -325,27 +325,40 @@ fn yearly_matches_monthlies(state: &DayState) -> Check {
     }
 }
 
+/// Each model has as many rows per (period, farm) as there are records: the sorted keys of
+/// each model's rows equal the sorted keys of the records (one pass over the rows, no map).
 fn bitcoin_rows_per_record(state: &DayState, models: &[String]) -> Check {
-    let mut records: BTreeMap<(u8, &str), usize> = BTreeMap::new();
-    for r in &state.records {
-        *records
-            .entry((r.settlement_period, r.farm_id.as_str()))
-            .or_default() += 1;
+    let mut records: Vec<(u8, &str)> = state
+        .records
+        .iter()
+        .map(|r| (r.settlement_period, r.farm_id.as_str()))
+        .collect();
+    records.sort_unstable();
+    let mut rows: Vec<Vec<(u8, &str)>> = models
+        .iter()
+        .map(|_| Vec::with_capacity(records.len()))
+        .collect();
+    for b in &state.bitcoin_rows {
+        if let Some(i) = models.iter().position(|m| *m == b.miner_model) {
+            if let Some(list) = rows.get_mut(i) {
+                list.push((b.settlement_period, b.farm_id.as_str()));
+            }
+        }
+    }
+    for list in &mut rows {
+        list.sort_unstable();
     }
     let mut problems = Vec::new();
     for model in models {
-        let mut rows: BTreeMap<(u8, &str), usize> = BTreeMap::new();
-        for b in state
-            .bitcoin_rows
+        // A name listed twice has its rows under its first place.
+        let rows = models
             .iter()
-            .filter(|b| &b.miner_model == model)
-        {
-            *rows
-                .entry((b.settlement_period, b.farm_id.as_str()))
-                .or_default() += 1;
-        }
-        if rows != records {
-            let n: usize = rows.values().sum();
+            .position(|m| m == model)
+            .and_then(|i| rows.get(i))
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        if rows != records.as_slice() {
+            let n = rows.len();
             problems.push(format!(
                 "{model}: {n} rows for {} records",
                 state.records.len()

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use bitcoin_calc::{bitcoin_for_energy, MinerModel};
+use bitcoin_calc::{MinerModel, ModelAtDifficulty};
 use rust_decimal::Decimal;
 use settlement_model::{BitcoinInputs, CurtailmentRecord, SettlementDate, SummaryPeriod};
 use store::DayState;
@@ -65,22 +65,31 @@ pub fn payments_match_prices(records: &[CurtailmentRecord]) -> Check {
 ///
 /// Rows carry no record id, so the rows of one (period, farm, model) are compared, as a
 /// sorted list, with the figures of that period's records of the farm.
+///
+/// Both sides are flat lists of `(period, farm, model, bitcoin)` sorted once (a year's
+/// assessment recomputes some 720,000 rows, so no map or list per key), and each model's
+/// divisor at the day's difficulty is worked out once ([`ModelAtDifficulty`]).
 pub fn bitcoin_rows_recomputed(
     state: &DayState,
     miners: &[MinerModel],
     inputs: &BitcoinInputs,
 ) -> Check {
     const NAME: CheckName = CheckName::BitcoinRowsRecomputed;
-    type Key<'a> = (u8, &'a str, &'a str);
     let mut problems = Vec::new();
-    let mut expected: BTreeMap<Key<'_>, Vec<Decimal>> = BTreeMap::new();
+    let models: Vec<ModelAtDifficulty<'_>> = miners
+        .iter()
+        .map(|m| ModelAtDifficulty::new(m, inputs.difficulty, inputs.subsidy))
+        .collect();
+    let mut expected: Vec<Keyed<'_>> = Vec::with_capacity(state.records.len() * models.len());
     for r in &state.records {
-        for m in miners {
-            match bitcoin_for_energy(r.energy(), m, inputs.difficulty, inputs.subsidy) {
-                Ok(v) => expected
-                    .entry((r.settlement_period, r.farm_id.as_str(), m.name.as_str()))
-                    .or_default()
-                    .push(v),
+        let energy = r.energy();
+        for at in &models {
+            let m = at.model();
+            match at.bitcoin_for_energy(energy) {
+                Ok(v) => expected.push((
+                    (r.settlement_period, r.farm_id.as_str(), m.name.as_str()),
+                    v,
+                )),
                 Err(e) => problems.push(format!(
                     "period {} {} {}: {e}",
                     r.settlement_period, r.farm_id, m.name
@@ -88,7 +97,7 @@ pub fn bitcoin_rows_recomputed(
             }
         }
     }
-    let mut stored: BTreeMap<Key<'_>, Vec<Decimal>> = BTreeMap::new();
+    let mut stored: Vec<Keyed<'_>> = Vec::with_capacity(state.bitcoin_rows.len());
     for b in &state.bitcoin_rows {
         if b.difficulty != inputs.difficulty {
             problems.push(format!(
@@ -96,21 +105,26 @@ pub fn bitcoin_rows_recomputed(
                 b.settlement_period, b.farm_id, b.miner_model, b.difficulty, inputs.difficulty
             ));
         }
-        stored
-            .entry((
+        stored.push((
+            (
                 b.settlement_period,
                 b.farm_id.as_str(),
                 b.miner_model.as_str(),
-            ))
-            .or_default()
-            .push(b.bitcoin_mined);
+            ),
+            b.bitcoin_mined,
+        ));
     }
-    for list in expected.values_mut().chain(stored.values_mut()) {
-        list.sort();
-    }
-    for (key, want) in &expected {
-        let got = stored.get(key).map(Vec::as_slice).unwrap_or_default();
-        if got.len() == want.len() && got != want.as_slice() {
+    // Stable sorts: values equal as numbers keep the order they came in, as each key's
+    // list did when it was sorted on its own.
+    expected.sort();
+    stored.sort();
+    let mut got_groups = stored.chunk_by(|a, b| a.0 == b.0).peekable();
+    for want in expected.chunk_by(|a, b| a.0 == b.0) {
+        let key = want[0].0;
+        while got_groups.next_if(|g| g[0].0 < key).is_some() {}
+        let got = got_groups.next_if(|g| g[0].0 == key).unwrap_or_default();
+        let same = got.len() == want.len() && got.iter().zip(want).all(|(g, w)| g.1 == w.1);
+        if got.len() == want.len() && !same {
             problems.push(format!(
                 "period {} {} {}: stored {} BTC, recomputed {} BTC",
                 key.0,
@@ -138,10 +152,13 @@ pub fn bitcoin_rows_recomputed(
     }
 }
 
-fn join(values: &[Decimal]) -> String {
+/// A bitcoin figure under its (period, farm, model).
+type Keyed<'a> = ((u8, &'a str, &'a str), Decimal);
+
+fn join(values: &[Keyed<'_>]) -> String {
     values
         .iter()
-        .map(Decimal::to_string)
+        .map(|(_, v)| v.to_string())
         .collect::<Vec<_>>()
         .join(", ")
 }
