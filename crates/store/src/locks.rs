@@ -6,7 +6,9 @@
 use std::time::Instant;
 
 use chrono::Datelike;
+#[cfg(feature = "postgres")]
 use diesel::prelude::*;
+#[cfg(feature = "postgres")]
 use diesel::sql_types::BigInt;
 use settlement_model::SettlementDate;
 

@@ -95,10 +95,18 @@ impl StoredDecimal {
 }
 
 #[cfg(feature = "postgres")]
+impl StoredDecimal {
+    /// The text PostgreSQL renders for `n`.
+    pub(crate) fn of_numeric(n: &PgNumeric) -> Self {
+        StoredDecimal(numeric_text(n))
+    }
+}
+
+#[cfg(feature = "postgres")]
 impl FromSql<Exact, Pg> for StoredDecimal {
     fn from_sql(value: PgValue<'_>) -> deserialize::Result<Self> {
         let n = <PgNumeric as FromSql<Numeric, Pg>>::from_sql(value)?;
-        Ok(StoredDecimal(numeric_text(&n)))
+        Ok(StoredDecimal::of_numeric(&n))
     }
 }
 

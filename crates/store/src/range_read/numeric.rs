@@ -9,9 +9,13 @@
 //! value past a decimal's 96 bits) is read as text instead, so it gives exactly the text
 //! path's value or its [`StoreError::CorruptValue`].
 
+#[cfg(feature = "postgres")]
+use diesel::data_types::PgNumeric;
 use diesel::deserialize::{self, FromSql, FromSqlRow};
 #[cfg(feature = "postgres")]
 use diesel::pg::{Pg, PgValue};
+#[cfg(feature = "postgres")]
+use diesel::sql_types::Numeric;
 #[cfg(feature = "sqlite")]
 use diesel::sqlite::{Sqlite, SqliteValue};
 use rust_decimal::Decimal;
@@ -45,11 +49,14 @@ impl RangeDecimal {
 
 #[cfg(feature = "postgres")]
 impl FromSql<Exact, Pg> for RangeDecimal {
+    /// The wire form parsed once, by diesel (as [`StoredDecimal`] does), then decoded
+    /// directly or rendered as text.
     fn from_sql(value: PgValue<'_>) -> deserialize::Result<Self> {
-        match decode(value.as_bytes()) {
-            Some(d) => Ok(RangeDecimal::Decoded(d)),
-            None => <StoredDecimal as FromSql<Exact, Pg>>::from_sql(value).map(RangeDecimal::Text),
-        }
+        let n = <PgNumeric as FromSql<Numeric, Pg>>::from_sql(value)?;
+        Ok(match decode(&n) {
+            Some(d) => RangeDecimal::Decoded(d),
+            None => RangeDecimal::Text(StoredDecimal::of_numeric(&n)),
+        })
     }
 }
 
@@ -64,44 +71,40 @@ impl FromSql<Exact, Sqlite> for RangeDecimal {
 #[cfg(feature = "postgres")]
 const MAX_MANTISSA: u128 = (1 << 96) - 1;
 
-/// The binary `numeric` `bytes` as a decimal at its own scale, or `None` for what is left
-/// to the text path.
+/// `n` as a decimal at its own scale, or `None` for what is left to the text path.
 ///
-/// The wire form is `ndigits`, `weight`, `sign`, `scale` (16 bits each, big-endian), then
-/// `ndigits` base-10000 digit groups, the first of weight `weight` (its exponent in base
-/// 10000); `scale` is the number of fractional decimal digits, and PostgreSQL renders
+/// A `numeric` is base-10000 digit groups, the first of weight `weight` (its exponent in
+/// base 10000); `scale` is the number of fractional decimal digits, and PostgreSQL renders
 /// exactly that many, truncating any further digit a group carries.
 #[cfg(feature = "postgres")]
-fn decode(bytes: &[u8]) -> Option<Decimal> {
-    const POSITIVE: u16 = 0x0000;
-    const NEGATIVE: u16 = 0x4000;
-    let word = |i: usize| -> Option<u16> {
-        let b = bytes.get(2 * i..2 * i + 2)?;
-        Some(u16::from_be_bytes([*b.first()?, *b.get(1)?]))
+fn decode(n: &PgNumeric) -> Option<Decimal> {
+    let (negative, weight, scale, digits) = match n {
+        PgNumeric::NaN => return None,
+        PgNumeric::Positive {
+            weight,
+            scale,
+            digits,
+        } => (false, *weight, *scale, digits),
+        PgNumeric::Negative {
+            weight,
+            scale,
+            digits,
+        } => (true, *weight, *scale, digits),
     };
-    let ndigits = usize::from(word(0)?);
-    let weight = i32::from(i16::from_be_bytes(word(1)?.to_be_bytes()));
-    let negative = match word(2)? {
-        POSITIVE => false,
-        NEGATIVE => true,
-        _ => return None,
-    };
-    let scale = word(3)?;
-    if scale > 28 || bytes.len() != 8 + 2 * ndigits {
+    if scale > 28 {
         return None;
     }
+    let weight = i32::from(weight);
     let frac_groups = i32::from(scale.div_ceil(4));
     let mut mantissa: u128 = 0;
     // From the highest group (or the units' group) down to the last fractional group the
     // scale needs: 10000^top … 10000^-frac_groups; groups past the stored ones are zeros.
     for power in (-frac_groups..=weight.max(0)).rev() {
-        let group = match usize::try_from(weight - power) {
-            Ok(i) if i < ndigits => word(4 + i)?,
-            _ => 0,
-        };
-        if group > 9999 {
-            return None;
-        }
+        let group = usize::try_from(weight - power)
+            .ok()
+            .and_then(|i| digits.get(i).copied())
+            .unwrap_or(0);
+        let group = u16::try_from(group).ok().filter(|g| *g <= 9999)?;
         mantissa = mantissa
             .checked_mul(10_000)?
             .checked_add(u128::from(group))?;
@@ -121,18 +124,22 @@ fn decode(bytes: &[u8]) -> Option<Decimal> {
 mod tests {
     use super::*;
 
-    /// The wire form of a `numeric`.
-    fn num(negative: bool, weight: i16, scale: u16, digits: &[i16]) -> Vec<u8> {
-        let sign: u16 = if negative { 0x4000 } else { 0 };
-        let mut out = Vec::new();
-        out.extend((digits.len() as u16).to_be_bytes());
-        out.extend(weight.to_be_bytes());
-        out.extend(sign.to_be_bytes());
-        out.extend(scale.to_be_bytes());
-        for d in digits {
-            out.extend(d.to_be_bytes());
+    /// A `numeric` as diesel reads it off the wire.
+    fn num(negative: bool, weight: i16, scale: u16, digits: &[i16]) -> PgNumeric {
+        let digits = digits.to_vec();
+        if negative {
+            PgNumeric::Negative {
+                weight,
+                scale,
+                digits,
+            }
+        } else {
+            PgNumeric::Positive {
+                weight,
+                scale,
+                digits,
+            }
         }
-        out
     }
 
     fn text(d: Option<Decimal>) -> Option<String> {
@@ -141,7 +148,7 @@ mod tests {
 
     #[test]
     fn decodes_to_the_digits_and_scale_postgresql_renders() {
-        let cases: &[(Vec<u8>, &str)] = &[
+        let cases: &[(PgNumeric, &str)] = &[
             (num(false, -1, 12, &[19, 8822, 9842]), "0.001988229842"),
             (num(false, 0, 3, &[12, 3450]), "12.345"),
             (num(false, 0, 6, &[12, 3450]), "12.345000"),
@@ -172,9 +179,7 @@ mod tests {
 
     #[test]
     fn leaves_the_odd_cases_to_the_text_path() {
-        let nan = [0, 0, 0, 0, 0xC0, 0, 0, 0];
-        assert_eq!(decode(&nan), None);
-        assert_eq!(decode(&num(false, 0, 2, &[1])[..9]), None, "cut short");
+        assert_eq!(decode(&PgNumeric::NaN), None);
         assert_eq!(decode(&num(false, 0, 2, &[])), None, "zero");
         assert_eq!(decode(&num(true, 0, 2, &[])), None, "negative zero");
         assert_eq!(decode(&num(false, 0, 29, &[1])), None, "scale past 28");
