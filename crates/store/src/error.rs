@@ -89,13 +89,13 @@ pub enum StoreError {
         detail: String,
     },
     /// A constraint of the schema rejected a write (unique, not null, foreign key, check):
-    /// the transaction was rolled back. The message says which rule, on which table when the
-    /// driver tells, and what to do about it ([`ConstraintKind::advice`]).
+    /// the transaction was rolled back. The message says which rule, and on which table when
+    /// the driver tells; what to do about it depends on the kind ([`ConstraintKind`]'s
+    /// variants say what each most likely means) and is the caller's to word.
     #[error(
         "the database refused a write that breaks its {kind} rule{} ({detail}); the \
-         transaction was rolled back and nothing was written: {}",
+         transaction was rolled back and nothing was written",
         table.as_ref().map(|t| format!(" on table {t}")).unwrap_or_default(),
-        kind.advice()
     )]
     Constraint {
         /// Which rule was broken.
@@ -210,16 +210,26 @@ pub enum StoreError {
 }
 
 /// Which rule of the schema a refused write broke.
+///
+/// The store checks its inputs before it writes (a BM unit list that repeats an id, records
+/// of another date, …), so a constraint that still fires means another writer changed the
+/// same rows meanwhile, the schema is not the one this version expects, or a bug: each
+/// variant says which is most likely, for the caller to tell its user.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ConstraintKind {
-    /// Two rows would share one key (primary key or unique index).
+    /// Two rows would share one key (primary key or unique index). Most likely another
+    /// process wrote the same rows at the same time (doing it again succeeds); if it fails
+    /// the same way, the input names one key twice or this is a bug.
     Unique,
-    /// A row refers to a row that does not exist, or a referenced row is in use.
+    /// A row refers to a row that does not exist, or a referenced row is in use. Most likely
+    /// the schema is behind this version (migrate), or another tool deleted rows meanwhile.
     ForeignKey,
-    /// A required value is missing.
+    /// A required value is missing. Most likely the schema is behind this version
+    /// (migrate); else a bug.
     NotNull,
-    /// A value breaks a `CHECK` (or exclusion) rule.
+    /// A value breaks a `CHECK` (or exclusion) rule. Most likely the schema is behind this
+    /// version (migrate); else a bug.
     Check,
 }
 
@@ -231,30 +241,6 @@ impl ConstraintKind {
             ConstraintKind::ForeignKey => "foreign key",
             ConstraintKind::NotNull => "not-null",
             ConstraintKind::Check => "check",
-        }
-    }
-
-    /// What the operator can do about it. The store checks its inputs before it writes (a
-    /// BM unit list that repeats an id, records of another date, …), so a constraint that
-    /// still fires means another writer changed the same rows meanwhile, the schema is not
-    /// the one this version expects, or a bug.
-    pub fn advice(self) -> &'static str {
-        match self {
-            ConstraintKind::Unique => {
-                "another process probably wrote the same rows at the same time, so run the \
-                 command again; if it fails the same way, the input names one key twice or \
-                 this is a bug in reingest: report it with this message"
-            }
-            ConstraintKind::ForeignKey => {
-                "a row refers to one that is missing; run `reingest migrate` in case the \
-                 schema is behind this version, check that no other tool deleted rows \
-                 meanwhile, and run the command again"
-            }
-            ConstraintKind::NotNull | ConstraintKind::Check => {
-                "a value is missing or out of range for the schema; run `reingest migrate` in \
-                 case the schema is behind this version, else report it as a bug with this \
-                 message"
-            }
         }
     }
 }
@@ -435,7 +421,10 @@ mod tests {
             ),
             "{text}"
         );
-        assert!(text.contains("run the command again"), "{text}");
+        assert!(
+            text.ends_with("the transaction was rolled back and nothing was written"),
+            "what to do is the caller's to word: {text}"
+        );
         assert!(!text.contains('\n'), "{text}");
         assert!(matches!(
             classify(&db_error(DatabaseErrorKind::ReadOnlyTransaction, "x")),

@@ -128,6 +128,7 @@ impl PipelineError {
             Self::Store(store::StoreError::RunNotFound { .. }) => {
                 vec![Remedy::ListRuns { date: None }]
             }
+            Self::Store(store::StoreError::Constraint { kind, .. }) => constraint_remedies(*kind),
             Self::Store(store::StoreError::LaterRuns { run_id, .. }) => vec![
                 Remedy::RestoreLaterRunsFirst,
                 Remedy::ForceRestore {
@@ -160,6 +161,18 @@ impl PipelineError {
             | Self::Evidence { .. }
             | Self::Task(_) => true,
         }
+    }
+}
+
+/// What fixes a write the schema refused, by the rule it broke (the likeliest first; see
+/// [`store::ConstraintKind`]'s variants).
+fn constraint_remedies(kind: store::ConstraintKind) -> Vec<Remedy> {
+    match kind {
+        store::ConstraintKind::Unique => vec![Remedy::TryAgain, Remedy::ReportBug],
+        store::ConstraintKind::ForeignKey => {
+            vec![Remedy::Migrate, Remedy::CheckOtherWriters, Remedy::TryAgain]
+        }
+        _ => vec![Remedy::Migrate, Remedy::ReportBug],
     }
 }
 
@@ -329,6 +342,15 @@ mod tests {
                 vec![Remedy::WaitForPublication, Remedy::AllowMissingPeriods],
             ),
             (InputError::Jobs { jobs: 65, max: 64 }.into(), vec![]),
+            (
+                store::StoreError::Constraint {
+                    kind: store::ConstraintKind::ForeignKey,
+                    table: None,
+                    detail: "FOREIGN KEY constraint failed".into(),
+                }
+                .into(),
+                vec![Remedy::Migrate, Remedy::CheckOtherWriters, Remedy::TryAgain],
+            ),
         ];
         let errors = cases
             .into_iter()

@@ -104,4 +104,10 @@ pub enum Remedy {
         /// The run to restore.
         run_id: String,
     },
+    /// Do the same again: another writer probably changed the same rows at the same time.
+    TryAgain,
+    /// Check that no other tool deleted the rows this write refers to.
+    CheckOtherWriters,
+    /// Report a bug in reingest, with the error's message.
+    ReportBug,
 }

@@ -91,6 +91,33 @@ mod tests {
                 "database: no run \"r1\" in the audit log (see `reingest runs`)",
             ),
             (
+                store::StoreError::Constraint {
+                    kind: store::ConstraintKind::Unique,
+                    table: Some("bm_units".into()),
+                    detail: "UNIQUE constraint failed: bm_units.elexon_bm_unit".into(),
+                }
+                .into(),
+                "database: the database refused a write that breaks its unique key rule on table bm_units (UNIQUE constraint failed: bm_units.elexon_bm_unit); the transaction was rolled back and nothing was written: another process probably wrote the same rows at the same time, so run the command again; if it fails the same way, the input names one key twice or this is a bug in reingest: report it with this message",
+            ),
+            (
+                store::StoreError::Constraint {
+                    kind: store::ConstraintKind::ForeignKey,
+                    table: None,
+                    detail: "FOREIGN KEY constraint failed".into(),
+                }
+                .into(),
+                "database: the database refused a write that breaks its foreign key rule (FOREIGN KEY constraint failed); the transaction was rolled back and nothing was written: a row refers to one that is missing; run `reingest migrate` in case the schema is behind this version, check that no other tool deleted rows meanwhile, and run the command again",
+            ),
+            (
+                store::StoreError::Constraint {
+                    kind: store::ConstraintKind::Check,
+                    table: Some("curtailment_records".into()),
+                    detail: "new row violates check constraint".into(),
+                }
+                .into(),
+                "database: the database refused a write that breaks its check rule on table curtailment_records (new row violates check constraint); the transaction was rolled back and nothing was written: a value is missing or out of range for the schema; run `reingest migrate` in case the schema is behind this version, else report it as a bug with this message",
+            ),
+            (
                 store::StoreError::LaterRuns {
                     run_id: "r1".into(),
                     later: vec!["r2 (periods 1-48)".into(), "r3 (periods 5-6)".into()],

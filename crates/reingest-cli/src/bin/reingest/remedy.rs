@@ -34,6 +34,9 @@ pub fn command(remedy: &Remedy) -> String {
         }
         Remedy::RestoreLaterRunsFirst => "restore those first".into(),
         Remedy::ForceRestore { .. } => "--force".into(),
+        Remedy::TryAgain => "run the command again".into(),
+        Remedy::CheckOtherWriters => "check that no other tool deleted rows meanwhile".into(),
+        Remedy::ReportBug => "report it".into(),
         // A remedy of a newer library: named as the library names it.
         other => format!("{other:?}"),
     }
@@ -91,6 +94,9 @@ pub fn suffix(e: &PipelineError) -> String {
                 run_id: run_id.clone()
             })
         ),
+        PipelineError::Store(store::StoreError::Constraint { kind, .. }) => {
+            constraint_suffix(*kind)
+        }
         PipelineError::Registry(registry) => registry_suffix(registry, &remedies),
         PipelineError::Difficulty(DifficultyError::NoFeed) => format!(
             " (build the pipeline with `Pipeline::builder`, which has one, or add one with {})",
@@ -134,6 +140,29 @@ fn input_suffix(e: &InputError, remedies: &[Remedy]) -> String {
             format!("; {}", words.join(", or "))
         }
         _ => format!("; see {}", either(remedies)),
+    }
+}
+
+/// What to do about a write the schema refused, in the words the store's message had.
+fn constraint_suffix(kind: store::ConstraintKind) -> String {
+    let migrate = command(&Remedy::Migrate);
+    let again = command(&Remedy::TryAgain);
+    let report = command(&Remedy::ReportBug);
+    match kind {
+        store::ConstraintKind::Unique => format!(
+            ": another process probably wrote the same rows at the same time, so {again}; if \
+             it fails the same way, the input names one key twice or this is a bug in \
+             reingest: {report} with this message"
+        ),
+        store::ConstraintKind::ForeignKey => format!(
+            ": a row refers to one that is missing; run {migrate} in case the schema is behind \
+             this version, {}, and {again}",
+            command(&Remedy::CheckOtherWriters)
+        ),
+        _ => format!(
+            ": a value is missing or out of range for the schema; run {migrate} in case the \
+             schema is behind this version, else {report} as a bug with this message"
+        ),
     }
 }
 
