@@ -10,6 +10,7 @@ use store::{Backend, DieselStore, StoreConfig};
 
 use crate::error::{InputError, PipelineError};
 use crate::ops::feed::HttpDifficultyFeed;
+use crate::ops::registry_note::RegistryNote;
 use crate::pipeline::{Pipeline, PipelineConfig};
 
 /// The pipeline the binary runs.
@@ -58,6 +59,9 @@ pub struct AppSettings {
     pub pool_size: u32,
     /// How reports word an error they keep as text ([`PipelineConfig::describe_error`]).
     pub describe_error: fn(&PipelineError) -> String,
+    /// How a run's report words what it did with the registry
+    /// ([`PipelineConfig::describe_registry_note`]).
+    pub describe_registry_note: fn(&RegistryNote) -> String,
 }
 
 /// What building a pipeline does about the database's pending migrations.
@@ -126,6 +130,7 @@ impl AppSettings {
             migrations: MigrationPolicy::Apply,
             pool_size: store.pool_size,
             describe_error: PipelineConfig::default().describe_error,
+            describe_registry_note: PipelineConfig::default().describe_registry_note,
         }
     }
 
@@ -186,6 +191,7 @@ impl AppSettings {
         Ok(PipelineConfig {
             miners,
             describe_error: self.describe_error,
+            describe_registry_note: self.describe_registry_note,
             ..PipelineConfig::default()
         })
     }

@@ -55,6 +55,7 @@ pub use error::{
 pub use evidence::{EvidenceDocument, Fingerprint};
 pub use ops::feed::{DifficultyFeed, HttpDifficultyFeed};
 pub use ops::range::{ArchiveReplay, RangeOptions, RangeReport};
+pub use ops::registry_note::{describe_registry_note, RegistryNote};
 pub use ops::registry_report::{LeftOut, RegistryReport};
 pub use ops::reports::{DriftCause, PeriodChange, RunReport, UnclassifiedUnit, VerifyReport};
 pub use ops::verify_day::VerifyOptions;

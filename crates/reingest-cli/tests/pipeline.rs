@@ -1002,6 +1002,13 @@ async fn a_stale_api_registry_is_refreshed_once_but_an_imported_one_is_left_alon
             .as_deref()
             .unwrap()
             .contains("imported from a file"));
+        assert_eq!(
+            r.registry_notes[0].remedies(),
+            [
+                reingest::Remedy::ImportRegistry,
+                reingest::Remedy::SyncRegistry
+            ]
+        );
         assert_eq!(p.store().bm_units().unwrap().len(), without.len());
 
         // From the API, refreshed within the day: not refreshed again.
@@ -1021,11 +1028,16 @@ async fn a_stale_api_registry_is_refreshed_once_but_an_imported_one_is_left_alon
         let mut fixed = RunOptions::new(date);
         fixed.no_registry_refresh = true;
         let r = p.run(&fixed, &NoProgress).await.unwrap();
-        assert!(r
-            .registry
-            .as_deref()
-            .unwrap()
-            .contains("--no-registry-refresh"));
+        // The note is data (what a service acts on) and words naming the library's call.
+        assert!(
+            matches!(r.registry_notes[..], [reingest::RegistryNote::KeptFixed]),
+            "{:?}",
+            r.registry_notes
+        );
+        assert_eq!(
+            r.registry.as_deref(),
+            Some("kept fixed (`RunOptions::no_registry_refresh`)")
+        );
         let r = p.run(&RunOptions::new(date), &NoProgress).await.unwrap();
         assert!(r
             .registry

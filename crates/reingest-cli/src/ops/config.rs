@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use settlement_model::{PeriodRange, SettlementDate};
 
+use crate::ops::registry_note::{describe_registry_note, RegistryNote};
 use crate::verify::Expectations;
 
 /// Who is running the tool, for the audit log.
@@ -52,6 +53,11 @@ pub struct PipelineConfig {
     /// [`crate::error::describe`]: the error and its causes; the `reingest` binary adds the
     /// commands that fix it (its remedies).
     pub describe_error: fn(&crate::PipelineError) -> String,
+    /// How a run's report words what it did with the BM unit registry
+    /// ([`RunReport::registry`](crate::RunReport::registry)). Default
+    /// [`describe_registry_note`]: naming the library's calls; the `reingest` binary names
+    /// its commands.
+    pub describe_registry_note: fn(&RegistryNote) -> String,
 }
 
 impl Default for PipelineConfig {
@@ -63,6 +69,7 @@ impl Default for PipelineConfig {
             tool_version: env!("CARGO_PKG_VERSION").to_owned(),
             clock: Clock::System,
             describe_error: describe_pipeline_error,
+            describe_registry_note,
         }
     }
 }

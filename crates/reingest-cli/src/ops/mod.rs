@@ -1,6 +1,6 @@
 //! The pipeline's operations, each in its own module: fetching a date ([`fetch`]), the
 //! inputs its bitcoin figures rest on (`inputs`, [`feed`]), the BM unit registry
-//! (`registry`), the swap's hooks (`hooks`), restoring a run (`restore`), replaying
+//! (`registry`, and what a run did with it, [`registry_note`]), the swap's hooks (`hooks`), restoring a run (`restore`), replaying
 //! and recomputing from the archive (`replay`, `archive_ops`), verifying a stored day
 //! ([`verify_day`]), ranges ([`range`], `range_archive`) and the assessment of a range
 //! ([`assess`]); and the typed reports they return ([`reports`], [`registry_report`]).
@@ -17,6 +17,7 @@ pub(crate) mod progress;
 pub mod range;
 pub(crate) mod range_archive;
 pub(crate) mod registry;
+pub mod registry_note;
 pub mod registry_report;
 pub(crate) mod replay;
 pub mod reports;

@@ -13,6 +13,7 @@ use tracing::{info, warn};
 
 use crate::error::{PipelineError, RegistryError};
 use crate::ops::context::Context;
+use crate::ops::registry_note::RegistryNote;
 use crate::ops::registry_report::RegistryReport;
 use elexon_client::SettlementSource;
 
@@ -82,7 +83,7 @@ where
 /// run's report of what the fill stored, left out and merged.
 pub(crate) async fn ensure_registry_noted<S, St>(
     cx: &Context<S, St>,
-) -> Result<(BmRegistry, Option<String>), PipelineError>
+) -> Result<(BmRegistry, Option<RegistryNote>), PipelineError>
 where
     S: SettlementSource,
     St: SettlementStore + 'static,
@@ -97,7 +98,7 @@ where
         let report = sync_bm_units(cx).await?;
         let summary = report.summary();
         info!(message = "BM unit registry filled", counts = %summary);
-        note = Some(format!("filled from the API: {summary}"));
+        note = Some(RegistryNote::Filled { summary });
         units = cx.with_store(|s| s.bm_units()).await?;
     }
     let registry = BmRegistry::new(units);
@@ -113,40 +114,29 @@ where
 pub(crate) async fn refresh_registry_for_unknown_ids<S, St>(
     cx: &Context<S, St>,
     forbidden: bool,
-) -> Result<(Option<BmRegistry>, String), PipelineError>
+) -> Result<(Option<BmRegistry>, RegistryNote), PipelineError>
 where
     S: SettlementSource,
     St: SettlementStore + 'static,
 {
     if forbidden {
-        return Ok((None, "kept fixed (--no-registry-refresh)".into()));
+        return Ok((None, RegistryNote::KeptFixed));
     }
     let state = cx.with_store(|s| s.registry_state()).await?;
     let Some(state) = state else {
-        return Ok((
-            None,
-            "its origin is not recorded (filled before this version): left as it is; \
-             `reingest bmu sync` refreshes it from the API"
-                .into(),
-        ));
+        return Ok((None, RegistryNote::OriginUnknown));
     };
     if state.origin == RegistryOrigin::File {
-        return Ok((
-            None,
-            "imported from a file: left as the operator made it (`reingest bmu import \
-             FILE` again, or `reingest bmu sync` to take the API's)"
-                .into(),
-        ));
+        return Ok((None, RegistryNote::ImportedFromFile));
     }
     let fresh_enough =
         Utc::now() - state.refreshed_at < Duration::hours(REFRESH_AT_MOST_EVERY_HOURS);
     if fresh_enough && cx.registry_refreshed.get().is_none() {
         return Ok((
             None,
-            format!(
-                "refreshed from the API at {} (at most once a day); the ids are not there",
-                state.refreshed_at.format("%Y-%m-%d %H:%M UTC")
-            ),
+            RegistryNote::RefreshedRecently {
+                at: state.refreshed_at,
+            },
         ));
     }
     let result = cx
@@ -163,14 +153,8 @@ where
     match result {
         Ok(summary) => Ok((
             Some(ensure_registry(cx).await?),
-            format!("refreshed from the API for unknown unit ids: {summary}"),
+            RegistryNote::Refreshed { summary },
         )),
-        Err(e) => Ok((
-            None,
-            format!(
-                "could not be refreshed from the API: {}",
-                (cx.config.describe_error)(&e)
-            ),
-        )),
+        Err(error) => Ok((None, RegistryNote::RefreshFailed { error })),
     }
 }

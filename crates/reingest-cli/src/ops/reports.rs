@@ -6,6 +6,7 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 use settlement_model::{BitcoinInputs, DayTotals, PeriodRange, SettlementDate, UnclassifiedItem};
 
+use crate::ops::registry_note::RegistryNote;
 use crate::verify::VerificationReport;
 
 /// The report of `run` (and of a dry run, which writes nothing).
@@ -61,6 +62,11 @@ pub struct RunReport {
     /// was refreshed (and the same counts), or why not.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub registry: Option<String>,
+    /// The same as data, in order: what the run did with the registry, or why it left it
+    /// ([`RegistryNote::remedies`] says what would bring it up to date). Not in the JSON,
+    /// which has [`RunReport::registry`]'s words.
+    #[serde(skip)]
+    pub registry_notes: Vec<RegistryNote>,
     /// The fingerprint of what a committed run wrote (SHA-256 over its canonical rows).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fingerprint: Option<String>,
@@ -217,6 +223,7 @@ impl RunReport {
             unclassified: Vec::new(),
             null_id_items: 0,
             registry: None,
+            registry_notes: Vec::new(),
             fingerprint: None,
             reference_changes: Vec::new(),
             duration_ms: 0,

@@ -19,6 +19,7 @@ use crate::ops::context::Context;
 use crate::ops::fetch::{fetch_range, process_fetched, FetchedStack};
 use crate::ops::hooks::{PipelineHooks, RecordsFrom};
 use crate::ops::progress::{IntoProgress, Progress};
+use crate::ops::registry_note::RegistryNote;
 use crate::ops::reports::{group_unclassified, PeriodChange, RunReport};
 use crate::ops::{archive_ops, inputs, registry, replay};
 use crate::verify::check_name::CheckName;
@@ -90,7 +91,7 @@ where
         Ok((fetched, outcome))
     })
     .await?;
-    let mut registry_note = fill_note;
+    let mut registry_notes: Vec<RegistryNote> = fill_note.into_iter().collect();
     if !outcome.unclassified.is_empty() {
         let (fresh, note) =
             registry::refresh_registry_for_unknown_ids(cx, opts.no_registry_refresh).await?;
@@ -102,13 +103,10 @@ where
                 message = "stack items with ids missing from the BM unit registry (not counted as curtailment)",
                 %date,
                 items = outcome.unclassified.len(),
-                registry = %note
+                registry = %(cx.config.describe_registry_note)(&note)
             );
         }
-        registry_note = Some(match registry_note {
-            Some(fill) => format!("{fill}; {note}"),
-            None => note,
-        });
+        registry_notes.push(note);
     }
     let missing: Vec<u8> = missing_periods(&fetched);
     let periods_fetched = range.len() - missing.len();
@@ -126,7 +124,14 @@ where
     report.items_seen = outcome.items_seen;
     report.unclassified = unclassified;
     report.null_id_items = outcome.null_id_items;
-    report.registry = registry_note;
+    report.registry = (!registry_notes.is_empty()).then(|| {
+        let words: Vec<String> = registry_notes
+            .iter()
+            .map(cx.config.describe_registry_note)
+            .collect();
+        words.join("; ")
+    });
+    report.registry_notes = registry_notes;
 
     if opts.dry_run {
         let before_records = cx.with_store(move |s| s.day_records(date)).await?;

@@ -77,6 +77,7 @@ fn settings(g: &Global, command: &Command) -> AppSettings {
     let wanted = u32::try_from(jobs.saturating_mul(2).saturating_add(2)).unwrap_or(u32::MAX);
     s.pool_size = s.pool_size.max(wanted.min(32));
     s.describe_error = crate::error_line::line;
+    s.describe_registry_note = crate::registry_note::line;
     s.migrations = match command {
         Command::Migrate { dry_run: true } => MigrationPolicy::Skip,
         Command::Migrate { dry_run: false } => MigrationPolicy::Apply,

@@ -11,6 +11,7 @@ mod commands;
 mod error_line;
 mod metrics;
 mod out;
+mod registry_note;
 mod remedy;
 mod setup_error;
 mod statements;
