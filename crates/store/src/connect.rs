@@ -81,6 +81,10 @@ pub enum Backend {
     Sqlite,
 }
 
+/// How long a read waits for a second connection before it goes on with one: never long
+/// (another thread may hold the rest of the pool and wait for this one's).
+const SECOND_CONNECTION_WAIT: Duration = Duration::from_millis(500);
+
 /// The connection pool of one backend.
 pub(crate) enum Pools {
     #[cfg(feature = "postgres")]
@@ -217,6 +221,20 @@ impl Pools {
             Pools::Pg(_) => Backend::Postgres,
             #[cfg(feature = "sqlite")]
             Pools::Lite(_) => Backend::Sqlite,
+        }
+    }
+
+    /// A second PostgreSQL connection for a read that splits its statements over two
+    /// (see `crate::range_read`), when the pool may hold two and one comes within
+    /// [`SECOND_CONNECTION_WAIT`]; `None` on SQLite, on a pool of one, or when none comes
+    /// (the read then sends its statements on its one connection, as before).
+    pub(crate) fn second_pg(&self) -> Option<Conn> {
+        match self {
+            #[cfg(feature = "postgres")]
+            Pools::Pg(p) if p.max_size() >= 2 => {
+                p.get_timeout(SECOND_CONNECTION_WAIT).ok().map(Conn::Pg)
+            }
+            _ => None,
         }
     }
 

@@ -230,7 +230,8 @@ impl DaySwap for DieselStore {
         to: SettlementDate,
     ) -> Result<Vec<(SettlementDate, DayState)>, StoreError> {
         let mut conn = self.conn()?;
-        conn.read_tx(|db| crate::range_read::read_day_states(db, from, to))
+        let second = self.inner.pools.second_pg();
+        conn.read_tx(|db| crate::range_read::read_day_states(db, second, from, to))
     }
 
     fn day_records(&self, date: SettlementDate) -> Result<Vec<CurtailmentRecord>, StoreError> {

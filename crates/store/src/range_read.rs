@@ -9,8 +9,13 @@
 //! [`read_runs_between`] one. Memory grows with the range's rows (a year of the simulator:
 //! about 240,000 records and three bitcoin rows each), not with the statements. On
 //! PostgreSQL the two large reads come row by row (decoded while the server sends), their
-//! decimals decoded from the binary `numeric` (`numeric`), and the bitcoin rows are split
-//! by date on a second thread while the other statements run.
+//! decimals decoded from the binary `numeric` (`numeric`); when the pool can lend a second
+//! connection, the bitcoin rows are read on one and the other eight statements on the
+//! other at the same time, both in one snapshot (`snapshot`: the second joins the first's,
+//! five statements more with its transaction, however long the range), so a year takes
+//! about as long as its larger half. Otherwise (SQLite, a pool of one) the statements run
+//! one after the other on the one connection. Either way the bitcoin rows are split by date
+//! as they arrive, never held twice.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -22,6 +27,7 @@ use settlement_model::{
 };
 
 use crate::audit::runs::{read_runs, Select};
+use crate::connect::Conn;
 use crate::db::{on_db, settlement_date, Db};
 use crate::read::{
     btc_summaries, btc_summary_rows, latest_fetch_entries, month_days, parse_month, parse_year,
@@ -32,6 +38,8 @@ use crate::rows::{FetchRow, RecordRow};
 use crate::{AuditRow, DayState, StoreError};
 
 mod numeric;
+#[cfg(feature = "postgres")]
+mod snapshot;
 
 use numeric::RangeDecimal;
 
@@ -75,31 +83,100 @@ struct Summaries {
     btc_yearlies: Vec<BitcoinSummary>,
 }
 
-/// The stored state of every date `from..=to`, in date order, in nine statements.
+/// What the nine statements read, split by date, before each date's state is made.
+struct Parts {
+    records: BTreeMap<SettlementDate, Vec<settlement_model::CurtailmentRecord>>,
+    bitcoin: BTreeMap<SettlementDate, Vec<BitcoinRow>>,
+    fetch: BTreeMap<SettlementDate, Vec<crate::FetchLogEntry>>,
+    summaries: Summaries,
+}
+
+/// The stored state of every date `from..=to`, in date order, in nine statements; with
+/// `second` (a PostgreSQL connection of the same pool) the bitcoin rows are read on `db`
+/// while the other eight statements run on `second`, in `db`'s snapshot (see [`snapshot`]).
 pub(crate) fn read_day_states(
     db: &mut Db<'_>,
+    second: Option<Conn>,
     from: SettlementDate,
     to: SettlementDate,
 ) -> Result<Vec<(SettlementDate, DayState)>, StoreError> {
-    // The bitcoin rows (the most) are split and sorted on a second thread while the other
-    // statements run: the same statements, in a different order.
-    let bitcoin_rows = load_range_bitcoin_rows(db, from, to)?;
-    let (records, bitcoin, fetch, summaries) = std::thread::scope(|scope| {
-        let bitcoin = scope.spawn(move || bitcoin_rows_by_date(bitcoin_rows));
-        let records = read_range_records(db, from, to);
-        let fetch = read_range_fetch_log(db, from, to);
-        let summaries = read_range_summaries(db, from, to);
-        match bitcoin.join() {
-            Ok(bitcoin) => (records, bitcoin, fetch, summaries),
-            Err(panic) => std::panic::resume_unwind(panic),
-        }
-    });
-    // Once the bitcoin rows are loaded, a failure is reported as the statements in their
-    // first order would: records, bitcoin rows, fetch log, summaries.
-    let mut records = records?;
-    let mut bitcoin = bitcoin?;
-    let mut fetch = fetch?;
-    let s = summaries?;
+    let parts = match (db, second) {
+        #[cfg(feature = "postgres")]
+        (Db::Pg(c), Some(Conn::Pg(mut c2))) => read_parts_on_two(c, &mut c2, from, to)?,
+        (db, _) => read_parts(db, from, to)?,
+    };
+    Ok(assemble(from, to, parts))
+}
+
+/// The nine statements on one connection, one after the other.
+fn read_parts(
+    db: &mut Db<'_>,
+    from: SettlementDate,
+    to: SettlementDate,
+) -> Result<Parts, StoreError> {
+    Ok(Parts {
+        records: read_range_records(db, from, to)?,
+        bitcoin: read_range_bitcoin_rows(db, from, to)?,
+        fetch: read_range_fetch_log(db, from, to)?,
+        summaries: read_range_summaries(db, from, to)?,
+    })
+}
+
+/// The nine statements on two PostgreSQL connections at once, both in `c`'s snapshot: the
+/// bitcoin rows on `c` (in its repeatable-read transaction), the rest on `c2`, which joins
+/// the snapshot `c` exports. Each connection's rows are decoded on its own thread while the
+/// server sends the other's, so the read takes about as long as its larger half.
+#[cfg(feature = "postgres")]
+fn read_parts_on_two(
+    c: &mut diesel::PgConnection,
+    c2: &mut diesel::PgConnection,
+    from: SettlementDate,
+    to: SettlementDate,
+) -> Result<Parts, StoreError> {
+    let id = snapshot::export(c)?;
+    c2.build_transaction()
+        .read_only()
+        .repeatable_read()
+        .run(|c2| {
+            snapshot::join(c2, &id)?;
+            let (bitcoin, rest) = std::thread::scope(|scope| {
+                let rest = scope.spawn(move || {
+                    let db = &mut Db::Pg(c2);
+                    let records = read_range_records(db, from, to);
+                    let fetch = read_range_fetch_log(db, from, to);
+                    let summaries = read_range_summaries(db, from, to);
+                    (records, fetch, summaries)
+                });
+                let bitcoin = read_range_bitcoin_rows(&mut Db::Pg(c), from, to);
+                match rest.join() {
+                    Ok(rest) => (bitcoin, rest),
+                    Err(panic) => std::panic::resume_unwind(panic),
+                }
+            });
+            let (records, fetch, summaries) = rest;
+            // A failure is reported as the statements in their first order would: records,
+            // bitcoin rows, fetch log, summaries.
+            Ok(Parts {
+                records: records?,
+                bitcoin: bitcoin?,
+                fetch: fetch?,
+                summaries: summaries?,
+            })
+        })
+}
+
+/// Each date's [`DayState`] from the range's rows, in date order.
+fn assemble(
+    from: SettlementDate,
+    to: SettlementDate,
+    parts: Parts,
+) -> Vec<(SettlementDate, DayState)> {
+    let Parts {
+        mut records,
+        mut bitcoin,
+        mut fetch,
+        summaries: s,
+    } = parts;
     let mut out = Vec::new();
     for date in from.through(to) {
         let ym = date.year_month();
@@ -168,7 +245,7 @@ pub(crate) fn read_day_states(
             },
         ));
     }
-    Ok(out)
+    out
 }
 
 /// Every audit row of the dates `from..=to`, newest first, in one statement.
@@ -194,11 +271,11 @@ fn read_range_records(
     const T: &str = "curtailment_records";
     // No ORDER BY: a year's sort costs the server more than the read; the rows are put in
     // id order per date here, as a single date's read has them.
-    let mut by_date: BTreeMap<NaiveDate, Vec<(i32, RecordRow)>> = BTreeMap::new();
+    let mut by_date: BTreeMap<NaiveDate, Vec<(i32, RecordRow<RangeDecimal>)>> = BTreeMap::new();
     let (lo, hi) = (from.naive(), to.naive());
     for_each_row!(db, cr::curtailment_records
         .filter(cr::settlement_date.between(lo, hi))
-        .select((cr::id, RecordRow::as_select())), (i32, RecordRow), row => {
+        .select((cr::id, RecordRow::<RangeDecimal>::as_select())), (i32, RecordRow<RangeDecimal>), row => {
         let (id, r) = row;
         by_date.entry(r.settlement_date).or_default().push((id, r));
     });
@@ -228,12 +305,13 @@ type RangeBitcoinRow = (
     RangeDecimal,
 );
 
-/// The bitcoin rows of the range, as loaded (one statement).
-fn load_range_bitcoin_rows(
+/// The bitcoin rows of the range, split by date as they arrive (one statement), each date's
+/// in the order [`BitcoinSplit::finish`] gives.
+fn read_range_bitcoin_rows(
     db: &mut Db<'_>,
     from: SettlementDate,
     to: SettlementDate,
-) -> Result<Vec<RangeBitcoinRow>, StoreError> {
+) -> Result<BTreeMap<SettlementDate, Vec<BitcoinRow>>, StoreError> {
     use crate::schema::historical_bitcoin_calculations::dsl as h;
     // No ORDER BY: sorting a year's rows by text keys took the server longer than reading
     // them (1.3 s against 0.2 s for 720,000 rows); each date's are sorted here instead.
@@ -248,74 +326,93 @@ fn load_range_bitcoin_rows(
             h::bitcoin_mined,
             h::difficulty,
         ));
-    let mut rows: Vec<RangeBitcoinRow> = Vec::new();
+    let mut split = BitcoinSplit::default();
     for_each_row!(db, query, RangeBitcoinRow, row => {
-        rows.push(row);
+        split.push(row)?;
     });
-    Ok(rows)
+    Ok(split.finish())
 }
 
-/// The bitcoin rows of a range read by [`load_range_bitcoin_rows`], split by date, each
-/// date's ordered by period, farm, model and id (farm and model in byte order, which may
-/// differ from a collated `ORDER BY`; no check depends on the order).
+/// A date's bitcoin row with its sort key: period, farm, model (by the number
+/// [`BitcoinSplit`] gave each name, then by its rank) and id.
+type Keyed = ((u8, u32, u32, i32), BitcoinRow);
+
+/// The bitcoin rows of a range read, split by date as they come (no second copy of the
+/// year's rows), then each date's ordered by period, farm, model and id (farm and model in
+/// byte order, which may differ from a collated `ORDER BY`; no check depends on the order).
 ///
-/// Farms and models are ranked once in byte order, so the sorts compare integers, not text
-/// (a year has some 720,000 rows and a few hundred names).
-fn bitcoin_rows_by_date(
-    rows: Vec<RangeBitcoinRow>,
-) -> Result<BTreeMap<SettlementDate, Vec<BitcoinRow>>, StoreError> {
-    const T: &str = "historical_bitcoin_calculations";
-    let mut names: HashMap<&str, u32> = HashMap::new();
-    let mut named: Vec<(u32, u32)> = Vec::with_capacity(rows.len());
-    for (_, _, _, farm, model, _, _) in &rows {
-        let [farm, model] = [farm, model].map(|n| {
-            let next = u32::try_from(names.len()).unwrap_or(u32::MAX);
-            *names.entry(n.as_str()).or_insert(next)
-        });
-        named.push((farm, model));
-    }
-    let mut sorted: Vec<(&str, u32)> = names.into_iter().collect();
-    sorted.sort_unstable();
-    let mut rank = vec![0_u32; sorted.len()];
-    for (r, (_, first_seen)) in sorted.iter().enumerate() {
-        if let Some(slot) = rank.get_mut(usize::try_from(*first_seen).unwrap_or(usize::MAX)) {
-            *slot = u32::try_from(r).unwrap_or(u32::MAX);
-        }
-    }
-    let rank_of = |n: u32| {
-        usize::try_from(n)
-            .ok()
-            .and_then(|i| rank.get(i))
-            .copied()
-            .unwrap_or(u32::MAX)
-    };
-    type Keyed = ((u8, u32, u32, i32), BitcoinRow);
-    let mut by_date: BTreeMap<SettlementDate, Vec<Keyed>> = BTreeMap::new();
-    for ((id, day, period, farm_id, miner_model, bitcoin_mined, difficulty), (farm, model)) in
-        rows.into_iter().zip(named)
-    {
-        let date = settlement_date(T, "settlement_date", day)?;
-        let settlement_period = period_u8(T, i64::from(period))?;
-        by_date.entry(date).or_default().push((
-            (settlement_period, rank_of(farm), rank_of(model), id),
+/// Each farm and model name is numbered as first seen and the numbers ranked once in byte
+/// order at the end, so the sorts compare integers, not text (a year has some 720,000 rows
+/// and a few hundred names).
+#[derive(Default)]
+struct BitcoinSplit {
+    /// Each name and the number it was given when first seen.
+    names: HashMap<String, u32>,
+    by_date: BTreeMap<SettlementDate, Vec<Keyed>>,
+}
+
+impl BitcoinSplit {
+    const T: &'static str = "historical_bitcoin_calculations";
+
+    /// Adds one row as loaded.
+    fn push(&mut self, row: RangeBitcoinRow) -> Result<(), StoreError> {
+        let (id, day, period, farm_id, miner_model, bitcoin_mined, difficulty) = row;
+        let (farm, model) = (self.number(&farm_id), self.number(&miner_model));
+        let date = settlement_date(Self::T, "settlement_date", day)?;
+        let settlement_period = period_u8(Self::T, i64::from(period))?;
+        self.by_date.entry(date).or_default().push((
+            (settlement_period, farm, model, id),
             BitcoinRow {
                 settlement_date: date,
                 settlement_period,
                 farm_id,
                 miner_model,
-                bitcoin_mined: bitcoin_mined.parse(T, "bitcoin_mined")?,
-                difficulty: difficulty.parse(T, "difficulty")?,
+                bitcoin_mined: bitcoin_mined.parse(Self::T, "bitcoin_mined")?,
+                difficulty: difficulty.parse(Self::T, "difficulty")?,
             },
         ));
+        Ok(())
     }
-    Ok(by_date
-        .into_iter()
-        .map(|(date, mut rows)| {
-            // Ids are unique, so the keys are: an unstable sort gives the one order.
-            rows.sort_unstable_by_key(|(key, _)| *key);
-            (date, rows.into_iter().map(|(_, r)| r).collect())
-        })
-        .collect())
+
+    /// The number of `name`, given now if it is new.
+    fn number(&mut self, name: &str) -> u32 {
+        if let Some(n) = self.names.get(name) {
+            return *n;
+        }
+        let next = u32::try_from(self.names.len()).unwrap_or(u32::MAX);
+        self.names.insert(name.to_owned(), next);
+        next
+    }
+
+    /// Each date's rows in order.
+    fn finish(self) -> BTreeMap<SettlementDate, Vec<BitcoinRow>> {
+        let mut sorted: Vec<(String, u32)> = self.names.into_iter().collect();
+        sorted.sort_unstable();
+        let mut rank = vec![0_u32; sorted.len()];
+        for (r, (_, first_seen)) in sorted.iter().enumerate() {
+            if let Some(slot) = rank.get_mut(usize::try_from(*first_seen).unwrap_or(usize::MAX)) {
+                *slot = u32::try_from(r).unwrap_or(u32::MAX);
+            }
+        }
+        let rank_of = |n: u32| {
+            usize::try_from(n)
+                .ok()
+                .and_then(|i| rank.get(i))
+                .copied()
+                .unwrap_or(u32::MAX)
+        };
+        self.by_date
+            .into_iter()
+            .map(|(date, mut rows)| {
+                for ((_, farm, model, _), _) in &mut rows {
+                    (*farm, *model) = (rank_of(*farm), rank_of(*model));
+                }
+                // Ids are unique, so the keys are: an unstable sort gives the one order.
+                rows.sort_unstable_by_key(|(key, _)| *key);
+                (date, rows.into_iter().map(|(_, r)| r).collect())
+            })
+            .collect()
+    }
 }
 
 /// The newest fetch-log entry of each date, period and side of the range (only those rows

@@ -14,7 +14,7 @@ use settlement_model::{
 
 use crate::db::{on_db, settlement_date, Db};
 use crate::rows::{BitcoinRowRead, FetchRow, RecordRow};
-use crate::sql_types::StoredDecimal;
+use crate::sql_types::{ReadDecimal, StoredDecimal};
 use crate::status::read_status;
 use crate::{DayState, DeriveContext, FetchLogEntry, FetchStatus, StoreError};
 
@@ -131,9 +131,9 @@ pub(crate) fn read_backup_records(
 }
 
 /// Parses record rows of `table`, sorted by period, side, sequence number, farm.
-pub(crate) fn records_from_rows(
+pub(crate) fn records_from_rows<D: ReadDecimal>(
     table: &'static str,
-    rows: Vec<RecordRow>,
+    rows: Vec<RecordRow<D>>,
 ) -> Result<Vec<CurtailmentRecord>, StoreError> {
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
@@ -153,10 +153,10 @@ pub(crate) fn records_from_rows(
             settlement_period: period_u8(table, i64::from(r.settlement_period))?,
             farm_id: r.farm_id,
             lead_party_name: r.lead_party_name,
-            volume: r.volume.parse(table, "volume")?,
-            payment: r.payment.parse(table, "payment")?,
-            original_price: r.original_price.parse(table, "original_price")?,
-            final_price: r.final_price.parse(table, "final_price")?,
+            volume: r.volume.decimal(table, "volume")?,
+            payment: r.payment.decimal(table, "payment")?,
+            original_price: r.original_price.decimal(table, "original_price")?,
+            final_price: r.final_price.decimal(table, "final_price")?,
             so_flag: r.so_flag.unwrap_or(false),
             cadl_flag: r.cadl_flag,
             acceptance_id: r.acceptance_id,

@@ -63,18 +63,18 @@ pub(crate) struct HalvingRow {
 }
 
 /// A curtailment record as read (from the records table or its backup: the same columns in
-/// the same order).
+/// the same order), its decimals as `D` (the text path, or a range read's direct decoding).
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = curtailment_records)]
-pub(crate) struct RecordRow {
+pub(crate) struct RecordRow<D = StoredDecimal> {
     pub(crate) settlement_date: NaiveDate,
     pub(crate) settlement_period: i32,
     pub(crate) farm_id: String,
     pub(crate) lead_party_name: Option<String>,
-    pub(crate) volume: StoredDecimal,
-    pub(crate) payment: StoredDecimal,
-    pub(crate) original_price: StoredDecimal,
-    pub(crate) final_price: StoredDecimal,
+    pub(crate) volume: D,
+    pub(crate) payment: D,
+    pub(crate) original_price: D,
+    pub(crate) final_price: D,
     pub(crate) so_flag: Option<bool>,
     pub(crate) cadl_flag: Option<bool>,
     pub(crate) acceptance_id: Option<i64>,

@@ -94,6 +94,19 @@ impl StoredDecimal {
     }
 }
 
+/// A decimal column's value as read, however it was decoded: the exact decimal, or
+/// [`StoreError::CorruptValue`] naming `table` and `column`.
+pub(crate) trait ReadDecimal {
+    /// The exact decimal.
+    fn decimal(&self, table: &'static str, column: &'static str) -> Result<Decimal, StoreError>;
+}
+
+impl ReadDecimal for StoredDecimal {
+    fn decimal(&self, table: &'static str, column: &'static str) -> Result<Decimal, StoreError> {
+        self.parse(table, column)
+    }
+}
+
 #[cfg(feature = "postgres")]
 impl StoredDecimal {
     /// The text PostgreSQL renders for `n`.

@@ -1196,6 +1196,22 @@ fn a_range_read_gives_each_date_what_its_own_read_gives() {
                 db.label
             );
         }
+        // On PostgreSQL a pool of two or more reads on two connections in one snapshot; a
+        // pool of one sends the same statements on its one connection: the same states.
+        let alone = DieselStore::connect(
+            &db.url,
+            StoreConfig {
+                pool_size: 1,
+                ..StoreConfig::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(
+            serde_json::to_value(alone.day_states(from, to).unwrap()).unwrap(),
+            serde_json::to_value(&range).unwrap(),
+            "{}: one connection against two",
+            db.label
+        );
         let runs = s.runs_between(from, to).unwrap();
         assert_eq!(runs.len(), 4, "{}", db.label);
         let mut per_date = Vec::new();

@@ -47,6 +47,12 @@ impl RangeDecimal {
     }
 }
 
+impl crate::sql_types::ReadDecimal for RangeDecimal {
+    fn decimal(&self, table: &'static str, column: &'static str) -> Result<Decimal, StoreError> {
+        self.parse(table, column)
+    }
+}
+
 #[cfg(feature = "postgres")]
 impl FromSql<Exact, Pg> for RangeDecimal {
     /// The wire form parsed once, by diesel (as [`StoredDecimal`] does), then decoded
