@@ -156,7 +156,8 @@ fn sum_by_model<'a>(
     rows: impl Iterator<Item = &'a BitcoinSummary>,
 ) -> Result<Vec<BitcoinSummary>, SummaryError> {
     let mut sums: BTreeMap<&str, Decimal> = BTreeMap::new();
-    for row in rows {
+    // In the order of their periods, whatever the caller's (see `crate::in_key_order`).
+    for row in crate::in_key_order(rows, |r| r.period) {
         let sum = sums.entry(row.miner_model.as_str()).or_default();
         *sum = add(*sum, row.bitcoin_mined, period, "bitcoin")?;
     }

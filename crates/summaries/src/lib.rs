@@ -86,6 +86,26 @@ pub enum SummaryError {
 }
 
 /// `a + b`, or [`SummaryError::Overflow`] for `period`'s `quantity`.
+/// `items` sorted by `key` (stably): the one order in which summaries are summed.
+///
+/// A decimal holds 28 significant digits. The exact sum of a year's monthly payments (each
+/// with some 20 fractional digits, as payments of volumes like 102/7 MWh have) needs more, so
+/// the sum is rounded in its last digit, and where that happens depends on the order of the
+/// terms: the year of "the other months, then the new one" and the year of "the months in
+/// order" can differ by one in the last digit. Summing in key order makes every sum of the
+/// same rows the same number, here and in the verification that recomputes it.
+pub fn in_key_order<'a, T, K: Ord>(
+    items: impl IntoIterator<Item = &'a T>,
+    key: impl Fn(&T) -> K,
+) -> Vec<&'a T>
+where
+    T: 'a,
+{
+    let mut items: Vec<&T> = items.into_iter().collect();
+    items.sort_by_key(|item| key(item));
+    items
+}
+
 fn add(
     a: Decimal,
     b: Decimal,

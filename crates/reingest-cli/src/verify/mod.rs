@@ -247,16 +247,15 @@ fn daily_matches_records(state: &DayState, day: Result<DayTotals, SumOverflow>) 
 }
 
 fn monthly_matches_dailies(state: &DayState) -> Check {
+    // Summed in date order, as the summaries were (`summaries::in_key_order`: a sum that
+    // rounds in its last digit rounds the same way).
+    let days = summaries::in_key_order(&state.month_dailies, |d| d.date);
     let sums = checked_sum(
         "daily energy",
-        state.month_dailies.iter().map(|d| d.total_curtailed_energy),
+        days.iter().map(|d| d.total_curtailed_energy),
     )
     .and_then(|e| {
-        checked_sum(
-            "daily payment",
-            state.month_dailies.iter().map(|d| d.total_payment),
-        )
-        .map(|p| (e, p))
+        checked_sum("daily payment", days.iter().map(|d| d.total_payment)).map(|p| (e, p))
     });
     let (energy, payment) = match sums {
         Ok(sums) => sums,
@@ -285,19 +284,14 @@ fn monthly_matches_dailies(state: &DayState) -> Check {
 }
 
 fn yearly_matches_monthlies(state: &DayState) -> Check {
+    // Summed in month order, as the summaries were (see `monthly_matches_dailies`).
+    let months = summaries::in_key_order(&state.year_monthlies, |m| m.year_month);
     let sums = checked_sum(
         "monthly energy",
-        state
-            .year_monthlies
-            .iter()
-            .map(|m| m.total_curtailed_energy),
+        months.iter().map(|m| m.total_curtailed_energy),
     )
     .and_then(|e| {
-        checked_sum(
-            "monthly payment",
-            state.year_monthlies.iter().map(|m| m.total_payment),
-        )
-        .map(|p| (e, p))
+        checked_sum("monthly payment", months.iter().map(|m| m.total_payment)).map(|p| (e, p))
     });
     let (energy, payment) = match sums {
         Ok(sums) => sums,
@@ -460,13 +454,14 @@ fn bitcoin_rollups(state: &DayState, date: SettlementDate) -> Vec<Check> {
             .iter()
             .map(|b| (b.miner_model.as_str(), b.bitcoin_mined)),
     );
+    // In the order of their periods, as the summaries were (see `monthly_matches_dailies`).
     let from_dailies = sum_by_model(
-        dedup_by_key(&state.month_bitcoin_dailies)
+        summaries::in_key_order(dedup_by_key(&state.month_bitcoin_dailies), |b| b.period)
             .into_iter()
             .map(|b| (b.miner_model.as_str(), b.bitcoin_mined)),
     );
     let from_monthlies = sum_by_model(
-        dedup_by_key(&state.year_bitcoin_monthlies)
+        summaries::in_key_order(dedup_by_key(&state.year_bitcoin_monthlies), |b| b.period)
             .into_iter()
             .map(|b| (b.miner_model.as_str(), b.bitcoin_mined)),
     );
