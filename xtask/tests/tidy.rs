@@ -261,11 +261,23 @@ fn rust_files(dir: &Path) -> Vec<PathBuf> {
 /// with the top-level modules its code names as `crate::NAME`. The crate roots, the
 /// binaries' folder and test-only modules are left out.
 fn module_graph(src: &Path) -> std::collections::BTreeMap<String, BTreeSet<String>> {
+    module_graph_under(src, "crate::")
+}
+
+/// The modules of the folder `dir` (its files and sub-folders) and which of them each one
+/// names, through `prefix` (`crate::` at a crate's root, `crate::ops::` in `src/ops/`) or,
+/// from a file directly in a folder, through `super::`.
+fn module_graph_under(
+    dir: &Path,
+    prefix: &str,
+) -> std::collections::BTreeMap<String, BTreeSet<String>> {
+    let src = dir;
     let mut files = std::collections::BTreeMap::new();
     for entry in std::fs::read_dir(src).unwrap() {
         let path = entry.unwrap().path();
         let name = path.file_stem().unwrap().to_string_lossy().into_owned();
-        let skip = ["lib", "main", "bin", "testing", "tests", "snapshots"].contains(&name.as_str())
+        let skip = ["lib", "main", "mod", "bin", "testing", "tests", "snapshots"]
+            .contains(&name.as_str())
             || name.ends_with("_tests");
         if skip {
             continue;
@@ -286,9 +298,18 @@ fn module_graph(src: &Path) -> std::collections::BTreeMap<String, BTreeSet<Strin
             let mut uses = BTreeSet::new();
             for path in paths {
                 let text = std::fs::read_to_string(path).unwrap();
+                let direct = path.parent() == Some(src) && prefix != "crate::";
+                let prefixes: &[&str] = if direct {
+                    &[prefix, "super::"]
+                } else {
+                    &[prefix]
+                };
                 for line in code_lines(&text) {
-                    for (i, _) in line.match_indices("crate::") {
-                        let rest = &line[i + "crate::".len()..];
+                    let at = prefixes
+                        .iter()
+                        .flat_map(|p| line.match_indices(*p).map(move |(i, _)| i + p.len()));
+                    for start in at {
+                        let rest = &line[start..];
                         let word: String = rest
                             .chars()
                             .take_while(|c| c.is_alphanumeric() || *c == '_')
@@ -348,6 +369,34 @@ fn no_top_level_module_of_a_crate_imports_one_that_imports_it_back() {
             found.push(format!("{}: {}", src.display(), cycle.join(" -> ")));
         }
     }
+    assert!(found.is_empty(), "module cycles:\n{}", found.join("\n"));
+}
+
+#[test]
+fn no_module_of_a_folder_imports_one_that_imports_it_back() {
+    let root = repo_root();
+    let mut found = Vec::new();
+    let mut folders = 0;
+    for src in crate_sources(&root) {
+        for file in rust_files(&src) {
+            let Some(dir) = file.parent().filter(|_| file.ends_with("mod.rs")) else {
+                continue;
+            };
+            let Ok(rel) = dir.strip_prefix(&src) else {
+                continue;
+            };
+            let path: Vec<String> = rel
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                .collect();
+            let prefix = format!("crate::{}::", path.join("::"));
+            folders += 1;
+            for cycle in cycles(&module_graph_under(dir, &prefix)) {
+                found.push(format!("{}: {}", dir.display(), cycle.join(" -> ")));
+            }
+        }
+    }
+    assert!(folders >= 5, "the check finds the folders ({folders})");
     assert!(found.is_empty(), "module cycles:\n{}", found.join("\n"));
 }
 

@@ -40,7 +40,7 @@ pub mod output;
 pub mod pipeline;
 pub mod verify;
 
-pub use ops::replay::{EvidenceState, RunListing};
+pub use ops::run_evidence::{EvidenceState, RunListing};
 pub use ops::run_ref::RunRef;
 
 #[cfg(test)]

@@ -19,11 +19,13 @@ use crate::ops::context::Context;
 use crate::ops::feed::DifficultyFeed;
 use crate::ops::range::{RangeOptions, RangeReport, ReconcileOptions, ReconcileReport};
 use crate::ops::registry_report::RegistryReport;
-use crate::ops::replay::RunListing;
 use crate::ops::reports::{RunReport, VerifyReport};
+use crate::ops::run_evidence::RunListing;
 use crate::ops::run_ref::RunRef;
 use crate::ops::verify_day::VerifyOptions;
-use crate::ops::{archive_ops, assess, inputs, range, registry, replay, restore, run, verify_day};
+use crate::ops::{
+    archive_ops, assess, inputs, range, registry, replay, restore, run, run_evidence, verify_day,
+};
 use crate::output::document::{self, RunDocument};
 
 pub use crate::ops::config::{Clock, Operator, PipelineConfig, RunOptions};
@@ -246,13 +248,13 @@ where
 
     /// The evidence document `run_id` recorded, if any.
     pub async fn evidence(&self, run_id: &str) -> Result<Option<EvidenceDocument>, PipelineError> {
-        replay::evidence(&self.cx, run_id).await
+        run_evidence::evidence(&self.cx, run_id).await
     }
 
     /// The audit rows with each run's fingerprint and whether its evidence is complete (the
     /// evidence document and the registry snapshot it names are both stored).
     pub async fn listing(&self, runs: Vec<AuditRow>) -> Result<Vec<RunListing>, PipelineError> {
-        replay::listing(&self.cx, runs).await
+        run_evidence::listing(&self.cx, runs).await
     }
 
     /// What changed in `date` between two runs, from their archived sources. Defaults: the

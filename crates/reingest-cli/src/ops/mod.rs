@@ -1,7 +1,8 @@
 //! The pipeline's operations, each in its own module: fetching a date ([`fetch`]), the
 //! inputs its bitcoin figures rest on (`inputs`, [`feed`]), the BM unit registry
-//! (`registry`, and what a run did with it, [`registry_note`]), the swap's hooks (`hooks`), restoring a run (`restore`), replaying
-//! and recomputing from the archive (`replay`, `archive_ops`), verifying a stored day
+//! (`registry`, and what a run did with it, [`registry_note`]), the swap's hooks (`hooks`),
+//! restoring a run (`restore`), a run's stored evidence (`run_evidence`), replaying and
+//! recomputing from the archive (`replay`, `archive_ops`), verifying a stored day
 //! ([`verify_day`]), ranges ([`range`], `range_archive`) and the assessment of a range
 //! ([`assess`]); and the typed reports they return ([`reports`], [`registry_report`]).
 
@@ -23,5 +24,6 @@ pub(crate) mod replay;
 pub mod reports;
 pub(crate) mod restore;
 pub(crate) mod run;
+pub(crate) mod run_evidence;
 pub mod run_ref;
 pub mod verify_day;

@@ -28,7 +28,7 @@ use crate::ops::context::Context;
 use crate::ops::inputs::settle_inputs;
 use crate::ops::progress::NoProgress;
 use crate::ops::reports::RunReport;
-use crate::ops::{inputs, registry, replay, run};
+use crate::ops::{inputs, registry, run, run_evidence};
 
 /// How a range recomputes from the archive (`range --from-archive`): see
 /// [`crate::ops::range::RangeOptions::from_archive`].
@@ -157,7 +157,7 @@ impl RangeInputs {
         if let Some(found) = cached {
             return Ok(found);
         }
-        let loaded = shared(replay::recorded_registry(cx, doc).await?);
+        let loaded = shared(run_evidence::recorded_registry(cx, doc).await?);
         self.snapshots
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -274,7 +274,7 @@ where
             Arc::clone(units),
         )
     } else {
-        let doc = replay::evidence(cx, &run_id)
+        let doc = run_evidence::evidence(cx, &run_id)
             .await?
             .ok_or(InputError::NoEvidence { run_id })?;
         let (registry, units) = inputs.recorded_registry(cx, &doc).await?;

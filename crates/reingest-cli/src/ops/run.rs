@@ -21,7 +21,7 @@ use crate::ops::hooks::{PipelineHooks, RecordsFrom};
 use crate::ops::progress::{IntoProgress, Progress};
 use crate::ops::registry_note::RegistryNote;
 use crate::ops::reports::{group_unclassified, PeriodChange, RunReport};
-use crate::ops::{archive_ops, inputs, registry, replay};
+use crate::ops::{archive_ops, inputs, registry, run_evidence};
 use crate::verify::check_name::CheckName;
 use crate::verify::{per_period, Check, VerificationReport};
 
@@ -238,7 +238,7 @@ where
         };
         // Best effort after the commit: a run without evidence is listed as such by
         // `reingest runs`, never rolled back for it.
-        if let Err(e) = replay::record_evidence(cx, &report.run_id, doc, &registry).await {
+        if let Err(e) = run_evidence::record_evidence(cx, &report.run_id, doc, &registry).await {
             warn!(message = "the run committed but its evidence could not be recorded", run_id = %report.run_id, error = %crate::error::describe(&e));
         }
     }

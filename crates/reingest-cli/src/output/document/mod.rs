@@ -12,7 +12,7 @@ use store::{AuditRow, SettlementStore};
 use crate::error::{InputError, PipelineError};
 use crate::evidence::EvidenceDocument;
 use crate::ops::context::Context;
-use crate::ops::replay;
+use crate::ops::run_evidence;
 use crate::ops::run_ref::RunRef;
 use elexon_client::SettlementSource;
 
@@ -150,7 +150,7 @@ where
             })?
         }
     };
-    let evidence = replay::evidence(cx, &run.run_id).await?;
+    let evidence = run_evidence::evidence(cx, &run.run_id).await?;
     Ok(RunDocument {
         restore_command: format!("reingest restore {}", run.run_id),
         run,
