@@ -94,6 +94,17 @@ pub enum SummaryError {
 /// terms: the year of "the other months, then the new one" and the year of "the months in
 /// order" can differ by one in the last digit. Summing in key order makes every sum of the
 /// same rows the same number, here and in the verification that recomputes it.
+///
+/// ```
+/// use rust_decimal_macros::dec;
+/// use settlement_model::{MonthlySummary, YearMonth};
+/// let month = |ym: &str| MonthlySummary { year_month: YearMonth::parse(ym).unwrap(),
+///                                         total_curtailed_energy: dec!(1), total_payment: dec!(2) };
+/// let given = [month("2024-03"), month("2024-01"), month("2024-02")];
+/// let ordered = summaries::in_key_order(&given, |m| m.year_month);
+/// let months: Vec<String> = ordered.iter().map(|m| m.year_month.to_string()).collect();
+/// assert_eq!(months, ["2024-01", "2024-02", "2024-03"]);
+/// ```
 pub fn in_key_order<'a, T, K: Ord>(
     items: impl IntoIterator<Item = &'a T>,
     key: impl Fn(&T) -> K,
