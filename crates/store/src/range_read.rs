@@ -102,7 +102,11 @@ pub(crate) fn read_day_states(
 ) -> Result<Vec<(SettlementDate, DayState)>, StoreError> {
     let parts = match (db, second) {
         #[cfg(feature = "postgres")]
-        (Db::Pg(c), Some(Conn::Pg(mut c2))) => read_parts_on_two(c, &mut c2, from, to)?,
+        (Db::Pg(c), Some(Conn::Pg(mut c2))) => match snapshot::export(c)? {
+            Some(id) => read_parts_on_two(c, &mut c2, &id, from, to)?,
+            // A standby: no snapshot to share, so one connection.
+            None => read_parts(&mut Db::Pg(c), from, to)?,
+        },
         (db, _) => read_parts(db, from, to)?,
     };
     Ok(assemble(from, to, parts))
@@ -124,21 +128,21 @@ fn read_parts(
 
 /// The nine statements on two PostgreSQL connections at once, both in `c`'s snapshot: the
 /// bitcoin rows on `c` (in its repeatable-read transaction), the rest on `c2`, which joins
-/// the snapshot `c` exports. Each connection's rows are decoded on its own thread while the
+/// the snapshot `id` that `c` exported. Each connection's rows are decoded on its own thread while the
 /// server sends the other's, so the read takes about as long as its larger half.
 #[cfg(feature = "postgres")]
 fn read_parts_on_two(
     c: &mut diesel::PgConnection,
     c2: &mut diesel::PgConnection,
+    id: &str,
     from: SettlementDate,
     to: SettlementDate,
 ) -> Result<Parts, StoreError> {
-    let id = snapshot::export(c)?;
     c2.build_transaction()
         .read_only()
         .repeatable_read()
         .run(|c2| {
-            snapshot::join(c2, &id)?;
+            snapshot::join(c2, id)?;
             let (bitcoin, rest) = std::thread::scope(|scope| {
                 let rest = scope.spawn(move || {
                     let db = &mut Db::Pg(c2);

@@ -3,6 +3,10 @@
 //! TRANSACTION SNAPSHOT`) as its transaction's first statement, so both read the database
 //! as of the same instant, as one transaction would. A range read uses this to send its
 //! statements on two connections at once.
+//!
+//! A hot standby cannot export a snapshot (PostgreSQL refuses it during recovery), and a DBA
+//! may well point a read-only command at one: there the export gives nothing, in the same
+//! one statement, and the read stays on its one connection.
 
 use diesel::prelude::*;
 use diesel::PgConnection;
@@ -15,9 +19,17 @@ diesel::define_sql_function! {
     fn pg_export_snapshot() -> Text;
 }
 
-/// The id of the snapshot of `c`'s current transaction (repeatable read).
-pub(super) fn export(c: &mut PgConnection) -> Result<String, StoreError> {
-    Ok(diesel::select(pg_export_snapshot()).get_result(c)?)
+diesel::define_sql_function! {
+    /// PostgreSQL's `pg_is_in_recovery()`: whether the server is a standby.
+    fn pg_is_in_recovery() -> Bool;
+}
+
+/// The id of the snapshot of `c`'s current transaction (repeatable read); `None` on a hot
+/// standby, which cannot export one (asked in the same statement: `CASE` evaluates only the
+/// branch it takes).
+pub(super) fn export(c: &mut PgConnection) -> Result<Option<String>, StoreError> {
+    let id = diesel::dsl::case_when(pg_is_in_recovery().eq(false), pg_export_snapshot());
+    Ok(diesel::select(id).get_result(c)?)
 }
 
 /// Makes `c`'s new transaction (repeatable read, no statement sent in it yet) read the
@@ -88,7 +100,9 @@ mod tests {
             .read_only()
             .repeatable_read()
             .run(|first| {
-                let id = export(first)?;
+                let id = export(first)?.ok_or_else(|| StoreError::Database {
+                    detail: "the test server is a standby".into(),
+                })?;
                 writer.batch_execute(&format!("INSERT INTO {table} VALUES (1)"))?;
                 second
                     .build_transaction()
