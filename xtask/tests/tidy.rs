@@ -271,9 +271,8 @@ fn module_graph_under(
     dir: &Path,
     prefix: &str,
 ) -> std::collections::BTreeMap<String, BTreeSet<String>> {
-    let src = dir;
     let mut files = std::collections::BTreeMap::new();
-    for entry in std::fs::read_dir(src).unwrap() {
+    for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
         let name = path.file_stem().unwrap().to_string_lossy().into_owned();
         let skip = ["lib", "main", "mod", "bin", "testing", "tests", "snapshots"]
@@ -298,7 +297,7 @@ fn module_graph_under(
             let mut uses = BTreeSet::new();
             for path in paths {
                 let text = std::fs::read_to_string(path).unwrap();
-                let direct = path.parent() == Some(src) && prefix != "crate::";
+                let direct = path.parent() == Some(dir) && prefix != "crate::";
                 let prefixes: &[&str] = if direct {
                     &[prefix, "super::"]
                 } else {

@@ -83,6 +83,7 @@ pub enum Backend {
 
 /// How long a read waits for a second connection before it goes on with one: never long
 /// (another thread may hold the rest of the pool and wait for this one's).
+#[cfg(feature = "postgres")]
 const SECOND_CONNECTION_WAIT: Duration = Duration::from_millis(500);
 
 /// The connection pool of one backend.

@@ -35,6 +35,7 @@ use crate::read::{
     BTC_MONTHLY, BTC_YEARLY, DAILY, MONTHLY, YEARLY,
 };
 use crate::rows::{FetchRow, RecordRow};
+use crate::sql_types::ReadDecimal;
 use crate::{AuditRow, DayState, StoreError};
 
 mod numeric;
@@ -371,8 +372,8 @@ impl BitcoinSplit {
                 settlement_period,
                 farm_id,
                 miner_model,
-                bitcoin_mined: bitcoin_mined.parse(Self::T, "bitcoin_mined")?,
-                difficulty: difficulty.parse(Self::T, "difficulty")?,
+                bitcoin_mined: bitcoin_mined.decimal(Self::T, "bitcoin_mined")?,
+                difficulty: difficulty.decimal(Self::T, "difficulty")?,
             },
         ));
         Ok(())

@@ -130,24 +130,56 @@ impl FromSql<Exact, Sqlite> for StoredDecimal {
     }
 }
 
+/// A `numeric` as PostgreSQL sends it: its sign, the weight of its first base-10000 digit
+/// group (the group's exponent), its scale (fractional decimal digits) and the groups.
+#[cfg(feature = "postgres")]
+pub(crate) struct NumericParts<'a> {
+    pub(crate) negative: bool,
+    pub(crate) weight: i16,
+    pub(crate) scale: u16,
+    pub(crate) digits: &'a [i16],
+}
+
+#[cfg(feature = "postgres")]
+impl<'a> NumericParts<'a> {
+    /// The parts of `n`; `None` for NaN.
+    pub(crate) fn of(n: &'a PgNumeric) -> Option<Self> {
+        let (negative, weight, scale, digits) = match n {
+            PgNumeric::NaN => return None,
+            PgNumeric::Positive {
+                weight,
+                scale,
+                digits,
+            } => (false, weight, scale, digits),
+            PgNumeric::Negative {
+                weight,
+                scale,
+                digits,
+            } => (true, weight, scale, digits),
+        };
+        Some(Self {
+            negative,
+            weight: *weight,
+            scale: *scale,
+            digits,
+        })
+    }
+}
+
 /// PostgreSQL's text rendering of a `numeric` (`numeric_out`): base-10000 digit groups,
 /// `weight` the exponent of the first group, exactly `scale` fractional digits.
 /// Written into one buffer, with no allocation per group: a day's read-back decodes some
 /// 20,000 of them.
 #[cfg(feature = "postgres")]
 fn numeric_text(n: &PgNumeric) -> String {
-    let (negative, weight, scale, digits) = match n {
-        PgNumeric::NaN => return "NaN".to_owned(),
-        PgNumeric::Positive {
-            weight,
-            scale,
-            digits,
-        } => (false, *weight, *scale, digits),
-        PgNumeric::Negative {
-            weight,
-            scale,
-            digits,
-        } => (true, *weight, *scale, digits),
+    let Some(NumericParts {
+        negative,
+        weight,
+        scale,
+        digits,
+    }) = NumericParts::of(n)
+    else {
+        return "NaN".to_owned();
     };
     let weight = i32::from(weight);
     let group = |i: i32| -> i16 {

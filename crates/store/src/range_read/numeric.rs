@@ -20,7 +20,9 @@ use diesel::sql_types::Numeric;
 use diesel::sqlite::{Sqlite, SqliteValue};
 use rust_decimal::Decimal;
 
-use crate::sql_types::{Exact, StoredDecimal};
+#[cfg(feature = "postgres")]
+use crate::sql_types::NumericParts;
+use crate::sql_types::{Exact, ReadDecimal, StoredDecimal};
 use crate::StoreError;
 
 /// A decimal read from an [`Exact`] column by a range read.
@@ -33,23 +35,12 @@ pub(crate) enum RangeDecimal {
     Text(StoredDecimal),
 }
 
-impl RangeDecimal {
-    /// The exact decimal, or [`StoreError::CorruptValue`] naming `table` and `column`.
-    pub(crate) fn parse(
-        &self,
-        table: &'static str,
-        column: &'static str,
-    ) -> Result<Decimal, StoreError> {
+impl ReadDecimal for RangeDecimal {
+    fn decimal(&self, table: &'static str, column: &'static str) -> Result<Decimal, StoreError> {
         match self {
             RangeDecimal::Decoded(d) => Ok(*d),
             RangeDecimal::Text(t) => t.parse(table, column),
         }
-    }
-}
-
-impl crate::sql_types::ReadDecimal for RangeDecimal {
-    fn decimal(&self, table: &'static str, column: &'static str) -> Result<Decimal, StoreError> {
-        self.parse(table, column)
     }
 }
 
@@ -84,19 +75,12 @@ const MAX_MANTISSA: u128 = (1 << 96) - 1;
 /// exactly that many, truncating any further digit a group carries.
 #[cfg(feature = "postgres")]
 fn decode(n: &PgNumeric) -> Option<Decimal> {
-    let (negative, weight, scale, digits) = match n {
-        PgNumeric::NaN => return None,
-        PgNumeric::Positive {
-            weight,
-            scale,
-            digits,
-        } => (false, *weight, *scale, digits),
-        PgNumeric::Negative {
-            weight,
-            scale,
-            digits,
-        } => (true, *weight, *scale, digits),
-    };
+    let NumericParts {
+        negative,
+        weight,
+        scale,
+        digits,
+    } = NumericParts::of(n)?;
     if scale > 28 {
         return None;
     }
